@@ -1,0 +1,137 @@
+"""Read and validate master data files (YAML) into :class:`~masterhall.catalog.models.Master`.
+
+Errors name the file, the field and what is wrong, e.g.::
+
+    catalog error in data/tech/alan-turing.yaml: field 'starters.en': List should have at least 3 items
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from .models import CATEGORIES, CATEGORY_IDS, Category, Master
+
+
+class CatalogError(ValueError):
+    """A master file could not be read or validated; the message names file and field."""
+
+
+def load_master_file(path: Path) -> Master:
+    """Load one master from a YAML file.
+
+    Raises :class:`CatalogError` naming the file and each failing field.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CatalogError(f"catalog error in {path}: cannot read YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CatalogError(f"catalog error in {path}: expected a mapping of fields at the top level")
+    try:
+        master = Master.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError(_describe(path, exc)) from exc
+    if master.id != path.stem:
+        raise CatalogError(f"catalog error in {path}: field 'id': {master.id!r} does not match the file name")
+    return master
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    lines = [f"catalog error in {path}:"]
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"  field '{where}': {err['msg']}")
+    return "\n".join(lines)
+
+
+@dataclass
+class Catalog:
+    """The masters of a hall, by id, in catalog order (category order, then file name)."""
+
+    masters: dict[str, Master] = field(default_factory=dict)
+    categories: tuple[Category, ...] = CATEGORIES
+
+    def get(self, master_id: str) -> Master:
+        """Return the master ``master_id``; raises :class:`UnknownMasterError` with suggestions."""
+        try:
+            return self.masters[master_id]
+        except KeyError:
+            raise UnknownMasterError(master_id, self.suggest(master_id)) from None
+
+    def suggest(self, master_id: str, n: int = 3) -> list[str]:
+        """Closest ids to a mistyped ``master_id`` (difflib ratio, best first)."""
+        import difflib
+
+        ids = list(self.masters)
+        names = {m.name.en.lower(): m.id for m in self.masters.values()}
+        names.update({m.name.zh: m.id for m in self.masters.values()})
+        found = difflib.get_close_matches(master_id.lower(), ids, n=n, cutoff=0.5)
+        for hit in difflib.get_close_matches(master_id.lower(), list(names), n=n, cutoff=0.6):
+            if names[hit] not in found:
+                found.append(names[hit])
+        found += [i for i in ids if master_id.lower() in i and i not in found]
+        return found[:n]
+
+    def advisors(self, category: str | None = None) -> list[Master]:
+        """The advisors (every master but the guide), optionally of one category."""
+        return [
+            m
+            for m in self.masters.values()
+            if not m.is_guide and (category is None or m.category == category)
+        ]
+
+    def __len__(self) -> int:
+        return len(self.masters)
+
+    def __iter__(self):
+        return iter(self.masters.values())
+
+    def __contains__(self, master_id: object) -> bool:
+        return master_id in self.masters
+
+
+class UnknownMasterError(KeyError):
+    """No master has this id; ``suggestions`` holds the closest ids."""
+
+    def __init__(self, master_id: str, suggestions: list[str]):
+        self.master_id = master_id
+        self.suggestions = suggestions
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"Unknown master '{master_id}'.{hint}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def builtin_data_dir() -> Path:
+    """Folder of the built-in master files shipped as package data."""
+    return Path(str(resources.files("masterhall.catalog") / "data"))
+
+
+def load_catalog(data_dir: Path | None = None) -> Catalog:
+    """Load every ``<category>/<id>.yaml`` under ``data_dir`` (default: the built-in catalog).
+
+    Masters come in category order (see ``CATEGORY_IDS``, guide last), then by file name.
+    Raises :class:`CatalogError` on the first invalid file, or on a duplicate id or a file
+    whose category folder disagrees with its ``category`` field.
+    """
+    root = data_dir or builtin_data_dir()
+    order = {c: i for i, c in enumerate(CATEGORY_IDS)}
+    files = sorted(root.glob("*/*.yaml"), key=lambda p: (order.get(p.parent.name, 99), p.name))
+    catalog = Catalog()
+    for path in files:
+        master = load_master_file(path)
+        if master.category != path.parent.name:
+            raise CatalogError(
+                f"catalog error in {path}: field 'category': {master.category!r} "
+                f"but the file is in folder {path.parent.name!r}"
+            )
+        if master.id in catalog.masters:
+            raise CatalogError(f"catalog error in {path}: field 'id': duplicate id {master.id!r}")
+        catalog.masters[master.id] = master
+    return catalog

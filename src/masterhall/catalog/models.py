@@ -1,0 +1,169 @@
+"""The one schema for built-in and user-created masters.
+
+A master is an expert-advisor persona: a system prompt (``instructions``) plus everything the
+hall needs to present it (names, tagline, greeting, conversation starters, tags) in Chinese and
+English, and optional model / sampling overrides.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: The seven categories of the hall, in display order (see ``catalog-spec.md``).
+CATEGORY_IDS: tuple[str, ...] = (
+    "tech",
+    "productivity",
+    "psychology",
+    "life",
+    "writing",
+    "philosophy",
+    "business",
+)
+#: Pseudo-category of the ``master-finder`` guide, which recommends masters but does not advise.
+GUIDE_CATEGORY = "guide"
+
+Lang = Literal["zh", "en"]
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Category(_Strict):
+    """A hall category: ``id`` (e.g. ``"tech"``) and its display names."""
+
+    id: str
+    name: "Localized"
+
+
+class Localized(_Strict):
+    """A short text in both languages; both are required and non-empty."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        """Return the text for ``lang`` (``"zh"`` or ``"en"``); anything else gives English."""
+        return self.zh if lang == "zh" else self.en
+
+
+class LocalizedList(_Strict):
+    """A list of short texts in both languages (e.g. conversation starters, tags)."""
+
+    zh: list[str] = Field(min_length=1)
+    en: list[str] = Field(min_length=1)
+
+    def get(self, lang: str) -> list[str]:
+        """Return the list for ``lang``; anything but ``"zh"`` gives English."""
+        return self.zh if lang == "zh" else self.en
+
+    @field_validator("zh", "en")
+    @classmethod
+    def _no_blank_items(cls, items: list[str]) -> list[str]:
+        cleaned = [item.strip() for item in items]
+        if any(not item for item in cleaned):
+            raise ValueError("items must not be empty")
+        return cleaned
+
+
+class Starters(LocalizedList):
+    """Conversation starters: 3–4 clickable first messages per language."""
+
+    zh: list[str] = Field(min_length=3, max_length=4)
+    en: list[str] = Field(min_length=3, max_length=4)
+
+
+class Example(_Strict):
+    """One example exchange that shows the master's voice and method (few-shot)."""
+
+    user: str = Field(min_length=1)
+    assistant: str = Field(min_length=1)
+
+
+class SamplingParams(_Strict):
+    """Generation parameters; ``None`` means "use the backend's / hall's default".
+
+    ``context_window`` is in tokens (prompt + reply); ``max_tokens`` caps the reply.
+    """
+
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+    context_window: int | None = Field(default=None, ge=256, le=1_048_576)
+    seed: int | None = None
+
+    def merged(self, override: "SamplingParams | None") -> "SamplingParams":
+        """Return a copy where every field set in ``override`` replaces ours."""
+        if override is None:
+            return self.model_copy()
+        data = self.model_dump()
+        data.update(override.model_dump(exclude_none=True))
+        return SamplingParams(**data)
+
+
+class Master(_Strict):
+    """An expert-advisor persona.
+
+    ``instructions`` is the system prompt; ``examples`` are few-shot exchanges placed after it;
+    ``model`` optionally names a backend from the hall config; ``params`` override the defaults.
+    ``safety_duty`` marks masters whose instructions must carry the crisis / medical / financial
+    duties of the catalog spec.
+    """
+
+    id: str
+    category: str
+    version: int = Field(default=1, ge=1)
+    avatar: str = Field(min_length=1, max_length=16)
+    name: Localized
+    tagline: Localized
+    description: Localized
+    instructions: str = Field(min_length=40)
+    greeting: Localized
+    starters: Starters
+    tags: LocalizedList
+    examples: list[Example] = Field(min_length=1)
+    safety_duty: bool = False
+    model: str | None = None
+    params: SamplingParams = Field(default_factory=SamplingParams)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not _ID_RE.match(value):
+            raise ValueError("must be lowercase letters, digits and '-', 2-64 characters")
+        return value
+
+    @field_validator("category")
+    @classmethod
+    def _valid_category(cls, value: str) -> str:
+        if value not in CATEGORY_IDS and value != GUIDE_CATEGORY:
+            raise ValueError(f"unknown category {value!r}; expected one of {', '.join(CATEGORY_IDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _safety_text_present(self) -> "Master":
+        if self.safety_duty and "safety" not in self.instructions.lower():
+            raise ValueError("instructions: safety_duty is set but the instructions have no 'Safety' section")
+        return self
+
+    @property
+    def is_guide(self) -> bool:
+        """True for the ``master-finder`` guide (not one of the 42 advisors)."""
+        return self.category == GUIDE_CATEGORY
+
+
+Category.model_rebuild()
+
+CATEGORIES: tuple[Category, ...] = (
+    Category(id="tech", name=Localized(zh="技术", en="Technology")),
+    Category(id="productivity", name=Localized(zh="效率", en="Productivity")),
+    Category(id="psychology", name=Localized(zh="心理", en="Psychology")),
+    Category(id="life", name=Localized(zh="生活", en="Life")),
+    Category(id="writing", name=Localized(zh="写作", en="Writing")),
+    Category(id="philosophy", name=Localized(zh="哲学", en="Philosophy")),
+    Category(id="business", name=Localized(zh="商业", en="Business")),
+)

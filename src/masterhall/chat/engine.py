@@ -1,0 +1,229 @@
+"""The chat engine: one turn = build the prompt, guard, stream the reply, return it with usage.
+
+It knows nothing of HTTP or terminals; the CLI, the web app and the API call it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Sequence
+
+from ..backends.base import Backend, ChatMessage, Usage
+from ..backends.registry import BackendRegistry
+from ..catalog.loader import Catalog
+from ..catalog.models import Master, SamplingParams
+from ..config import Settings
+from .guard import GuardResult, check_message, help_answer
+from .language import detect_language
+from .prompt import BuiltPrompt, build_prompt
+
+#: ``guide_context(master, user_message, lang) -> str``: extra system text for a guide master.
+GuideContext = Callable[[Master, str, str], str]
+
+
+@dataclass
+class Reply:
+    """A finished (or stopped, or failed) turn.
+
+    ``text`` is everything produced, even when ``usage.finish_reason`` is ``cancelled`` or
+    ``error``; ``prompt`` is exactly what the backend received (``None`` when the guard answered).
+    """
+
+    text: str
+    usage: Usage
+    master_id: str
+    backend: str
+    model: str
+    params: SamplingParams
+    lang: str
+    prompt: BuiltPrompt | None = None
+    guard: GuardResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (for ``--json`` and the APIs)."""
+        return {
+            "master": self.master_id,
+            "text": self.text,
+            "lang": self.lang,
+            "backend": self.backend,
+            "model": self.model,
+            "params": self.params.model_dump(exclude_none=True),
+            "usage": self.usage.to_dict(),
+            "guard": None if self.guard is None else {"crisis": self.guard.crisis, "kind": self.guard.kind},
+            "dropped_turns": self.prompt.dropped_turns if self.prompt else 0,
+            "notes": self.notes,
+        }
+
+
+class Turn:
+    """A streaming turn: iterate to get text deltas; afterwards ``reply`` holds the result.
+
+    Stop early with :meth:`close` (or by breaking out and closing): the reply keeps the text
+    produced so far with ``finish_reason="cancelled"``.
+    """
+
+    def __init__(self, stream: Iterator[str | Usage], make_reply: Callable[[str, Usage], Reply]):
+        self._stream = stream
+        self._make_reply = make_reply
+        self.reply: Reply | None = None
+        self._iter = self._run()
+
+    def __iter__(self) -> Iterator[str]:
+        return self._iter
+
+    def __next__(self) -> str:
+        return next(self._iter)
+
+    def _run(self) -> Iterator[str]:
+        parts: list[str] = []
+        usage: Usage | None = None
+        try:
+            for item in self._stream:
+                if isinstance(item, Usage):
+                    usage = item
+                else:
+                    parts.append(item)
+                    yield item
+        except GeneratorExit:
+            usage = Usage(completion_tokens=len(parts), finish_reason="cancelled")
+            close = getattr(self._stream, "close", None)
+            if close:
+                close()
+            raise
+        finally:
+            if usage is None:
+                usage = Usage(completion_tokens=len(parts), finish_reason="cancelled")
+            self.reply = self._make_reply("".join(parts), usage)
+
+    def close(self) -> None:
+        """Stop the generation now; ``reply`` is then set with what was produced."""
+        self._iter.close()
+        if self.reply is None:  # never started
+            self.reply = self._make_reply("", Usage(finish_reason="cancelled"))
+
+    def collect(self) -> Reply:
+        """Consume the whole stream and return the :class:`Reply`."""
+        for _ in self:
+            pass
+        assert self.reply is not None
+        return self.reply
+
+
+class ChatEngine:
+    """Runs turns with the masters of ``catalog`` on the backends of ``registry``.
+
+    Backend choice: an explicit ``backend`` argument (the CLI's ``--backend``) beats the
+    master's ``model``, which beats ``settings.backend``. Sampling parameters merge the same way:
+    hall defaults < master ``params`` < explicit ``params``.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        registry: BackendRegistry,
+        settings: Settings | None = None,
+        *,
+        guide_context: GuideContext | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ):
+        self.catalog = catalog
+        self.registry = registry
+        self.settings = settings or registry.settings
+        self.guide_context = guide_context or catalog_guide_context(catalog)
+        self._today = today
+
+    def resolve(
+        self, master: Master, backend: str | None = None, params: SamplingParams | None = None
+    ) -> tuple[Backend, SamplingParams]:
+        """The backend and merged sampling parameters a turn with ``master`` will use."""
+        chosen = self.registry.get(backend or master.model or None)
+        merged = self.settings.params.merged(master.params).merged(params)
+        return chosen, merged
+
+    def prepare(
+        self,
+        master: Master | str,
+        history: Sequence[ChatMessage],
+        user_message: str,
+        *,
+        backend: str | None = None,
+        params: SamplingParams | None = None,
+        client_system: str | None = None,
+    ) -> tuple[Master, Backend, SamplingParams, BuiltPrompt, str]:
+        """Resolve and build the prompt without generating (for previews and debugging).
+
+        Raises :class:`~masterhall.catalog.UnknownMasterError`,
+        :class:`~masterhall.backends.BackendError` or
+        :class:`~masterhall.chat.prompt.ContextTooLongError`.
+        """
+        m = self.catalog.get(master) if isinstance(master, str) else master
+        chosen, merged = self.resolve(m, backend, params)
+        lang = detect_language(user_message)
+        extra = self.guide_context(m, user_message, lang) if m.is_guide else None
+        built = build_prompt(
+            m,
+            history,
+            user_message,
+            lang=lang,
+            count_tokens=chosen.count_tokens,
+            context_window=min(chosen.context_window, merged.context_window or chosen.context_window),
+            max_tokens=merged.max_tokens,
+            today=self._today(),
+            extra_system=extra,
+            client_system=client_system,
+        )
+        return m, chosen, merged, built, lang
+
+    def stream(
+        self,
+        master: Master | str,
+        history: Sequence[ChatMessage],
+        user_message: str,
+        *,
+        backend: str | None = None,
+        params: SamplingParams | None = None,
+        client_system: str | None = None,
+    ) -> Turn:
+        """Start a turn and return a :class:`Turn` to iterate.
+
+        A message that signals a crisis is answered by the safety guard with real help (no model
+        call, ``finish_reason="guard"``). Raises what :meth:`prepare` raises, and
+        :class:`~masterhall.backends.BackendError` when the backend cannot start the request.
+        """
+        m = self.catalog.get(master) if isinstance(master, str) else master
+        guard = check_message(user_message)
+        if guard.crisis:
+            lang = detect_language(user_message)
+            chosen, merged = self.resolve(m, backend, params)
+            text = help_answer(guard.kind, lang)  # type: ignore[arg-type]
+
+            def guarded() -> Iterator[str | Usage]:
+                yield text
+                yield Usage(finish_reason="guard", completion_tokens=0, ttft_s=0.0)
+
+            return Turn(guarded(), lambda t, u: Reply(t, u, m.id, chosen.name, chosen.model, merged, lang, guard=guard))
+        m, chosen, merged, built, lang = self.prepare(
+            m, history, user_message, backend=backend, params=params, client_system=client_system
+        )
+        stream = chosen.stream_chat(built.messages, merged)
+        return Turn(
+            stream,
+            lambda t, u: Reply(t, u, m.id, chosen.name, chosen.model, merged, lang, prompt=built, notes=list(built.notes)),
+        )
+
+
+def catalog_guide_context(catalog: Catalog) -> GuideContext:
+    """Default context for the ``master-finder`` guide: the catalog's advisors, one line each.
+
+    The Finder (ranked retrieval) can replace this with the top matches for the need.
+    """
+
+    def context(master: Master, user_message: str, lang: str) -> str:
+        lines = ["## Masters in this hall (recommend only from this list, by name and id)"]
+        for m in catalog.advisors():
+            lines.append(f"- {m.name.get(lang)} ({m.id}): {m.tagline.get(lang)}")
+        return "\n".join(lines)
+
+    return context

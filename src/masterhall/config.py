@@ -1,0 +1,93 @@
+"""Settings: defaults < TOML config file < ``MASTERHALL_*`` environment variables < CLI options.
+
+The config file is ``$MASTERHALL_CONFIG`` or ``<user config dir>/masterhall/config.toml``
+(``platformdirs``); it may be absent. See the README's *Configuration* section for every key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from .catalog.models import SamplingParams
+
+
+class BackendConfig(BaseModel):
+    """One named backend in ``[backends.NAME]``.
+
+    ``type``: ``llamacpp`` (``model_path`` to a GGUF; omitted = the embedded model),
+    ``openai`` (``base_url``, ``model``, ``api_key_env``) or ``fake``. ``context_window`` in tokens
+    per conversation; ``parallel`` slots and ``threads`` apply to ``llamacpp``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["llamacpp", "openai", "fake"]
+    model_path: str | None = None
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = "MASTERHALL_OPENAI_API_KEY"
+    context_window: int | None = Field(default=None, ge=256)
+    parallel: int | None = Field(default=None, ge=1, le=64)
+    threads: int | None = Field(default=None, ge=1, le=256)
+    delay_s: float = 0.0
+
+
+def config_path() -> Path:
+    """Where the TOML config file is looked for (it need not exist)."""
+    env = os.environ.get("MASTERHALL_CONFIG")
+    return Path(env) if env else Path(platformdirs.user_config_dir("masterhall")) / "config.toml"
+
+
+class Settings(BaseSettings):
+    """The hall's settings. Environment variables are ``MASTERHALL_<FIELD>`` (upper case).
+
+    ``backend``: name of the default backend (``embedded``, ``fake``, ``openai`` or one of
+    ``backends``). ``model_path``: a GGUF that replaces the embedded model for ``embedded``.
+    ``openai_base_url`` / ``openai_model`` / ``openai_api_key_env`` define a backend named
+    ``openai``. ``context_window`` (tokens per conversation), ``parallel`` (slots) and ``threads``
+    are the llama.cpp defaults. ``params`` are the hall's default sampling parameters.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MASTERHALL_", env_nested_delimiter="__", extra="ignore")
+
+    backend: str = "embedded"
+    model_path: str | None = None
+    context_window: int = Field(default=4096, ge=256)
+    parallel: int = Field(default=4, ge=1, le=64)
+    threads: int | None = Field(default=None, ge=1, le=256)
+    openai_base_url: str | None = None
+    openai_model: str | None = None
+    openai_api_key_env: str = "MASTERHALL_OPENAI_API_KEY"
+    params: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=0.7, top_p=0.9, max_tokens=512))
+    backends: dict[str, BackendConfig] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order of precedence: explicit arguments, then environment, then the TOML file."""
+        path = config_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def load_settings(**overrides) -> Settings:
+    """Build :class:`Settings` from the file and environment, with ``overrides`` on top.
+
+    Raises ``pydantic.ValidationError`` (naming the key) for a bad value, and
+    ``tomllib.TOMLDecodeError`` for a malformed file.
+    """
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
