@@ -1,0 +1,130 @@
+"""The database tables: ``conversations`` and their ``messages`` (SQLAlchemy 2 declarative).
+
+Timestamps are stored as UTC and always read back as timezone-aware UTC ``datetime`` values,
+on SQLite (which has no time zones) as on PostgreSQL (``timestamptz``). Schema changes go
+through an Alembic revision in ``store/migrations/versions/``; a test checks that the
+migrations and these classes agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+#: Message roles, as in OpenAI-style chat APIs.
+ROLES = ("user", "assistant", "system")
+#: Message states: ``streaming`` while generated, then ``complete``, ``stopped`` (the user
+#: stopped it) or ``error`` (the backend failed, or the server stopped mid-generation).
+STATUSES = ("complete", "streaming", "stopped", "error")
+
+#: Constraint and index names, so that migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_id() -> str:
+    """A new conversation id: a random UUID4 as 32 lower-case hex digits."""
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A ``DateTime`` that takes and returns timezone-aware UTC values.
+
+    Binding a naive ``datetime`` raises ``ValueError`` (it would be ambiguous). On SQLite the
+    value is stored as naive UTC text; on PostgreSQL as ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: give a timezone-aware value")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables (``Base.metadata`` is what Alembic compares)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class ConversationRow(Base):
+    """One row of ``conversations``: a chat with one master.
+
+    ``id``: 32 hex digits (UUID4). ``master_id``: catalog id of the master. ``title``: shown in
+    the list (``None`` until the first user message gives one). ``model``: label of the
+    backend/model last used, e.g. ``embedded/qwen2.5-0.5b`` (free text, nullable).
+    """
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    master_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class MessageRow(Base):
+    """One row of ``messages``, deleted with its conversation (``ON DELETE CASCADE``).
+
+    ``id`` grows with every insert and is never reused (SQLite ``AUTOINCREMENT``), so it gives
+    the order of a conversation's messages. ``error`` is the reason when ``status`` is
+    ``error``. ``prompt_tokens`` / ``completion_tokens`` are counts; ``ttft_s`` is seconds to the
+    first token; ``tokens_per_s`` is the decoding speed. All four are ``None`` when unknown.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="complete")
+    error: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    ttft_s: Mapped[float | None] = mapped_column(Float)
+    tokens_per_s: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,113 @@
+"""Tests on the real embedded model (Qwen2.5-Coder-0.5B Q4 GGUF from the PyPI chunk packages)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from masterhall import BackendRegistry, ChatEngine, ChatMessage, SamplingParams, load_catalog, load_settings
+from masterhall.backends import LlamaCppBackend, OpenAICompatBackend
+from masterhall.backends.embedded import SHA256, SIZE_BYTES, embedded_model_path
+from masterhall.chat.language import detect_language
+
+pytestmark = pytest.mark.model
+GREEDY = SamplingParams(temperature=0.0, seed=42, max_tokens=80)
+
+
+@pytest.fixture(scope="module")
+def real_engine():
+    settings = load_settings(backend="embedded", parallel=2)
+    return ChatEngine(load_catalog(), BackendRegistry(settings))
+
+
+def test_embedded_model_is_assembled_and_verified():
+    path = embedded_model_path()
+    assert path.stat().st_size == SIZE_BYTES
+    assert path.with_suffix(".verified").read_text().strip().endswith(SHA256)
+    with path.open("rb") as fh:
+        assert fh.read(4) == b"GGUF"
+
+
+@pytest.mark.parametrize(
+    "master, message, lang",
+    [("socrates", "什么是美德？", "zh"), ("aaron-beck", "I failed my exam and I feel worthless", "en")],
+)
+def test_masters_answer_in_the_users_language(real_engine, master, message, lang):
+    turn = real_engine.stream(master, [], message, params=GREEDY)
+    deltas = list(turn)
+    reply = turn.reply
+    assert len(deltas) > 5, "the answer should stream in many deltas"
+    assert reply.usage.finish_reason in ("stop", "length")
+    assert reply.usage.prompt_tokens > 100 and reply.usage.completion_tokens > 5
+    assert reply.usage.ttft_s is not None and reply.usage.tokens_per_s
+    assert detect_language(reply.text) == lang, reply.text
+
+
+def test_second_turn_reuses_the_kv_cache(real_engine):
+    first = real_engine.stream("seneca", [], "I waste my evenings on my phone.", params=GREEDY).collect()
+    history = [ChatMessage("user", "I waste my evenings on my phone."), ChatMessage("assistant", first.text)]
+    second = real_engine.stream("seneca", history, "What should I do instead?", params=GREEDY).collect()
+    assert second.usage.cached_tokens and second.usage.cached_tokens >= first.usage.prompt_tokens - 5
+
+
+def test_stop_frees_the_slot_and_keeps_partial(real_engine):
+    turn = real_engine.stream("li-bai", [], "Write a long poem about the moon", params=SamplingParams(max_tokens=400))
+    got = [next(turn) for _ in range(5)]
+    turn.close()
+    assert turn.reply.usage.finish_reason == "cancelled" and turn.reply.text == "".join(got)
+    after = real_engine.stream("li-bai", [], "One line about wine.", params=GREEDY).collect()
+    assert after.text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_openai_backend_against_a_real_llama_cpp_server():
+    """Start llama.cpp's OpenAI-compatible HTTP server on 127.0.0.1 and chat through it."""
+    import xllamacpp as xlc
+
+    port = _free_port()
+    params = xlc.CommonParams()
+    params.model.path = str(embedded_model_path())
+    params.n_ctx = 4096
+    params.n_parallel = 1
+    params.port = port
+    params.verbosity = -1
+    server = xlc.Server(params)
+    try:
+        assert server.listening_address.endswith(f":{port}")
+        registry = BackendRegistry(load_settings(openai_base_url=f"http://127.0.0.1:{port}/v1", openai_model="qwen", backend="openai"))
+        backend = registry.get()
+        assert isinstance(backend, OpenAICompatBackend)
+        turn = ChatEngine(load_catalog(), registry).stream("python-mentor", [], "How do I reverse a list in Python?", params=GREEDY)
+        deltas = list(turn)
+        assert len(deltas) > 5
+        assert turn.reply.usage.completion_tokens > 5 and turn.reply.usage.prompt_tokens > 50
+        assert re.search(r"reverse|\[::-1\]", turn.reply.text)
+    finally:
+        del server
+
+
+def test_cli_one_shot_on_the_embedded_model():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASTERHALL_") or k == "MASTERHALL_CACHE_DIR"}
+    result = subprocess.run(
+        [sys.executable, "-m", "masterhall.cli", "chat", "socrates", "什么是美德？", "--max-tokens", "60", "--temperature", "0"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert detect_language(result.stdout) == "zh", result.stdout
+    assert "tok/s" in result.stderr and "embedded" in result.stderr
+
+
+def test_gguf_path_backend(real_engine):
+    backend = real_engine.registry.get(str(embedded_model_path()))
+    assert isinstance(backend, LlamaCppBackend)
+    assert backend.count_tokens("hello world") == 2
