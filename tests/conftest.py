@@ -33,3 +33,59 @@ def engine(catalog, fake) -> ChatEngine:
     registry = BackendRegistry(load_settings(backend="fake"))
     registry.register(fake)
     return ChatEngine(catalog, registry)
+
+
+# -- databases: every storage-backed test runs on SQLite and on a throwaway PostgreSQL ----------
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    """An AUTOCOMMIT engine on the ``postgres`` database, or the reason it is unreachable."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+        engine.dispose()
+        yield f"PostgreSQL at {PG_SERVER} unreachable: {exc.__class__.__name__}: {exc}"
+        return
+    yield engine
+    engine.dispose()
+
+
+def _postgres_url(admin):
+    """Create a uniquely named database, yield its URL, drop it afterwards.
+
+    With no server: skip, or fail when ``$CI`` is set (CI must test PostgreSQL for real).
+    """
+    import os
+    import uuid
+
+    import sqlalchemy as sa
+
+    if isinstance(admin, str):
+        if os.environ.get("CI", ""):
+            pytest.fail(admin + " (CI is set, so this is an error)")
+        pytest.skip(admin)
+    name = f"mh_test_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """URL of an empty database of each kind."""
+    from sqlalchemy.engine import URL
+
+    if request.param == "sqlite":
+        yield URL.create("sqlite", database=str(tmp_path / "hall" / "masterhall.db")).render_as_string()
+    else:
+        yield from _postgres_url(request.getfixturevalue("pg_admin"))

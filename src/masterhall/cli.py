@@ -248,6 +248,32 @@ def _interactive(engine: ChatEngine, master, backend, params) -> None:
             history.append(ChatMessage("assistant", reply.text))
 
 
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, "--port", "-p", help="Port (default 8042)."),
+    backend: Optional[str] = typer.Option(None, "--backend", "--model", "-m", help="Default backend name or a .gguf path."),
+) -> None:
+    """Open the web hall (and the /api and OpenAI-compatible /v1 APIs) in the browser."""
+    import uvicorn
+
+    from .web.app import build_hall, create_app
+
+    settings = load_settings(backend=backend, host=host, port=port)
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            f"[bold yellow]Warning:[/] binding to {settings.host}: the hall has no login yet — anyone who can "
+            "reach this address can read and write every conversation.",
+            highlight=False,
+        )
+    hall = build_hall(settings)
+    hall.registry.progress = _assembly_progress()
+    app_ = create_app(hall)
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    out.print(f"MasterHall is open at [bold]http://{shown}:{settings.port}/[/]  (Ctrl-C to stop; the model loads in the background)")
+    uvicorn.run(app_, host=settings.host, port=settings.port, log_level="warning")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     ``openai_base_url`` / ``openai_model`` / ``openai_api_key_env`` define a backend named
     ``openai``. ``context_window`` (tokens per conversation), ``parallel`` (slots) and ``threads``
     are the llama.cpp defaults. ``params`` are the hall's default sampling parameters.
+    ``database_url``: SQLAlchemy URL of the conversation store (default: a SQLite file in the user
+    data dir). ``host`` / ``port``: where ``masterhall serve`` listens.
     """
 
     model_config = SettingsConfigDict(env_prefix="MASTERHALL_", env_nested_delimiter="__", extra="ignore")
@@ -66,6 +68,9 @@ class Settings(BaseSettings):
     openai_api_key_env: str = "MASTERHALL_OPENAI_API_KEY"
     params: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=0.7, top_p=0.9, max_tokens=512))
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8042, ge=1, le=65535)
 
     @classmethod
     def settings_customise_sources(

@@ -9,7 +9,7 @@ from masterhall.cli import app
 from masterhall.config import Settings
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
-OUTSIDE_SETTINGS = {"MASTERHALL_CONFIG", "MASTERHALL_CACHE_DIR", "MASTERHALL_OPENAI_API_KEY"}
+OUTSIDE_SETTINGS = {"MASTERHALL_CONFIG", "MASTERHALL_CACHE_DIR", "MASTERHALL_OPENAI_API_KEY", "MASTERHALL_DATA_DIR"}
 
 
 def test_every_setting_is_documented():
@@ -17,6 +17,17 @@ def test_every_setting_is_documented():
         if name in ("params", "backends"):
             continue
         assert f"MASTERHALL_{name.upper()}" in README, name
+
+
+def test_every_api_route_is_documented():
+    from masterhall.web.app import create_app
+    from masterhall.web.services import Hall
+
+    app = create_app(Hall.__new__(Hall), load_model=False)
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if path.startswith(("/api/", "/v1/")):
+            assert path.replace("{conversation_id}", "{id}").replace("{master_id}", "{id}") in README, path
 
 
 def test_every_documented_variable_exists():
@@ -33,6 +44,6 @@ def test_every_cli_command_is_documented():
 
 def test_quick_start_has_the_two_commands():
     blocks = re.findall(r"```bash\n(.+?)\n```", README, re.S)
-    assert "masterhall chat" in blocks[0] and "pip install -e ." in blocks[0]
+    assert "masterhall serve" in blocks[0] and "pip install -e ." in blocks[0]
     assert "pytest" in blocks[1]
     assert blocks[1] in (Path(__file__).parents[2] / ".ci" / "run").read_text()

@@ -15,8 +15,9 @@ needed. To write a new revision from a source checkout::
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import platformdirs
 from alembic import command
@@ -30,6 +31,8 @@ from sqlalchemy.engine import URL, make_url
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Key of the PostgreSQL advisory lock that serialises concurrent :func:`migrate` calls.
 _PG_MIGRATE_LOCK = 0x6D68_5F73_746F_7265  # "mh_store"
+#: How long a SQLite connection waits for another one's lock before "database is locked".
+_SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
 def default_database_url() -> str:
@@ -50,22 +53,47 @@ def _sqlite_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    if hasattr(dbapi_connection, "create_function"):
-        dbapi_connection.create_function("lower", 1, _sqlite_lower, deterministic=True)
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-    finally:
-        cursor.close()
+def _enable_wal(cursor: Any, wait_s: float) -> None:
+    """Switch the database file to WAL (a no-op when it already is).
+
+    The switch needs an exclusive lock and SQLite reports "database is locked" at once, without
+    waiting, while another connection holds one (two processes opening a new file together),
+    so it is retried for up to ``wait_s`` seconds.
+    """
+    deadline = time.monotonic() + wait_s
+    delay = 0.005
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() in ("wal", "memory"):
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+def _sqlite_connect_listener(wait_s: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if hasattr(dbapi_connection, "create_function"):
+            dbapi_connection.create_function("lower", 1, _sqlite_lower, deterministic=True)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            _enable_wal(cursor, wait_s)
+        finally:
+            cursor.close()
+
+    return on_connect
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """A SQLAlchemy :class:`~sqlalchemy.Engine` for ``url``; ``kwargs`` go to ``create_engine``.
 
     SQLite: every connection gets ``PRAGMA foreign_keys=ON`` and ``journal_mode=WAL`` (readers
-    do not block the writer), a 30 s busy timeout and a Unicode-aware ``lower()``; the folder of
+    do not block the writer), a 30 s busy timeout (``connect_args={"timeout": …}`` changes it) and a Unicode-aware ``lower()``; the folder of
     a database file is created if missing. Other databases get ``pool_pre_ping``. Raises
     ``sqlalchemy.exc.ArgumentError`` for a malformed URL and ``ModuleNotFoundError`` when the
     URL's driver is not installed.
@@ -75,9 +103,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        connect_args = {"timeout": 30.0, **kwargs.pop("connect_args", {})}
+        connect_args = {"timeout": _SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
-        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "connect", _sqlite_connect_listener(float(connect_args["timeout"])))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kwargs)

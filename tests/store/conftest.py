@@ -1,0 +1,80 @@
+"""Fixtures: every store test runs on a SQLite file and on a throwaway PostgreSQL database.
+
+PostgreSQL is expected at 127.0.0.1:5432 (user ``postgres``, trust auth). Each test gets its own
+database, created from the ``postgres`` database and dropped ``WITH (FORCE)`` afterwards. When
+the server cannot be reached, the PostgreSQL cases are skipped, or fail when ``$CI`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from masterhall.store import ConversationRepo, Store
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[sa.Engine | str]:
+    """An AUTOCOMMIT engine on the ``postgres`` database, or the reason it is unreachable."""
+    engine = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+        engine.dispose()
+        yield f"PostgreSQL at {PG_SERVER} unreachable: {exc.__class__.__name__}: {exc}"
+        return
+    yield engine
+    engine.dispose()
+
+
+def _postgres_url(admin: sa.Engine | str) -> Iterator[str]:
+    if isinstance(admin, str):
+        if os.environ.get("CI", ""):
+            pytest.fail(admin + " (CI is set, so this is an error)")
+        pytest.skip(admin)
+    name = f"mh_test_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """URL of an empty database of each kind."""
+    if request.param == "sqlite":
+        yield URL.create("sqlite", database=str(tmp_path / "hall" / "masterhall.db")).render_as_string()
+    else:
+        yield from _postgres_url(request.getfixturevalue("pg_admin"))
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated :class:`Store` on ``db_url``."""
+    s = Store(db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def repo(store: Store) -> ConversationRepo:
+    return store.conversations
+
+
+@pytest.fixture
+def other_engine(db_url: str, store: Store) -> Iterator[sa.Engine]:
+    """A second, independent engine on the same database (another process's view)."""
+    engine = sa.create_engine(db_url)
+    yield engine
+    engine.dispose()
