@@ -28,7 +28,7 @@ def test_migrate_creates_tables_indexes_and_constraints(db_url):
         migrate(engine)
 
         insp = sa.inspect(engine)
-        assert set(insp.get_table_names()) == {"alembic_version", "conversations", "messages"}
+        assert set(insp.get_table_names()) == {"alembic_version", "conversations", "messages", "user_masters", "master_files"}
         assert {c["name"] for c in insp.get_columns("conversations")} == {
             "id", "master_id", "title", "model", "created_at", "updated_at"
         }
@@ -42,7 +42,7 @@ def test_migrate_creates_tables_indexes_and_constraints(db_url):
         assert fk["referred_table"] == "conversations"
         assert fk["constrained_columns"] == ["conversation_id"]
         assert fk["options"].get("ondelete", "").upper() == "CASCADE"
-        assert current_revision(engine) == head_revision() == "0001_initial"
+        assert current_revision(engine) == head_revision() == "0002_user_masters"
 
         migrate(engine)  # idempotent: already at head
         assert current_revision(engine) == head_revision()

@@ -55,6 +55,33 @@ class Catalog:
 
     masters: dict[str, Master] = field(default_factory=dict)
     categories: tuple[Category, ...] = CATEGORIES
+    builtin_ids: set[str] = field(default_factory=set)
+    _listeners: list = field(default_factory=list, repr=False)
+
+    def subscribe(self, listener) -> None:
+        """Call ``listener(master_id, master_or_None)`` after every :meth:`add` / :meth:`remove`."""
+        self._listeners.append(listener)
+
+    def add(self, master: Master) -> None:
+        """Add or replace a (user) master, visible at once to everything that reads the catalog.
+
+        Raises ``ValueError`` when ``master.id`` is a built-in master's (built-ins are read-only).
+        """
+        if master.id in self.builtin_ids:
+            raise ValueError(f"'{master.id}' is a built-in master and cannot be replaced; fork it under a new id")
+        self.masters[master.id] = master
+        for listener in self._listeners:
+            listener(master.id, master)
+
+    def remove(self, master_id: str) -> bool:
+        """Remove a user master; False if absent. Raises ``ValueError`` for a built-in id."""
+        if master_id in self.builtin_ids:
+            raise ValueError(f"'{master_id}' is a built-in master and cannot be removed")
+        if self.masters.pop(master_id, None) is None:
+            return False
+        for listener in self._listeners:
+            listener(master_id, None)
+        return True
 
     def get(self, master_id: str) -> Master:
         """Return the master ``master_id``; raises :class:`UnknownMasterError` with suggestions."""
@@ -134,4 +161,5 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
         if master.id in catalog.masters:
             raise CatalogError(f"catalog error in {path}: field 'id': duplicate id {master.id!r}")
         catalog.masters[master.id] = master
+    catalog.builtin_ids = set(catalog.masters)
     return catalog

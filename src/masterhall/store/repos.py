@@ -405,7 +405,8 @@ class ConversationRepo:
 class Store:
     """The hall's database: an engine on ``url`` (default :func:`default_database_url`), migrated.
 
-    ``conversations`` is the :class:`ConversationRepo`; ``engine`` the SQLAlchemy engine.
+    ``conversations`` is the :class:`ConversationRepo`; ``masters`` the
+    :class:`~masterhall.store.masters_repo.UserMasterRepo`; ``engine`` the SQLAlchemy engine.
     Call :meth:`close` (or use ``with Store() as store:``) to release connections. Raises what
     :func:`make_engine` and :func:`migrate` raise.
     """
@@ -419,6 +420,9 @@ class Store:
             self.engine.dispose()
             raise
         self.conversations = ConversationRepo(self.engine)
+        from .masters_repo import UserMasterRepo
+
+        self.masters = UserMasterRepo(self.engine)
 
     def close(self) -> None:
         """Close every pooled connection (the store can still reconnect if used again)."""

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -128,3 +128,46 @@ class MessageRow(Base):
     tokens_per_s: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+#: States of a user-created master: only ``published`` ones appear in the hall, the APIs and
+#: the Finder; a ``draft`` is seen by its creator in the builder only.
+MASTER_STATUSES = ("draft", "published")
+
+
+class UserMasterRow(Base):
+    """One row of ``user_masters``: a master made (or imported, or forked) by a creator.
+
+    ``id`` is the master id (same rules as the catalog's). ``data`` holds the master as JSON,
+    validated by :class:`masterhall.catalog.Master` on every write and read. ``forked_from``
+    names the built-in or user master it was copied from (nullable).
+    """
+
+    __tablename__ = "user_masters"
+    __table_args__ = (CheckConstraint(_in("status", MASTER_STATUSES), name="status"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    forked_from: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class MasterFileRow(Base):
+    """One row of ``master_files``: a file a creator attached to a user master (its knowledge).
+
+    ``downloadable``: whether chat users may download it (off unless the creator turns it on).
+    ``size`` in bytes. Deleted with its master.
+    """
+
+    __tablename__ = "master_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    master_id: Mapped[str] = mapped_column(String(64), ForeignKey("user_masters.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    downloadable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
