@@ -64,9 +64,11 @@ class Turn:
     produced so far with ``finish_reason="cancelled"``.
     """
 
-    def __init__(self, stream: Iterator[str | Usage], make_reply: Callable[[str, Usage], Reply]):
+    def __init__(self, stream: Iterator[str | Usage], make_reply: Callable[[str, Usage], Reply], prompt: BuiltPrompt | None = None):
         self._stream = stream
         self._make_reply = make_reply
+        #: Exactly what the backend receives (``None`` when the safety guard answers).
+        self.prompt = prompt
         self.reply: Reply | None = None
         self._iter = self._run()
 
@@ -211,6 +213,7 @@ class ChatEngine:
         return Turn(
             stream,
             lambda t, u: Reply(t, u, m.id, chosen.name, chosen.model, merged, lang, prompt=built, notes=list(built.notes)),
+            prompt=built,
         )
 
 

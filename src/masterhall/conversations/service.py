@@ -24,7 +24,7 @@ from ..chat.engine import ChatEngine, Turn
 from ..chat.prompt import ContextTooLongError
 from ..store.repos import Conversation, ConversationRepo, Message
 
-EventType = Literal["start", "loading", "delta", "done", "error"]
+EventType = Literal["start", "loading", "delta", "done", "error", "debug", "starters"]
 #: Longest message accepted, in characters (a guard against accidental pastes of whole books).
 MAX_MESSAGE_CHARS = 32_000
 

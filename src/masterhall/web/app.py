@@ -16,8 +16,9 @@ from ..catalog.loader import Catalog, load_catalog
 from ..chat.engine import ChatEngine
 from ..config import Settings, load_settings
 from ..conversations.service import ChatService
+from ..masters.library import MasterLibrary
 from ..store.repos import Store
-from . import api, openai_api
+from . import api, builder_api, openai_api
 from .openai_protocol import error_body
 from .services import Hall, ModelLoader
 
@@ -40,7 +41,9 @@ def build_hall(
     store = store or Store(settings.database_url)
     loader = ModelLoader(registry)
     chat = ChatService(engine, store.conversations, flush_interval_s=flush_interval_s, wait_ready=loader.wait)
-    return Hall(settings=settings, catalog=catalog, registry=registry, engine=engine, store=store, chat=chat, loader=loader)
+    library = MasterLibrary(catalog, store.masters)
+    return Hall(settings=settings, catalog=catalog, registry=registry, engine=engine, store=store, chat=chat,
+                loader=loader, library=library)
 
 
 def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
@@ -54,6 +57,7 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         hall.store.conversations.recover_interrupted()
+        hall.library.load_published()
         if load_model:
             hall.loader.start()
         else:
@@ -74,6 +78,8 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
         return JSONResponse({"error": {"code": "invalid_request", "message": message, "details": exc.errors()}}, status_code=422)
 
     app.include_router(api.router)
+    app.include_router(builder_api.router)
+    app.include_router(builder_api.public_router)
     app.include_router(openai_api.router)
     pages = _pages_router()
     if pages is not None:

@@ -12,6 +12,7 @@ from ..catalog.loader import Catalog
 from ..chat.engine import ChatEngine
 from ..config import Settings
 from ..conversations.service import ChatService
+from ..masters.library import MasterLibrary
 from ..store.repos import Store
 from .render import MarkdownRenderer
 
@@ -71,7 +72,7 @@ def _raise_if_failed(loader: ModelLoader) -> None:
 
 @dataclass
 class Hall:
-    """Everything the web layer calls: settings, catalog, backends, chat engine, storage."""
+    """Everything the web layer calls: settings, catalog, backends, chat engine, storage, user masters."""
 
     settings: Settings
     catalog: Catalog
@@ -80,4 +81,5 @@ class Hall:
     store: Store
     chat: ChatService
     loader: ModelLoader
+    library: MasterLibrary
     render: MarkdownRenderer = field(default_factory=MarkdownRenderer)
