@@ -1,7 +1,7 @@
 """Fixtures: every store test runs on a SQLite file and on a throwaway PostgreSQL database.
 
 PostgreSQL is expected at 127.0.0.1:5432 (user ``postgres``, trust auth). Each test run creates
-its own uniquely named database (from the ``postgres`` database, with AUTOCOMMIT) and drops it
+its own uniquely named database (faster than one per test, as the web tests do) (from the ``postgres`` database, with AUTOCOMMIT) and drops it
 ``WITH (FORCE)`` at the end; every test starts on an empty ``public`` schema in it. When the
 server cannot be reached, the PostgreSQL cases are skipped, or fail when ``$CI`` is set.
 """
@@ -18,22 +18,7 @@ from sqlalchemy.engine import URL
 
 from masterhall.store import ConversationRepo, Store
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-
-
-@pytest.fixture(scope="session")
-def pg_admin() -> Iterator[sa.Engine | str]:
-    """An AUTOCOMMIT engine on the ``postgres`` database, or the reason it is unreachable."""
-    engine = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
-        engine.dispose()
-        yield f"PostgreSQL at {PG_SERVER} unreachable: {exc.__class__.__name__}: {exc}"
-        return
-    yield engine
-    engine.dispose()
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"  # pg_admin comes from tests/conftest.py
 
 
 @pytest.fixture(scope="session")
