@@ -6,7 +6,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..backends.base import BackendError
 from ..backends.registry import BackendRegistry
 from ..catalog.loader import Catalog
 from ..chat.engine import ChatEngine
@@ -28,8 +27,6 @@ class ModelLoader:
         self.registry = registry
         self.state = "loading"
         self.message = "The model is loading…"
-        self._done = threading.Event()
-        self._lock = threading.Lock()
 
     def start(self) -> None:
         """Begin loading the default backend in a daemon thread."""
@@ -44,30 +41,22 @@ class ModelLoader:
             self.state, self.message = "ready", f"{backend.name} · {backend.model}"
         except Exception as exc:  # noqa: BLE001 - reported on the page and in /api/status
             self.state, self.message = "error", str(exc)
-        finally:
-            self._done.set()
 
     def wait(self, backend, on_wait: Callable[[], None]) -> None:
         """Return once ``backend`` is loaded; calls ``on_wait`` first if that takes a while.
 
-        Raises :class:`BackendError` (``unavailable``) if loading failed.
+        Raises :class:`~masterhall.backends.BackendError` (``unavailable``) if loading failed.
         """
         if getattr(backend, "loaded", True):
             return
         on_wait()
         load = getattr(backend, "load", None)
         if load is not None:
-            with self._lock:
-                load()
+            load()  # loading is idempotent and serialized per engine
 
     def to_dict(self) -> dict:
         """``{"state": …, "message": …}`` for the status endpoint."""
         return {"state": self.state, "message": self.message}
-
-
-def _raise_if_failed(loader: ModelLoader) -> None:
-    if loader.state == "error":
-        raise BackendError(loader.message, "unavailable")
 
 
 @dataclass
