@@ -111,7 +111,9 @@ class Master(_Strict):
     ``instructions`` is the system prompt; ``examples`` are few-shot exchanges placed after it;
     ``model`` optionally names a backend from the hall config; ``params`` override the defaults.
     ``safety_duty`` marks masters whose instructions must carry the crisis / medical / financial
-    duties of the catalog spec.
+    duties of the catalog spec. ``extensions`` keeps data of other formats that has no field here
+    (e.g. a character card's ``extensions``, ``character_book``, ``creator``), so that an import
+    followed by an export loses nothing; it is never part of the prompt (see ``masterhall.interop``).
     """
 
     id: str
@@ -129,6 +131,7 @@ class Master(_Strict):
     safety_duty: bool = False
     model: str | None = None
     params: SamplingParams = Field(default_factory=SamplingParams)
+    extensions: dict = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod

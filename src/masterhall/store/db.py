@@ -93,8 +93,8 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """A SQLAlchemy :class:`~sqlalchemy.Engine` for ``url``; ``kwargs`` go to ``create_engine``.
 
     SQLite: every connection gets ``PRAGMA foreign_keys=ON`` and ``journal_mode=WAL`` (readers
-    do not block the writer), a 30 s busy timeout (``connect_args={"timeout": …}`` changes it) and a Unicode-aware ``lower()``; the folder of
-    a database file is created if missing. Other databases get ``pool_pre_ping``. Raises
+    do not block the writer), a 30 s busy timeout (``connect_args={"timeout": …}`` changes it)
+    and a Unicode-aware ``lower()``; the folder of a database file is created if missing. Other databases get ``pool_pre_ping``. Raises
     ``sqlalchemy.exc.ArgumentError`` for a malformed URL and ``ModuleNotFoundError`` when the
     URL's driver is not installed.
     """

@@ -1,0 +1,128 @@
+"""Errors, limits and result types shared by every importer and exporter.
+
+A file that cannot be read at all (bad JSON, a truncated PNG, a field over
+:data:`MAX_FIELD_CHARS`, a file over :data:`MAX_FILE_BYTES` …) raises :class:`InteropError`.
+A file that reads but holds records that are not valid masters gives an :class:`ImportResult`
+whose ``rejected`` list names each bad record, field and reason; callers store nothing unless
+``rejected`` is empty (all or nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..catalog.models import Master
+
+#: Largest file (or download) an import reads, in bytes.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+#: Longest text value accepted in any field or table cell, in characters.
+MAX_FIELD_CHARS = 100_000
+#: Most records (masters, table rows) one import may hold.
+MAX_RECORDS = 20_000
+#: Most values (strings, numbers, list items, mapping entries) in one parsed document.
+MAX_NODES = 2_000_000
+#: Deepest nesting of lists and mappings accepted in a parsed document.
+MAX_DEPTH = 64
+
+
+class InteropError(ValueError):
+    """A file or option could not be imported or exported; the message says what and where.
+
+    ``rejected`` holds the per-record problems when the error is raised because of them
+    (see :meth:`ImportResult.raise_for_rejected`), else it is empty.
+    """
+
+    def __init__(self, message: str, rejected: list[Rejected] | None = None):
+        super().__init__(message)
+        self.rejected = list(rejected or [])
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One problem of one record that could not become a master.
+
+    ``index`` is the record's 0-based position in the file (table row, array item, card);
+    ``name`` its name when one was found; ``field`` the dotted field of our schema (e.g.
+    ``starters.en``) or ``"(record)"`` for the record as a whole; ``message`` what is wrong.
+    A record with several problems appears once per problem.
+    """
+
+    index: int
+    name: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        who = f"record {self.index + 1}" + (f" ({self.name!r})" if self.name else "")
+        return f"{who}: field '{self.field}': {self.message}"
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``{"index", "name", "field", "message"}``."""
+        return {"index": self.index, "name": self.name, "field": self.field, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    """What an import read: valid ``masters`` (in file order) and ``rejected`` problems.
+
+    ``format`` is the format that was read (``card``, ``lobechat``, ``nextchat``, ``yaml``,
+    ``json`` or ``table``); ``notes`` are human-readable remarks (ids renamed to stay unique,
+    data kept in ``extensions``, …).
+    """
+
+    masters: list[Master] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    format: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no record was rejected (the import may be stored)."""
+        return not self.rejected
+
+    def raise_for_rejected(self) -> None:
+        """Raise :class:`InteropError` listing every rejected record, if there is any."""
+        if self.rejected:
+            bad = sorted({r.index for r in self.rejected})
+            lines = [f"{len(bad)} of {len(bad) + len(self.masters)} records rejected; nothing was imported:"]
+            lines += [f"  {r}" for r in self.rejected]
+            raise InteropError("\n".join(lines), self.rejected)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary: format, the masters' ids and names, rejections and notes."""
+        return {
+            "format": self.format,
+            "masters": [{"id": m.id, "name": m.name.model_dump()} for m in self.masters],
+            "rejected": [r.to_dict() for r in self.rejected],
+            "notes": list(self.notes),
+        }
+
+
+def check_document(value: object, where: str = "") -> None:
+    """Check a parsed JSON/YAML value against the limits, without recursion.
+
+    Raises :class:`InteropError` for a string over :data:`MAX_FIELD_CHARS` (naming its path),
+    nesting deeper than :data:`MAX_DEPTH`, or more than :data:`MAX_NODES` values in all.
+    """
+    stack: list[tuple[object, str, int]] = [(value, where, 0)]
+    seen = 0
+    while stack:
+        node, path, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise InteropError(f"the document holds more than {MAX_NODES:,} values")
+        if depth > MAX_DEPTH:
+            raise InteropError(f"the document is nested more than {MAX_DEPTH} levels deep (at {path or 'the top'})")
+        if isinstance(node, str):
+            if len(node) > MAX_FIELD_CHARS:
+                raise InteropError(
+                    f"field '{path or '(top level)'}' is {len(node):,} characters long; the limit is {MAX_FIELD_CHARS:,}"
+                )
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if isinstance(key, str) and len(key) > MAX_FIELD_CHARS:
+                    raise InteropError(f"a key under '{path or '(top level)'}' is too long")
+                stack.append((item, f"{path}.{key}" if path else str(key), depth + 1))
+        elif isinstance(node, (list, tuple)):
+            for i, item in enumerate(node):
+                stack.append((item, f"{path}[{i}]", depth + 1))
