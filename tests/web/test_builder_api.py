@@ -103,3 +103,24 @@ async def test_files_private_unless_creator_allows(client):
     got = await client.get(f"/api/masters/my-stoic/files/{fid}")
     assert got.status_code == 200 and got.content == b"secret notes"
     assert (await client.get(f"/api/masters/socrates/files/{fid}")).status_code == 404
+
+
+async def test_import_and_export_over_http(client):
+    csv = "act,prompt\nTravel Guide,I want you to act as a travel guide for the city I name.\nPoet,I want you to act as a poet writing short verses.\n"
+    r = await client.post("/api/builder/import", params={"publish": "true", "category": "life"},
+                          files={"file": ("prompts.csv", csv.encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    ids = r.json()["masters"]
+    assert r.json()["stored"] == 2 and len(ids) == 2
+    listed = [m["id"] for m in (await client.get("/api/masters")).json()]
+    assert all(i in listed for i in ids)
+    card = await client.get(f"/api/masters/{ids[0]}/export", params={"format": "card-json"})
+    assert card.status_code == 200 and card.json()["spec"] == "chara_card_v2"
+    png = await client.get("/api/masters/socrates/export", params={"format": "card-png"})
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = await client.post("/api/builder/import", files={"file": ("x.json", b"{not json", "application/json")})
+    assert bad.status_code == 400 and bad.json()["error"]["message"]
+    broken = "act,prompt\nGood,I want you to act as a helpful guide for hikers.\nEmpty,\n"
+    r = await client.post("/api/builder/import", files={"file": ("t.csv", broken.encode(), "text/csv")})
+    assert r.status_code == 422 and r.json()["error"]["rejected"]
+    assert (await client.get("/api/masters/nobody/export")).status_code == 404

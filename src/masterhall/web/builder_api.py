@@ -226,3 +226,45 @@ def public_download(request: Request, master_id: str, file_id: int):
     if f is None or f.master_id != master_id or not f.downloadable:
         return _error(404, "not_found", "no downloadable file here")
     return Response(f.content, media_type=f.content_type, headers={"Content-Disposition": f'attachment; filename="{f.filename}"'})
+
+
+@router.post("/import", summary="Import masters from a file (card JSON/PNG, LobeChat, NextChat, YAML/JSON, CSV/JSONL/Parquet)")
+async def import_file(request: Request, file: UploadFile, format: str = "auto", category: str | None = None,
+                      publish: bool = False, dry_run: bool = False):
+    from ..interop import MAX_FILE_BYTES as MAX_IMPORT_BYTES, InteropError, import_bytes, store_import
+
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    h = _hall(request)
+    try:
+        result = await run_in_threadpool(import_bytes, data, file.filename, fmt=format, category=category,
+                                         reserved_ids=set(h.catalog.builtin_ids))
+    except InteropError as exc:
+        return _error(400, "invalid_file", str(exc))
+    report = {"format": result.format, "masters": [m.id for m in result.masters],
+              "rejected": [str(r) for r in result.rejected], "notes": list(result.notes)}
+    if result.rejected:
+        return _error(422, "rejected_records", f"{len(result.rejected)} record(s) rejected; nothing was imported", **report)
+    if dry_run:
+        return {**report, "stored": 0}
+    try:
+        stored = await run_in_threadpool(store_import, result, h.store.masters, publish=publish, catalog=h.catalog)
+    except InteropError as exc:
+        return _error(400, "invalid_file", str(exc))
+    return {**report, "stored": stored}
+
+
+@public_router.get("/masters/{master_id}/export", summary="A master in another format (card-json, card-png, lobechat, nextchat, yaml, json)")
+def export(request: Request, master_id: str, format: str = "json"):
+    from ..interop import EXPORT_FORMATS, InteropError, export_master
+
+    h = _hall(request)
+    master = h.catalog.masters.get(master_id) or (um.master if (um := h.library.get(master_id)) else None)
+    if master is None:
+        return _error(404, "unknown_master", f"Unknown master '{master_id}'.")
+    if format not in EXPORT_FORMATS:
+        return _error(400, "invalid_format", f"format must be one of {', '.join(EXPORT_FORMATS)}")
+    try:
+        content, content_type, filename = export_master(master, format)
+    except InteropError as exc:
+        return _error(400, "invalid_format", str(exc))
+    return Response(content, media_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
