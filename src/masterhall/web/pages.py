@@ -1,0 +1,216 @@
+"""The HTML pages of the hall: server-rendered Jinja2 templates plus a little JavaScript.
+
+``/`` the hall (categories and master cards), ``/masters/{id}`` one master,
+``/masters/{id}/chat`` a new conversation (``?q=`` sends a first message),
+``/chat/{conversation_id}`` an existing conversation, ``/lang/{lang}`` the language switch.
+Everything dynamic (sending, streaming, the sidebar) is done by ``static/*.js`` through
+``/api``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from .. import __version__
+from ..catalog.loader import UnknownMasterError
+from ..catalog.models import Master
+from . import i18n
+
+router = APIRouter(include_in_schema=False)
+
+WEB_DIR = Path(__file__).parent
+#: Path of the endpoint that ranks masters for a need; the hall's search uses it once it exists.
+MATCH_PATH = "/api/match"
+
+
+@cache
+def _templates() -> Jinja2Templates:
+    """The template environment, created on first use (never at import)."""
+    templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    templates.env.globals["static_url"] = static_url
+    return templates
+
+
+def static_url(name: str) -> str:
+    """URL of a file in ``static/`` with a cache-busting version (the file's modification time)."""
+    try:
+        version = int((WEB_DIR / "static" / name).stat().st_mtime)
+    except OSError:
+        version = __version__
+    return f"/static/{name}?v={version}"
+
+
+def page_lang(request: Request) -> str:
+    """The language of the page for this request (cookie, then ``Accept-Language``, then English)."""
+    return i18n.choose_lang(request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language"))
+
+
+def _render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    """Render ``template`` with the shared context: language, strings, model status."""
+    lang = page_lang(request)
+    hall = request.app.state.hall
+
+    def t(key: str, **values) -> str:
+        return i18n.translate(lang, key, **values)
+
+    shared = {
+        "lang": lang,
+        "other_lang": "en" if lang == "zh" else "zh",
+        "t": t,
+        "status": hall.loader.to_dict(),
+        "js_strings": i18n.strings(lang),
+        "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+    }
+    response = _templates().TemplateResponse(request, template, {**shared, **context}, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _card(master: Master, lang: str) -> dict:
+    """What a master card shows, plus the text the client-side search looks in (both languages)."""
+    haystack = " ".join([
+        master.id, master.name.zh, master.name.en, master.tagline.zh, master.tagline.en,
+        *master.tags.zh, *master.tags.en,
+    ]).lower()
+    return {
+        "id": master.id,
+        "avatar": master.avatar,
+        "name": master.name.get(lang),
+        "tagline": master.tagline.get(lang),
+        "search": haystack,
+    }
+
+
+def _has_route(request: Request, path: str) -> bool:
+    return any(getattr(route, "path", None) == path for route in request.app.routes)
+
+
+def _not_found(request: Request, message_key: str, suggestions: list[Master] | None = None, **values) -> HTMLResponse:
+    lang = page_lang(request)
+    return _render(request, "404.html", status_code=404, message=i18n.translate(lang, message_key, **values),
+                   suggestions=[_card(m, lang) for m in suggestions or []])
+
+
+def _master_or_404(request: Request, master_id: str) -> Master | HTMLResponse:
+    catalog = request.app.state.hall.catalog
+    try:
+        return catalog.get(master_id)
+    except UnknownMasterError as exc:
+        return _not_found(request, "not_found_master", [catalog.masters[i] for i in exc.suggestions], id=master_id)
+
+
+@router.get("/", response_class=HTMLResponse)
+def hall_page(request: Request) -> HTMLResponse:
+    """The hall: every category with its master cards, a search box and the Master Finder."""
+    lang = page_lang(request)
+    catalog = request.app.state.hall.catalog
+    categories = []
+    for category in catalog.categories:
+        cards = [_card(m, lang) for m in catalog.advisors(category.id)]
+        categories.append({"id": category.id, "name": category.name.get(lang), "cards": cards})
+    finder = catalog.masters.get("master-finder")
+    total = sum(len(c["cards"]) for c in categories)
+    return _render(request, "hall.html", categories=categories, total=total,
+                   finder=_card(finder, lang) if finder else None,
+                   match_url=MATCH_PATH if _has_route(request, MATCH_PATH) else "")
+
+
+@router.get("/masters/{master_id}", response_class=HTMLResponse)
+def master_page(request: Request, master_id: str) -> HTMLResponse:
+    """One master: description, greeting, conversation starters, a button to start chatting."""
+    master = _master_or_404(request, master_id)
+    if isinstance(master, HTMLResponse):
+        return master
+    lang = page_lang(request)
+    category = next((c for c in request.app.state.hall.catalog.categories if c.id == master.category), None)
+    return _render(request, "master.html", master=master, m=_localized(master, lang),
+                   category_name=category.name.get(lang) if category else "")
+
+
+def _localized(master: Master, lang: str) -> dict:
+    return {
+        "id": master.id,
+        "avatar": master.avatar,
+        "name": master.name.get(lang),
+        "tagline": master.tagline.get(lang),
+        "description": master.description.get(lang),
+        "greeting": master.greeting.get(lang),
+        "starters": master.starters.get(lang),
+        "tags": master.tags.get(lang),
+    }
+
+
+def _chat_page(request: Request, master: Master, conversation=None, q: str | None = None) -> HTMLResponse:
+    """The chat page: the conversation (if any) and everything the script needs, as JSON."""
+    lang = page_lang(request)
+    hall = request.app.state.hall
+    messages, generating = [], False
+    if conversation is not None:
+        for msg in hall.store.conversations.messages(conversation.id):
+            if msg.role == "system":
+                continue
+            messages.append({
+                "id": msg.id, "role": msg.role, "content": msg.content, "status": msg.status, "error": msg.error,
+                "html": hall.render(msg.content) if msg.role == "assistant" else None,
+            })
+        generating = hall.chat.active(conversation.id) is not None
+    masters = {m.id: {"avatar": m.avatar, "name": m.name.get(lang)} for m in hall.catalog}
+    page = {
+        "lang": lang,
+        "master": _localized(master, lang),
+        "conversation": conversation.to_dict() if conversation else None,
+        "messages": messages,
+        "generating": generating,
+        "initial": (q or "").strip() or None,
+        "masters": masters,
+    }
+    title = (conversation.title if conversation and conversation.title else None) or master.name.get(lang)
+    return _render(request, "chat.html", master=master, m=page["master"], page=page, title=title)
+
+
+@router.get("/masters/{master_id}/chat", response_class=HTMLResponse)
+def new_chat_page(request: Request, master_id: str, q: str | None = Query(None, max_length=32000)) -> HTMLResponse:
+    """A new conversation with a master; ``q`` is sent as the first message."""
+    master = _master_or_404(request, master_id)
+    if isinstance(master, HTMLResponse):
+        return master
+    return _chat_page(request, master, q=q)
+
+
+@router.get("/chat/{conversation_id}", response_class=HTMLResponse)
+def conversation_page(request: Request, conversation_id: str) -> HTMLResponse:
+    """An existing conversation, as stored (a reload shows everything, partial answers too)."""
+    hall = request.app.state.hall
+    conversation = hall.store.conversations.get(conversation_id)
+    if conversation is None:
+        return _not_found(request, "not_found_conversation")
+    master = hall.catalog.masters.get(conversation.master_id)
+    if master is None:
+        return _not_found(request, "not_found_master", id=conversation.master_id)
+    return _chat_page(request, master, conversation)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths may be redirected to (no ``//host`` or ``http://…``)."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/lang/{lang}")
+def switch_lang(lang: str, next: str | None = None) -> Response:
+    """Remember the interface language in the ``lang`` cookie and go back to ``next``."""
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    chosen = i18n.normalize_lang(lang)
+    if chosen:
+        response.set_cookie(i18n.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, path="/", samesite="lax")
+    return response

@@ -1,0 +1,170 @@
+"""Fixtures for the web pages: the real app on a free port, and a Chromium page driving it.
+
+The app runs with uvicorn in a background thread, on a temporary SQLite database, with a
+:class:`FakeBackend` registered as the default backend so each test queues the replies it needs.
+Browser tests use Playwright's sync API with the system's Chromium (``/usr/bin/chromium``);
+they are skipped when it is missing, unless ``$CI`` is set (then they fail).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import URL
+
+from masterhall import FakeBackend, load_settings
+from masterhall.store import Store
+from masterhall.web.app import build_hall, create_app
+from masterhall.web.services import Hall
+
+CHROMIUM = os.environ.get("MASTERHALL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def require_playwright():
+    """``playwright.sync_api``; without it the browser tests skip, or fail when ``$CI`` is set."""
+    try:
+        import playwright.sync_api as sync_api
+    except ImportError as exc:
+        if os.environ.get("CI"):
+            raise RuntimeError("playwright is not installed (CI is set, so the browser tests must run)") from exc
+        pytest.skip("playwright is not installed", allow_module_level=True)
+    return sync_api
+
+
+@dataclass
+class LiveHall:
+    """A running hall: its base ``url``, the services, and the fake backend behind every master."""
+
+    url: str
+    hall: Hall
+    fake: FakeBackend
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """A direct HTTP request to the running app (to check what the pages did)."""
+        return httpx.request(method, self.url + path, timeout=10, **kwargs)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(db_path: Path):
+    """Start the app on a free port in a daemon thread; return ``(live_hall, server)``."""
+    import uvicorn
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith("MASTERHALL_") and key != "MASTERHALL_CACHE_DIR":
+                mp.delenv(key)
+        mp.setenv("MASTERHALL_CONFIG", str(db_path.parent / "absent.toml"))
+        settings = load_settings(backend="fake")
+    store = Store(URL.create("sqlite", database=str(db_path)).render_as_string())
+    hall = build_hall(settings, store=store, flush_interval_s=0.1)
+    fake = FakeBackend("fake")
+    hall.registry.register(fake)
+    app = create_app(hall, load_model=False)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    return LiveHall(f"http://127.0.0.1:{port}", hall, fake), server, thread
+
+
+@pytest.fixture(scope="session")
+def _server(tmp_path_factory):
+    live, server, thread = start_server(tmp_path_factory.mktemp("hall") / "masterhall.db")
+    yield live
+    server.should_exit = True
+    thread.join(timeout=10)
+    live.hall.store.close()
+
+
+@pytest.fixture
+def live(_server: LiveHall) -> LiveHall:
+    """The running hall with a fresh fake backend (nothing queued, no delay) for this test."""
+    fake = FakeBackend("fake")
+    _server.hall.registry.register(fake)
+    _server.fake = fake
+    return _server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium, per test module: Playwright's sync API runs an event loop in this thread, so it
+    must be gone before other test packages (which run their own event loops) start."""
+    if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing (CI is set, so the browser tests must run)")
+        pytest.skip(f"{CHROMIUM} is missing")
+    with require_playwright().sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh browser profile (no cookies), English, clipboard allowed."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context, live):
+    """A page whose JavaScript errors and dialogs are recorded (``page.js_errors``, ``page.dialogs``)."""
+    pg = context.new_page()
+    pg.js_errors = []
+    pg.dialogs = []
+    pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
+
+    def on_dialog(dialog):
+        pg.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
+    yield pg
+    assert not pg.js_errors, f"JavaScript errors on the page: {pg.js_errors}"
+
+
+# ---- helpers shared by the browser tests ---------------------------------------------------
+
+USER = ".msg[data-role=user]"
+ASSISTANT = ".msg[data-role=assistant]"
+
+
+def send(page, text: str) -> None:
+    """Type ``text`` into the chat input and press Enter."""
+    page.locator("#input").fill(text)
+    page.locator("#input").press("Enter")
+
+
+def wait_final(page, count: int = 1, status: str = "complete"):
+    """Wait until the ``count``-th assistant message has ``status``; return its locator."""
+    last = page.locator(ASSISTANT).nth(count - 1)
+    last.and_(page.locator(f"[data-status={status}]")).wait_for()
+    return last
+
+
+def conversation_id(page) -> str:
+    """The id of the conversation shown (from the URL ``/chat/{id}``)."""
+    page.wait_for_url("**/chat/*")
+    return page.url.rstrip("/").rsplit("/", 1)[-1]
