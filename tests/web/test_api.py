@@ -107,7 +107,8 @@ async def test_stop_keeps_partial_answer(client, fake):
         for _ in range(200):
             await anyio.sleep(0.02)
             convs = (await client.get("/api/conversations")).json()
-            if convs and (await client.get(f"/api/conversations/{convs[0]['id']}")).json()["messages"][-1]["content"]:
+            last = (await client.get(f"/api/conversations/{convs[0]['id']}")).json()["messages"][-1] if convs else {}
+            if last.get("role") == "assistant" and last["content"]:
                 break
         stop = await client.post(f"/api/conversations/{convs[0]['id']}/stop")
         assert stop.json() == {"stopped": True}
