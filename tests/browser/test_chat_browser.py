@@ -26,8 +26,8 @@ def _stored(live, conv_id: str) -> list[dict]:
 
 
 def test_starter_opens_chat_and_the_answer_streams_in(page, live):
-    live.fake.delay_s = 0.06
-    reply = "**Virtue** may be knowledge, friend. " + " ".join(f"step{i}" for i in range(25)) + " — what do you think?"
+    live.fake.delay_s = 0.08  # slow enough to be seen growing even on a loaded 2-core machine
+    reply = "**Virtue** may be knowledge, friend. " + " ".join(f"step{i}" for i in range(40)) + " — what do you think?"
     live.fake.queue(reply)
     page.goto(live.url + "/masters/socrates")
     starter = page.locator(".starter").first
