@@ -7,6 +7,8 @@ English, and optional model / sampling overrides.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Literal
 
@@ -27,6 +29,44 @@ GUIDE_CATEGORY = "guide"
 
 Lang = Literal["zh", "en"]
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+#: Largest uploaded avatar image, in bytes (decoded).
+AVATAR_IMAGE_MAX_BYTES = 200 * 1024
+#: The only accepted form of ``avatar_image``: a base64 ``data:`` URL of a raster image type.
+AVATAR_IMAGE_RE = re.compile(r"^data:image/(png|jpeg|webp|gif);base64,([A-Za-z0-9+/]+={0,2})$")
+#: What each type's file must start with (SVG and anything else is refused: it can hold script).
+_IMAGE_SIGNATURES = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+}
+
+
+def check_avatar_image(value: str) -> str:
+    """Return ``value`` if it is a valid avatar image ``data:`` URL, else raise ``ValueError``.
+
+    Valid: ``data:image/png|jpeg|webp|gif;base64,…`` (nothing else: no parameters, no SVG, no
+    other scheme), proper base64 of at most :data:`AVATAR_IMAGE_MAX_BYTES` bytes, whose content
+    starts with the signature of the declared type.
+    """
+    if len(value) > (AVATAR_IMAGE_MAX_BYTES * 4) // 3 + 64:
+        raise ValueError(f"avatar image is larger than {AVATAR_IMAGE_MAX_BYTES // 1024} KB")
+    match = AVATAR_IMAGE_RE.fullmatch(value)
+    if not match:
+        raise ValueError("must be a data:image/png, jpeg, webp or gif URL in base64 (data:image/png;base64,…)")
+    kind, payload = match.groups()
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the image data is not valid base64") from None
+    if len(data) > AVATAR_IMAGE_MAX_BYTES:
+        raise ValueError(f"avatar image is larger than {AVATAR_IMAGE_MAX_BYTES // 1024} KB")
+    if kind == "webp":
+        ok = len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    else:
+        ok = data.startswith(_IMAGE_SIGNATURES[kind])
+    if not ok:
+        raise ValueError(f"the data is not a {kind.upper()} image")
+    return value
 
 
 class _Strict(BaseModel):
@@ -110,6 +150,9 @@ class Master(_Strict):
 
     ``instructions`` is the system prompt; ``examples`` are few-shot exchanges placed after it;
     ``model`` optionally names a backend from the hall config; ``params`` override the defaults.
+    ``avatar`` is an emoji (or a few characters); ``avatar_image`` optionally replaces it where
+    avatars are shown: an uploaded picture as a ``data:image/png|jpeg|webp|gif;base64,…`` URL of
+    at most 200 KB (see :func:`check_avatar_image`), only ever rendered as an ``<img src>``.
     ``safety_duty`` marks masters whose instructions must carry the crisis / medical / financial
     duties of the catalog spec. ``extensions`` keeps data of other formats that has no field here
     (e.g. a character card's ``extensions``, ``character_book``, ``creator``), so that an import
@@ -120,6 +163,7 @@ class Master(_Strict):
     category: str
     version: int = Field(default=1, ge=1)
     avatar: str = Field(min_length=1, max_length=16)
+    avatar_image: str | None = None
     name: Localized
     tagline: Localized
     description: Localized
@@ -139,6 +183,15 @@ class Master(_Strict):
         if not _ID_RE.match(value):
             raise ValueError("must be lowercase letters, digits and '-', 2-64 characters")
         return value
+
+    @field_validator("avatar_image", mode="before")
+    @classmethod
+    def _valid_avatar_image(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be a data:image URL string")  # noqa: TRY004 - pydantic reports ValueError only
+        return check_avatar_image(value.strip())
 
     @field_validator("category")
     @classmethod

@@ -39,8 +39,16 @@ def _error(status: int, code: str, message: str, **extra) -> JSONResponse:
 
 
 def field_errors(exc: ValidationError) -> list[dict]:
-    """``[{"field": "a.b.0", "message": …}]`` from a pydantic error."""
-    return [{"field": ".".join(str(p) for p in e["loc"]) or "(master)", "message": e["msg"]} for e in exc.errors()]
+    """``[{"field": "a.b.0", "message": …, "type": …, "ctx": {…}}]`` from a pydantic error.
+
+    ``type`` (pydantic's error type, e.g. ``string_too_short``) and ``ctx`` (its plain limits, e.g.
+    ``{"min_length": 40}``) let a client say the same thing in another language.
+    """
+    out = []
+    for e in exc.errors():
+        ctx = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+        out.append({"field": ".".join(str(p) for p in e["loc"]) or "(master)", "message": e["msg"], "type": e["type"], "ctx": ctx})
+    return out
 
 
 def _validate(data: dict) -> Master | JSONResponse:

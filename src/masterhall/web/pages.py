@@ -3,8 +3,9 @@
 ``/`` the hall (categories and master cards), ``/masters/{id}`` one master,
 ``/masters/{id}/chat`` a new conversation (``?q=`` sends a first message),
 ``/chat/{conversation_id}`` an existing conversation, ``/lang/{lang}`` the language switch.
-Everything dynamic (sending, streaming, the sidebar) is done by ``static/*.js`` through
-``/api``.
+The builder: ``/builder`` (your masters, import), ``/builder/new`` and ``/builder/{id}`` (the
+form with its one-click test and preview). Everything dynamic (sending, streaming, the sidebar,
+the builder's saving and testing) is done by ``static/*.js`` through ``/api``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from .. import __version__
 from ..catalog.loader import UnknownMasterError
-from ..catalog.models import Master
+from ..catalog.models import AVATAR_IMAGE_RE, CATEGORIES, Master
 from . import i18n
 
 router = APIRouter(include_in_schema=False)
@@ -72,6 +73,16 @@ def _render(request: Request, template: str, status_code: int = 200, **context) 
     return response
 
 
+def avatar_image(master: Master) -> str | None:
+    """The master's uploaded avatar picture (a checked ``data:image/…;base64`` URL), or ``None``.
+
+    The schema validates it already; this second check makes sure a page never puts anything
+    else into an ``<img src>``.
+    """
+    value = master.avatar_image
+    return value if value and AVATAR_IMAGE_RE.fullmatch(value) else None
+
+
 def _card(master: Master, lang: str) -> dict:
     """What a master card shows, plus the text the client-side search looks in (both languages)."""
     haystack = " ".join([
@@ -81,6 +92,7 @@ def _card(master: Master, lang: str) -> dict:
     return {
         "id": master.id,
         "avatar": master.avatar,
+        "avatar_image": avatar_image(master),
         "name": master.name.get(lang),
         "tagline": master.tagline.get(lang),
         "search": haystack,
@@ -128,15 +140,18 @@ def master_page(request: Request, master_id: str) -> HTMLResponse:
     if isinstance(master, HTMLResponse):
         return master
     lang = page_lang(request)
-    category = next((c for c in request.app.state.hall.catalog.categories if c.id == master.category), None)
+    hall = request.app.state.hall
+    category = next((c for c in hall.catalog.categories if c.id == master.category), None)
     return _render(request, "master.html", master=master, m=_localized(master, lang),
-                   category_name=category.name.get(lang) if category else "")
+                   category_name=category.name.get(lang) if category else "",
+                   editable=master.id not in hall.catalog.builtin_ids and hall.library.get(master.id) is not None)
 
 
 def _localized(master: Master, lang: str) -> dict:
     return {
         "id": master.id,
         "avatar": master.avatar,
+        "avatar_image": avatar_image(master),
         "name": master.name.get(lang),
         "tagline": master.tagline.get(lang),
         "description": master.description.get(lang),
@@ -160,7 +175,7 @@ def _chat_page(request: Request, master: Master, conversation=None, q: str | Non
                 "html": hall.render(msg.content) if msg.role == "assistant" else None,
             })
         generating = hall.chat.active(conversation.id) is not None
-    masters = {m.id: {"avatar": m.avatar, "name": m.name.get(lang)} for m in hall.catalog}
+    masters = {m.id: {"avatar": m.avatar, "avatar_image": avatar_image(m), "name": m.name.get(lang)} for m in hall.catalog}
     page = {
         "lang": lang,
         "master": _localized(master, lang),
@@ -214,3 +229,71 @@ def switch_lang(lang: str, next: str | None = None) -> Response:
     if chosen:
         response.set_cookie(i18n.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, path="/", samesite="lax")
     return response
+
+
+# ---- the builder ---------------------------------------------------------------------------
+
+def _categories(lang: str) -> list[dict]:
+    return [{"id": c.id, "name": c.name.get(lang)} for c in CATEGORIES]
+
+
+@router.get("/builder", response_class=HTMLResponse)
+def builder_list_page(request: Request) -> HTMLResponse:
+    """Your masters (drafts and published) with their actions, and the import form."""
+    from ..interop import EXPORT_FORMATS, IMPORT_FORMATS
+
+    lang = page_lang(request)
+    hall = request.app.state.hall
+    page = {
+        "lang": lang,
+        "masters": [um.to_dict() for um in hall.library.list()],
+        "categories": _categories(lang),
+        "export_formats": list(EXPORT_FORMATS),
+    }
+    return _render(request, "builder_list.html", page=page, categories=page["categories"],
+                   import_formats=list(IMPORT_FORMATS), title=i18n.translate(lang, "builder_title"))
+
+
+def _builder_page(request: Request, stored) -> HTMLResponse:
+    """The builder form for a new master (``stored`` is ``None``) or a stored user master."""
+    from ..interop import EXPORT_FORMATS
+
+    lang = page_lang(request)
+    hall = request.app.state.hall
+    backends = list(hall.registry.names())
+    model = stored.master.model if stored else None
+    if model and model not in backends:
+        backends.append(model)
+    page = {
+        "lang": lang,
+        "mode": "edit" if stored else "new",
+        "master": stored.master.model_dump(mode="json") if stored else None,
+        "status": stored.status if stored else "draft",
+        "forked_from": stored.forked_from if stored else None,
+        "categories": _categories(lang),
+        "backends": backends,
+        "default_backend": hall.registry.default_name,
+        "export_formats": list(EXPORT_FORMATS),
+    }
+    title = stored.master.name.get(lang) if stored else i18n.translate(lang, "builder_new_title")
+    return _render(request, "builder_edit.html", page=page, title=title, categories=page["categories"],
+                   backends=backends, default_backend=hall.registry.default_name,
+                   export_formats=page["export_formats"], stored=stored)
+
+
+@router.get("/builder/new", response_class=HTMLResponse)
+def builder_new_page(request: Request) -> HTMLResponse:
+    """The builder form for a new master."""
+    return _builder_page(request, None)
+
+
+@router.get("/builder/{master_id}", response_class=HTMLResponse)
+def builder_edit_page(request: Request, master_id: str) -> HTMLResponse:
+    """The builder form for one of your masters; built-ins are read-only (fork them)."""
+    hall = request.app.state.hall
+    stored = hall.library.get(master_id)
+    if stored is None:
+        if master_id in hall.catalog.builtin_ids:
+            return _not_found(request, "builder_builtin", [hall.catalog.masters[master_id]], id=master_id)
+        return _not_found(request, "builder_not_found", id=master_id)
+    return _builder_page(request, stored)

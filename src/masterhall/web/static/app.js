@@ -5,6 +5,7 @@
  *   postStream(...)       POST that returns an SSE response (or throws ApiError)
  *   readEvents(response)  async iterator over Server-Sent Events {event, data}
  *   copyText(text)        clipboard, with a fallback for non-secure (plain http) origins
+ *   fillAvatar(node, m)   a master's avatar: its uploaded picture as <img>, else its emoji as text
  * and the model-status banner, which polls /api/status while the model loads.
  * Model or user text is only ever put into the page as text, never as HTML.
  */
@@ -73,7 +74,9 @@
     let message = error && error.message;
     if (!message && body && body.detail) message = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
     if (!message) message = response.statusText || "HTTP " + response.status;
-    return new ApiError(response.status, (error && error.code) || "http_" + response.status, message);
+    const apiError = new ApiError(response.status, (error && error.code) || "http_" + response.status, message);
+    apiError.body = error; // the whole error object, e.g. the builder's per-field `fields`
+    return apiError;
   };
 
   async function request(path, options) {
@@ -150,6 +153,28 @@
     } finally {
       reader.releaseLock();
     }
+  };
+
+  /* Only these data URLs are ever used as an avatar picture (the server checks them as well). */
+  const AVATAR_IMAGE = /^data:image\/(png|jpeg|webp|gif);base64,[A-Za-z0-9+/]+={0,2}$/;
+
+  /** True for an uploaded avatar picture: a base64 data URL of a PNG, JPEG, WebP or GIF. */
+  MH.isAvatarImage = function (value) {
+    return typeof value === "string" && AVATAR_IMAGE.test(value);
+  };
+
+  /** Show a master's avatar in `node`: `avatar_image` as an <img> when valid, else `avatar` as text. */
+  MH.fillAvatar = function (node, master) {
+    const image = master && master.avatar_image;
+    if (MH.isAvatarImage(image)) {
+      node.replaceChildren(MH.el("img", { className: "avatar-img", src: image, alt: "" }));
+      node.classList.add("has-image");
+    } else {
+      node.replaceChildren();
+      node.textContent = (master && master.avatar) || "💬";
+      node.classList.remove("has-image");
+    }
+    return node;
   };
 
   /** Copy `text` to the clipboard; resolves to true on success. */

@@ -55,7 +55,9 @@
     const node = el(
       "article",
       { className: "msg " + (isUser ? "msg-user" : "msg-assistant"), dataset: { role: message.role } },
-      el("div", { className: "msg-avatar", attrs: { "aria-hidden": "true" } }, isUser ? "🙂" : master.avatar),
+      isUser
+        ? el("div", { className: "msg-avatar", attrs: { "aria-hidden": "true" } }, "🙂")
+        : MH.fillAvatar(el("div", { className: "msg-avatar", attrs: { "aria-hidden": "true" } }), master),
       el(
         "div",
         { className: "msg-main" },

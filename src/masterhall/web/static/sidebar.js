@@ -27,7 +27,7 @@
       const link = el(
         "a",
         { className: "conv-link", href: "/chat/" + encodeURIComponent(conv.id), title },
-        el("span", { className: "conv-avatar", attrs: { "aria-hidden": "true" } }, master.avatar),
+        MH.fillAvatar(el("span", { className: "conv-avatar", attrs: { "aria-hidden": "true" } }), master),
         el(
           "span",
           { className: "conv-text" },
