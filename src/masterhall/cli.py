@@ -25,6 +25,11 @@ err = Console(stderr=True)
 
 LangOpt = typer.Option("en", "--lang", "-l", help="Display language: zh or en.")
 
+from . import cli_finder
+cli_finder.register(app)
+from . import cli_interop
+cli_interop.register(app)
+
 
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[bold red]Error:[/] {message}", highlight=False)

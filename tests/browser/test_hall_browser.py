@@ -107,14 +107,24 @@ def test_mobile_layout_has_no_horizontal_scroll(browser, live):
         ctx.close()
 
 
-def test_finder_hook_shows_recommended_masters(page, live):
+def test_finder_recommends_masters_and_opens_a_chat_with_the_need(page, live):
     page.goto(live.url + "/")
-    expect(page.locator("#hall-search")).to_have_attribute("data-match-url", "")  # no /api/match yet
-    page.evaluate("() => { window.MasterHall.hall.match = async (q) => (q.includes('meaning') ? ['viktor-frankl', 'socrates'] : []); }")
+    expect(page.locator("#hall-search")).to_have_attribute("data-match-url", "/api/match")
+    need = "I lie awake at 3am and my thoughts keep racing"
+    page.locator("#search-input").fill(need)
+    picks = page.locator("#finder-grid .finder-pick")
+    expect(picks.first).to_be_visible(timeout=30_000)
+    ids = [picks.nth(i).get_attribute("data-id") for i in range(picks.count())]
+    assert "sleep-coach" in ids
+    expect(picks.first.locator(".finder-reason")).not_to_be_empty()
+    pick = page.locator('#finder-grid .finder-pick[data-id="sleep-coach"]')
+    pick.locator(".finder-talk").click()
+    page.wait_for_url("**/chat/**")
+    expect(page.locator(".msg[data-role=user] .msg-content").first).to_have_text(need)
+    page.goto(live.url + "/")
+    page.evaluate("() => { window.MasterHall.hall.match = async (q) => ['viktor-frankl', 'socrates']; }")
     page.locator("#search-input").fill("the meaning of my life")
-    picks = page.locator("#finder-grid .master-card")
-    expect(picks).to_have_count(2)
-    expect(picks.first).to_have_attribute("data-id", "viktor-frankl")
-    expect(page.locator("#finder-results")).to_be_visible()
+    expect(page.locator("#finder-grid .master-card")).to_have_count(2)
+    expect(page.locator("#finder-grid .master-card").first).to_have_attribute("data-id", "viktor-frankl")
     page.locator("#search-clear").click()
     expect(page.locator("#finder-results")).to_be_hidden()

@@ -113,6 +113,44 @@ def get_master(request: Request, master_id: str):
         return _error(404, "unknown_master", str(exc))
 
 
+class MatchQuery(BaseModel):
+    """A free-text need for the Master Finder."""
+
+    q: str = Field(description="What the person needs, in any language (at most 10,000 characters).")
+    k: int = Field(default=5, ge=1, le=20)
+    lang: Literal["zh", "en"] | None = None
+
+
+def _match(request: Request, body: MatchQuery):
+    from ..finder import FinderQueryError
+
+    h = hall(request)
+    try:
+        matches = h.finder.get().match(body.q, k=body.k, lang=body.lang)
+    except FinderQueryError as exc:
+        return _error(400, "invalid_query", str(exc))
+    out = []
+    for m in matches:
+        master = h.catalog.masters.get(m.master_id)
+        if master is None:
+            continue
+        out.append({**m.to_dict(), "id": m.master_id, "avatar": master.avatar, "tagline": master.tagline.get(m.lang),
+                    "category": master.category})
+    return {"query": body.q, "matches": out}
+
+
+@router.get("/match", summary="Master Finder: the masters who fit a need, best first, each with a reason",
+            responses={400: {"model": ApiError}})
+def match_get(request: Request, q: str = Query("", description="The need, free text."), k: int = Query(5, ge=1, le=20),
+              lang: Literal["zh", "en"] | None = None):
+    return _match(request, MatchQuery(q=q, k=k, lang=lang))
+
+
+@router.post("/match", summary="Master Finder for long needs (same answer as GET)", responses={400: {"model": ApiError}})
+def match_post(request: Request, body: MatchQuery):
+    return _match(request, body)
+
+
 @router.get("/conversations", summary="List conversations, newest first")
 def list_conversations(
     request: Request,

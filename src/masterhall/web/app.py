@@ -16,6 +16,7 @@ from ..catalog.loader import Catalog, load_catalog
 from ..chat.engine import ChatEngine
 from ..config import Settings, load_settings
 from ..conversations.service import ChatService
+from ..finder.live import LiveFinder, live_guide_context
 from ..masters.library import MasterLibrary
 from ..store.repos import Store
 from . import api, builder_api, openai_api
@@ -42,15 +43,18 @@ def build_hall(
     loader = ModelLoader(registry)
     chat = ChatService(engine, store.conversations, flush_interval_s=flush_interval_s, wait_ready=loader.wait)
     library = MasterLibrary(catalog, store.masters)
+    finder = LiveFinder(catalog)
+    engine.guide_context = live_guide_context(finder, catalog)
     return Hall(settings=settings, catalog=catalog, registry=registry, engine=engine, store=store, chat=chat,
-                loader=loader, library=library)
+                loader=loader, library=library, finder=finder)
 
 
 def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     """The web hall: pages, ``/api`` (JSON + SSE), ``/v1`` (OpenAI-compatible), ``/static``.
 
     On start-up, messages left ``streaming`` by a previous process are marked as interrupted
-    (their partial text kept) and, when ``load_model``, the default model loads in the background.
+    (their partial text kept), published user masters join the catalog and, when ``load_model``,
+    the default model loads and the Finder's index builds in the background.
     """
     hall = hall or build_hall()
 
@@ -60,6 +64,7 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
         hall.library.load_published()
         if load_model:
             hall.loader.start()
+            hall.finder.start()
         else:
             hall.loader.state, hall.loader.message = "ready", hall.registry.default_name
         yield

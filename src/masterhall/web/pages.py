@@ -99,10 +99,6 @@ def _card(master: Master, lang: str) -> dict:
     }
 
 
-def _has_route(request: Request, path: str) -> bool:
-    return any(getattr(route, "path", None) == path for route in request.app.routes)
-
-
 def _not_found(request: Request, message_key: str, suggestions: list[Master] | None = None, **values) -> HTMLResponse:
     lang = page_lang(request)
     return _render(request, "404.html", status_code=404, message=i18n.translate(lang, message_key, **values),
@@ -130,7 +126,7 @@ def hall_page(request: Request) -> HTMLResponse:
     total = sum(len(c["cards"]) for c in categories)
     return _render(request, "hall.html", categories=categories, total=total,
                    finder=_card(finder, lang) if finder else None,
-                   match_url=MATCH_PATH if _has_route(request, MATCH_PATH) else "")
+                   match_url=MATCH_PATH)
 
 
 @router.get("/masters/{master_id}", response_class=HTMLResponse)

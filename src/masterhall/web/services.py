@@ -11,6 +11,7 @@ from ..catalog.loader import Catalog
 from ..chat.engine import ChatEngine
 from ..config import Settings
 from ..conversations.service import ChatService
+from ..finder.live import LiveFinder
 from ..masters.library import MasterLibrary
 from ..store.repos import Store
 from .render import MarkdownRenderer
@@ -61,7 +62,7 @@ class ModelLoader:
 
 @dataclass
 class Hall:
-    """Everything the web layer calls: settings, catalog, backends, chat engine, storage, user masters."""
+    """Everything the web layer calls: settings, catalog, backends, chat engine, storage, user masters, the Finder."""
 
     settings: Settings
     catalog: Catalog
@@ -71,4 +72,5 @@ class Hall:
     chat: ChatService
     loader: ModelLoader
     library: MasterLibrary
+    finder: LiveFinder
     render: MarkdownRenderer = field(default_factory=MarkdownRenderer)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections import deque
 from typing import AsyncIterator, Callable
 
 
@@ -18,23 +20,46 @@ class ThreadBridge:
     """Receives items from a worker thread (``put``, thread-safe) and yields them asynchronously.
 
     ``None`` ends the stream. Create it inside the event loop, hand ``put`` to the worker.
+
+    Waking the event loop from another thread costs a system call and a loop iteration (0.1-0.2 ms
+    of CPU on a small VM), so ``put`` wakes it only when no wake-up is already on its way: items
+    that arrive together (a burst from a fast backend) are handed over with one wake-up, in order.
     """
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue = asyncio.Queue()
+        self._items: deque = deque()
+        self._lock = threading.Lock()
+        self._wake_pending = False
+        self._ready = asyncio.Event()
 
     def put(self, item) -> None:
         """Called from any thread."""
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        with self._lock:
+            self._items.append(item)
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        self._loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        with self._lock:
+            self._wake_pending = False
+        self._ready.set()
 
     async def items(self) -> AsyncIterator:
         """Yield items until ``None``."""
         while True:
-            item = await self._queue.get()
-            if item is None:
-                return
-            yield item
+            await self._ready.wait()
+            self._ready.clear()
+            while True:
+                with self._lock:
+                    if not self._items:
+                        break
+                    item = self._items.popleft()
+                if item is None:
+                    return
+                yield item
 
 
 async def guarded(stream: AsyncIterator[str], on_abort: Callable[[], None]) -> AsyncIterator[str]:

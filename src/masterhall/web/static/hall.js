@@ -5,9 +5,11 @@
  *
  * Finder hook: when the server has a ranking endpoint (GET /api/match?q=&k=), the template
  * puts its URL in the search form's `data-match-url` and the hall shows its picks above the
- * cards. Expected answer: a JSON list, best first, of `{"id": …}` (or `{"master_id": …}`), or an
- * object holding that list under `matches` or `results`. `MasterHall.hall.match(query)` can
- * also be replaced by a script of its own: it must resolve to a list of master ids.
+ * cards, each with its one-line reason and a "talk to this master" button that opens the chat
+ * with the need as the first message. Expected answer: a JSON list, best first, of
+ * `{"id" or "master_id", "reason"?}`, or an object holding that list under `matches` or
+ * `results`. `MasterHall.hall.match(query)` can also be replaced by a script of its own: it must
+ * resolve to such a list (or to plain master ids).
  */
 (function () {
   "use strict";
@@ -60,22 +62,44 @@
     async function remoteMatch(query) {
       const url = form.dataset.matchUrl;
       if (!url) return [];
-      const params = new URLSearchParams({ q: query, k: "3" });
+      const params = new URLSearchParams({ q: query, k: "3", lang: MH.lang || "" });
       const body = await MH.api(url + "?" + params.toString());
       const list = Array.isArray(body) ? body : (body && (body.matches || body.results)) || [];
-      return list.map((item) => (typeof item === "string" ? item : item && (item.id || item.master_id))).filter(Boolean);
+      return list
+        .map((item) => (typeof item === "string" ? { id: item } : item && { id: item.id || item.master_id, reason: item.reason }))
+        .filter((item) => item && item.id);
     }
 
-    function showMatches(ids) {
+    /** Show the Finder's picks: the master's card, its one-line reason, and a button that opens
+     *  a chat with the need already sent as the first message. */
+    function showMatches(items, query) {
       finderGrid.replaceChildren();
-      for (const id of ids) {
-        const card = cards.find((c) => c.dataset.id === id);
+      for (const raw of items) {
+        const item = typeof raw === "string" ? { id: raw } : raw;
+        const card = cards.find((c) => c.dataset.id === item.id);
         if (!card) continue;
+        const pick = document.createElement("div");
+        pick.className = "finder-pick";
+        pick.dataset.id = item.id;
         const copy = card.cloneNode(true);
         copy.hidden = false;
         copy.classList.add("is-pick");
         copy.removeAttribute("data-search");
-        finderGrid.append(copy);
+        pick.append(copy);
+        if (item.reason) {
+          const reason = document.createElement("p");
+          reason.className = "finder-reason";
+          reason.textContent = item.reason;
+          pick.append(reason);
+        }
+        if (query) {
+          const talk = document.createElement("a");
+          talk.className = "button button-primary finder-talk";
+          talk.href = "/masters/" + encodeURIComponent(item.id) + "/chat?" + new URLSearchParams({ q: query }).toString();
+          talk.textContent = MH.t("finder_talk");
+          pick.append(talk);
+        }
+        finderGrid.append(pick);
       }
       finderBox.hidden = finderGrid.children.length === 0;
     }
@@ -89,8 +113,8 @@
       }
       matchTimer = setTimeout(async () => {
         try {
-          const ids = await MH.hall.match(query.trim());
-          if (seq === matchSeq) showMatches(ids || []);
+          const picks = await MH.hall.match(query.trim());
+          if (seq === matchSeq) showMatches(picks || [], query.trim());
         } catch (err) {
           if (seq === matchSeq) showMatches([]);
         }
