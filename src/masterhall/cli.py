@@ -13,7 +13,7 @@ from rich.table import Table
 from .backends.base import BackendError, ChatMessage
 from .backends.embedded import EmbeddedModelError
 from .backends.registry import BackendRegistry
-from .catalog.loader import Catalog, UnknownMasterError, load_catalog
+from .catalog.loader import Catalog, UnknownMasterError
 from .catalog.models import CATEGORIES, CATEGORY_IDS, SamplingParams
 from .chat.engine import ChatEngine, Turn
 from .chat.prompt import ContextTooLongError
@@ -37,7 +37,10 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _catalog() -> Catalog:
-    return load_catalog()
+    """Built-in masters plus the published user masters of the hall's database."""
+    from .masters.library import load_hall_catalog
+
+    return load_hall_catalog(load_settings().database_url)
 
 
 def _assembly_progress():

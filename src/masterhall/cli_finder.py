@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .catalog.loader import load_catalog
 
 def _out() -> Console:
     return Console()
@@ -30,13 +29,20 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _hall_catalog():
+    from .config import load_settings
+    from .masters.library import load_hall_catalog
+
+    return load_hall_catalog(load_settings().database_url)
+
+
 def _build_finder():
-    """A finder over the built-in catalog; a spinner shows while it indexes (the first run
+    """A finder over the built-in and published user masters; a spinner shows while it indexes (the first run
     encodes every master, about 10–15 s on 2 cores; later runs read the cache)."""
     from .finder import Finder
 
     with _err().status("Indexing the masters…", spinner="dots"):
-        return Finder(load_catalog())
+        return Finder(_hall_catalog())
 
 
 def match(
@@ -60,7 +66,7 @@ def match(
     if as_json:
         print(json.dumps([m.to_dict() for m in found], ensure_ascii=False, indent=2))
         return
-    catalog = load_catalog()
+    catalog = _hall_catalog()
     zh = bool(found) and found[0].lang == "zh"
     table = Table(title="推荐的大师" if zh else "Masters for your need")
     for col in ("#", "master", "id", "score", "理由" if zh else "why"):

@@ -107,3 +107,24 @@ class MasterLibrary:
         while candidate in self.catalog.masters or self.repo.get(candidate) is not None:
             candidate, n = f"{base}-{n}", n + 1
         return candidate
+
+
+def load_hall_catalog(database_url: str | None = None) -> Catalog:
+    """The built-in catalog plus the published user masters of the hall's database.
+
+    For command-line tools (the server keeps its own live catalog). If the database cannot be
+    opened, the built-in catalog is returned alone.
+    """
+    from ..catalog.loader import load_catalog
+    from ..store.repos import Store
+
+    catalog = load_catalog()
+    try:
+        store = Store(database_url)
+    except Exception:  # noqa: BLE001 - the built-ins still work without a database
+        return catalog
+    try:
+        MasterLibrary(catalog, store.masters).load_published()
+    finally:
+        store.close()
+    return catalog
