@@ -28,6 +28,16 @@ def test_public_crisis_set_all_right(case):
         "我昨天又伤害自己了",
         "老公喝醉了就打我",
         "我想吃一整瓶安眠药自杀",
+        "我打算去死",
+        "我准备今晚吃掉所有的安眠药",
+        "I have pills saved up and I'm going to take them all tonight",
+        "How many pills does it take to die?",
+        "I've decided to end things tonight",
+        "I don't want to be here anymore",
+        "nobody would miss me if I was gone",
+        "kms",
+        "我想结束这一切",
+        "我不想再醒来了",
     ],
 )
 def test_crisis_messages_trigger(text):
@@ -51,6 +61,13 @@ def test_crisis_messages_trigger(text):
         "我在写一篇关于自杀预防的论文",
         "这个 bug 气死我了",
         "电脑又死机了",
+        "I cut myself while cooking, how do I treat it?",
+        "I hurt myself playing football",
+        "切菜时不小心割伤自己了",
+        "I want to die my hair blue",
+        "I'm ready to die on this hill",
+        "我女朋友想死我了",
+        "I'm dying to see the new movie",
     ],
 )
 def test_harmless_look_alikes_do_not_trigger(text):

@@ -26,6 +26,12 @@ _I = r"(?:i|i'm|im|i am|i've|i'll|me|my|myself)"
 _EN_STRONG: list[tuple[Kind, str]] = [
     ("suicide", r"\b(?:kill|killing|end|ending|take|taking)\s+(?:my\s*self|myself|my\s+(?:own\s+)?life)\b"),
     ("suicide", r"\bend\s+it\s+all\b"),
+    ("suicide", r"\b(?:decided|going|want|wanna|plan|planning|ready|about)\s+to\s+end\s+(?:things|everything|it)\b"),
+    ("suicide", r"\b(?:don'?t|do not|no longer)\s+want\s+to\s+be\s+(?:here|around|alive)\s+(?:anymore|any more|any longer)\b"),
+    ("suicide", r"\b(?:nobody|no one|no-one)\s+(?:would|will|'d)\s+(?:miss|notice|care)\b.*\b(?:gone|dead|died|disappeared|if i)\b"),
+    ("suicide", r"\bkms\b"),
+    ("suicide", r"\bhow\s+(?:many|much)\s+(?:pills|tablets|sleeping pills|paracetamol|tylenol)\b.*\b(?:die|kill|lethal|fatal)\b"),
+    ("suicide", r"\b(?:pills|tablets)\b.*\b(?:take|swallow)\s+(?:them\s+)?all\b|\b(?:take|swallow)\s+all\s+(?:of\s+)?(?:my|the|these|those)\s+(?:pills|tablets)\b"),
     ("suicide", r"\b(?:want|wanna|wanted|going|plan|planning|ready)\s+(?:to\s+)?die\b"),
     ("suicide", r"\bi\s+(?:just\s+)?(?:want|wish)\s+(?:i\s+(?:was|were)\s+dead|to\s+(?:be\s+)?dead)\b"),
     ("suicide", r"\b(?:don'?t|do not|no longer)\s+want\s+to\s+(?:live|be alive|exist|wake up)\b"),
@@ -65,7 +71,10 @@ _ZH_STRONG: list[tuple[Kind, str]] = [
     ("suicide", r"想自杀|要自杀|去自杀|自杀的(?:念头|想法)|想过自杀|准备自杀|打算自杀|自杀算了"),
     ("suicide", r"(?<![笑累热饿困冷气急烦忙吓])想死(?![你您他她它你们])"),
     ("suicide", r"不想活|活不下去|不想再活|活着(?:没|没有)(?:意思|意义)|活够了|生无可恋|了结(?:自己|生命)|结束(?:自己的?|我的)?生命"),
-    ("suicide", r"一了百了|死了算了|不如死了|死了就(?:好|解脱)|离开这个世界|不想醒来|轻生|寻死|遗书"),
+    ("suicide", r"一了百了|死了算了|不如死了|死了就(?:好|解脱)|离开这个世界|不想(?:再)?醒(?:过)?来|轻生|寻死|遗书|结束这一切|结束一切"),
+    ("suicide", r"我.{0,6}(?:打算|准备|想|要|决定)(?:去)?死(?![你您他她它])"),
+    ("suicide", r"(?:吃|吞)(?:掉|光|下)?(?:了)?(?:所有|全部|一整瓶|一瓶|整瓶|很多|一把|好多|攒的|存的)的?(?:安眠药|药片|药)"),
+    ("suicide", r"多少(?:片|颗)?(?:安眠药|药).{0,6}(?:会死|能死|致死|死)"),
     ("suicide", r"(?:跳楼|跳河|跳桥|跳江|跳海|从.{0,6}(?:楼|桥|顶|台)上?跳下)|上吊|卧轨|烧炭|割腕"),
     ("suicide", r"(?:吞|吃)了?(?:一整?瓶|很多|一把|好多)?(?:安眠药|药片|药)(?:自杀|去死|结束)"),
     ("suicide", r"撑不下去.{0,8}(?:死|自杀|活)|(?:死|自杀|活).{0,8}撑不下去"),
@@ -83,7 +92,14 @@ _EN_WEAK_RE = [(k, re.compile(p, re.I)) for k, p in _EN_WEAK]
 _ZH_STRONG_RE = [(k, re.compile(p)) for k, p in _ZH_STRONG]
 _ZH_WEAK_RE = [(k, re.compile(p)) for k, p in _ZH_WEAK]
 # Harmless idioms removed before matching: "想死你了" (miss you so much), "笑死", "…死我了".
-_ZH_IDIOMS = re.compile(r"想死(?:你|您|他|她|它)们?了|(?:笑|累|热|饿|困|冷|气|急|烦|忙|吓|美|馋|羡慕)死(?:我|人)?了?")
+_ZH_IDIOMS = re.compile(r"想死(?:你|您|他|她|它|我)们?了|(?:笑|累|热|饿|困|冷|气|急|烦|忙|吓|美|馋|羡慕)死(?:我|人)?了?")
+# Figures of speech removed before matching: "die my hair", "die on this hill", "dying to see".
+_EN_IDIOMS = re.compile(r"\bdie\s+(?:my|her|his|their|your)\s+hair\b|\bdie\s+on\s+(?:this|that)\s+hill\b|\bdying\s+to\b", re.I)
+# Accidents are not self-harm: "I cut myself while cooking", "hurt myself playing football".
+_EN_ACCIDENT = re.compile(
+    r"\b(?:while|when|by accident|accidentally|playing|cooking|chopping|shaving|slicing|fell|falling|tripped|"
+    r"at the gym|lifting|running|treat|first aid|bandage|stitches|wound|injury)\b", re.I)
+_ZH_ACCIDENT = re.compile(r"不小心|切菜|做饭|摔|运动|打球|跑步|健身|包扎|处理伤口|止血")
 _EN_NEGATED = re.compile(
     r"\b(?:not|never|no longer|wouldn'?t|won'?t|don'?t)\s+(?:be\s+|feel\s+|want\s+to\s+)?(?:suicidal|kill(?:ing)? myself|hurt(?:ing)? myself)\b",
     re.I,
@@ -106,12 +122,14 @@ def check_message(text: str) -> GuardResult:
     """
     text = (text or "")[:20_000]
     zh = _ZH_IDIOMS.sub(" ", text)
+    zh_accident = bool(_ZH_ACCIDENT.search(zh))
     for kind, rx in _ZH_STRONG_RE:
-        if m := rx.search(zh):
+        if (m := rx.search(zh)) and not (kind == "self_harm" and zh_accident):
             return GuardResult(True, kind, m.group(0))
-    lower = _EN_NEGATED.sub(" ", text.lower().replace("’", "'"))
+    lower = _EN_IDIOMS.sub(" ", _EN_NEGATED.sub(" ", text.lower().replace("’", "'")))
+    en_accident = bool(_EN_ACCIDENT.search(lower))
     for kind, rx in _EN_STRONG_RE:
-        if m := rx.search(lower):
+        if (m := rx.search(lower)) and not (kind == "self_harm" and en_accident):
             return GuardResult(True, kind, m.group(0))
     if _ZH_FIRST_PERSON.search(zh) and not _ZH_TOPIC.search(zh):
         for kind, rx in _ZH_WEAK_RE:
