@@ -97,7 +97,7 @@ _ZH_IDIOMS = re.compile(r"想死(?:你|您|他|她|它|我)们?了|(?:笑|累|�
 _EN_IDIOMS = re.compile(r"\bdie\s+(?:my|her|his|their|your)\s+hair\b|\bdie\s+on\s+(?:this|that)\s+hill\b|\bdying\s+to\b", re.I)
 # Accidents are not self-harm: "I cut myself while cooking", "hurt myself playing football".
 _EN_ACCIDENT = re.compile(
-    r"\b(?:while|when|by accident|accidentally|playing|cooking|chopping|shaving|slicing|fell|falling|tripped|"
+    r"\b(?:by accident|accidentally|playing|cooking|chopping|shaving|slicing|fell|falling|tripped|"
     r"at the gym|lifting|running|treat|first aid|bandage|stitches|wound|injury)\b", re.I)
 _ZH_ACCIDENT = re.compile(r"不小心|切菜|做饭|摔|运动|打球|跑步|健身|包扎|处理伤口|止血")
 _EN_NEGATED = re.compile(
