@@ -167,7 +167,7 @@ def chat(
     message: Optional[str] = typer.Argument(None, help="One-shot message; omitted: read stdin if piped, else interactive."),
     backend: Optional[str] = typer.Option(None, "--backend", "--model", "-m", help="Backend name or a .gguf path."),
     temperature: Optional[float] = typer.Option(None, "--temperature", "-t", min=0.0, max=2.0),
-    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, max=32768),
     as_json: bool = typer.Option(False, "--json", help="Print the reply and its usage as JSON (one-shot)."),
 ) -> None:
     """Talk with a master: one-shot with MESSAGE (or piped stdin), interactive otherwise."""

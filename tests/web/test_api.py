@@ -180,3 +180,33 @@ async def test_status_and_openapi_schema(client):
     for path in ("/api/masters", "/api/conversations", "/api/messages", "/api/conversations/{conversation_id}/export",
                  "/v1/models", "/v1/chat/completions"):
         assert path in schema["paths"], path
+
+
+async def test_non_json_body_and_unknown_backend_are_clear_errors(client):
+    r = await client.post("/api/messages", content=b'{"master_id": "socrates", "content": "hi"}',
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 422 and "application/json" in r.json()["error"]["message"]
+    r = await client.post("/api/messages", json={"master_id": "socrates", "content": "hi", "backend": "nope"})
+    assert r.status_code == 400 and "Unknown backend 'nope'" in r.json()["error"]["message"]
+    assert (await client.get("/api/conversations")).json() == []
+
+
+async def test_regenerate_right_after_stop_waits_for_the_stop(client, fake):
+    fake.delay_s = 0.05
+    fake.queue(" ".join(f"w{i}" for i in range(200)), "fresh answer")
+    results = {}
+
+    async def post():
+        results["first"] = (await send(client, master_id="socrates", content="talk"))[1]
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(post)
+        for _ in range(200):
+            await anyio.sleep(0.02)
+            convs = (await client.get("/api/conversations")).json()
+            last = (await client.get(f"/api/conversations/{convs[0]['id']}")).json()["messages"][-1] if convs else {}
+            if last.get("role") == "assistant" and last["content"]:
+                break
+        await client.post(f"/api/conversations/{convs[0]['id']}/stop")
+        again = parse_sse((await client.post(f"/api/conversations/{convs[0]['id']}/regenerate")).text)
+    assert again[-1][0] == "done" and again[-1][1]["text"] == "fresh answer"

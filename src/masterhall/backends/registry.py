@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class BackendRegistry:
         self.progress = progress
         self._configs = self._collect(settings)
         self._instances: dict[str, Backend] = {}
+        self._lock = threading.RLock()  # one backend object per name, even when asked from many threads
 
     @staticmethod
     def _collect(settings: Settings) -> dict[str, BackendConfig]:
@@ -77,6 +79,12 @@ class BackendRegistry:
         name = spec or self.default_name
         if name in self._instances:
             return self._instances[name]
+        with self._lock:
+            if name in self._instances:
+                return self._instances[name]
+            return self._create_named(name)
+
+    def _create_named(self, name: str) -> Backend:
         if name in self._configs:
             backend = self._create(name, self._configs[name])
         elif name.lower().endswith(".gguf"):

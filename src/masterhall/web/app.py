@@ -80,7 +80,10 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
         message = f"{where}: {first['msg']}" if where else first["msg"]
         if request.url.path.startswith("/v1/"):
             return JSONResponse(error_body(message, param=where or None), status_code=400)
-        return JSONResponse({"error": {"code": "invalid_request", "message": message, "details": exc.errors()}}, status_code=422)
+        details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
+        if first.get("type") == "model_attributes_type":
+            message = "The request body must be a JSON object sent with Content-Type: application/json."
+        return JSONResponse({"error": {"code": "invalid_request", "message": message, "details": details}}, status_code=422)
 
     app.include_router(api.router)
     app.include_router(builder_api.router)

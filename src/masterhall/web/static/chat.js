@@ -260,11 +260,17 @@
       sendMessage(input.value);
     }
 
-    function stop() {
+    /** Stop: tell the server first (so the answer is stored as stopped by the user), then
+     *  close the stream; the server ends the answer after its current token. */
+    async function stop() {
       if (!state.busy) return;
       state.stopRequested = true;
       if (state.conversationId) {
-        fetch("/api/conversations/" + encodeURIComponent(state.conversationId) + "/stop", { method: "POST" }).catch(() => {});
+        try {
+          await fetch("/api/conversations/" + encodeURIComponent(state.conversationId) + "/stop", { method: "POST" });
+        } catch (err) {
+          /* the stream is closed below either way */
+        }
       }
       if (state.controller) state.controller.abort();
     }
