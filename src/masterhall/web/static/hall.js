@@ -102,12 +102,19 @@
         finderGrid.append(pick);
       }
       finderBox.hidden = finderGrid.children.length === 0;
+      if (!finderBox.hidden) none.hidden = true;  // the Finder found someone: no "no match" line
+    }
+
+    /** Worth asking the Finder: two Chinese characters, or a word of four letters or more. */
+    function describesANeed(query) {
+      const q = query.trim();
+      return /[\u3400-\u9fff].*[\u3400-\u9fff]/.test(q) || q.replace(/[^\p{L}]/gu, "").length >= 4;
     }
 
     function scheduleMatch(query) {
       clearTimeout(matchTimer);
       const seq = ++matchSeq;
-      if (query.trim().length < 2 || (!form.dataset.matchUrl && MH.hall.match === remoteMatch)) {
+      if (!describesANeed(query) || (!form.dataset.matchUrl && MH.hall.match === remoteMatch)) {
         showMatches([]);
         return;
       }
