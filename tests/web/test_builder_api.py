@@ -124,3 +124,11 @@ async def test_import_and_export_over_http(client):
     r = await client.post("/api/builder/import", files={"file": ("t.csv", broken.encode(), "text/csv")})
     assert r.status_code == 422 and r.json()["error"]["rejected"]
     assert (await client.get("/api/masters/nobody/export")).status_code == 404
+
+
+async def test_uploaded_file_names_are_made_safe(client):
+    await client.post("/api/builder/masters", json={"master": await draft(client)})
+    up = await client.post("/api/builder/masters/my-stoic/files", files={"file": ("../../evil.html", b"<b>x</b>", "text/html")})
+    assert up.json()["filename"] == "evil.html"
+    got = await client.get(f"/api/builder/files/{up.json()['id']}/download")
+    assert got.headers["x-content-type-options"] == "nosniff" and "attachment" in got.headers["content-disposition"]

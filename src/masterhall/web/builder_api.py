@@ -86,6 +86,18 @@ class TestBody(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
 
 
+def _safe_filename(name: str | None) -> str:
+    """The last path component, without control characters or quotes, at most 200 characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>').strip(". ")
+    return base[:200] or "file"
+
+
+def _download(f) -> Response:
+    return Response(f.content, media_type=f.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{f.filename}"', "X-Content-Type-Options": "nosniff"})
+
+
 def _stream(start) -> StreamingResponse:
     bridge = ThreadBridge()
     stop = threading.Event()
@@ -193,7 +205,7 @@ async def upload_file(request: Request, master_id: str, file: UploadFile, downlo
         return _error(413, "too_large", f"files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
     repo = _hall(request).store.masters
     try:
-        saved = await run_in_threadpool(repo.add_file, master_id, file.filename or "file", data,
+        saved = await run_in_threadpool(repo.add_file, master_id, _safe_filename(file.filename), data,
                                         file.content_type or "application/octet-stream", downloadable)
     except NotFoundError as exc:
         return _error(404, "not_found", str(exc))
@@ -222,7 +234,7 @@ def creator_download(request: Request, file_id: int):
     f = _hall(request).store.masters.file(file_id, with_content=True)
     if f is None:
         return _error(404, "not_found", f"file {file_id} not found")
-    return Response(f.content, media_type=f.content_type, headers={"Content-Disposition": f'attachment; filename="{f.filename}"'})
+    return _download(f)
 
 
 public_router = APIRouter(prefix="/api", tags=["api"])
@@ -233,7 +245,7 @@ def public_download(request: Request, master_id: str, file_id: int):
     f = _hall(request).store.masters.file(file_id, with_content=True)
     if f is None or f.master_id != master_id or not f.downloadable:
         return _error(404, "not_found", "no downloadable file here")
-    return Response(f.content, media_type=f.content_type, headers={"Content-Disposition": f'attachment; filename="{f.filename}"'})
+    return _download(f)
 
 
 @router.post("/import", summary="Import masters from a file (card JSON/PNG, LobeChat, NextChat, YAML/JSON, CSV/JSONL/Parquet)")
