@@ -29,6 +29,8 @@ from . import cli_finder
 cli_finder.register(app)
 from . import cli_interop
 cli_interop.register(app)
+from . import cli_bench
+cli_bench.register(app)
 
 
 def _fail(message: str, code: int = 1) -> None:
