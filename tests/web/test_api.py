@@ -18,6 +18,17 @@ async def send(client, **body):
     return r, parse_sse(r.text) if r.headers.get("content-type", "").startswith("text/event-stream") else None
 
 
+async def wait_for_partial_answer(client) -> list[dict]:
+    """Poll until the newest conversation's answer has some stored text; returns the list."""
+    for _ in range(200):
+        await anyio.sleep(0.02)
+        convs = (await client.get("/api/conversations")).json()
+        last = (await client.get(f"/api/conversations/{convs[0]['id']}")).json()["messages"][-1] if convs else {}
+        if last.get("role") == "assistant" and last["content"]:
+            return convs
+    raise AssertionError("no partial answer was stored")
+
+
 async def test_masters(client):
     masters = (await client.get("/api/masters")).json()
     assert len(masters) == 42 and {"id", "name", "tagline", "avatar", "category"} <= set(masters[0])
@@ -104,12 +115,7 @@ async def test_stop_keeps_partial_answer(client, fake):
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(post)
-        for _ in range(200):
-            await anyio.sleep(0.02)
-            convs = (await client.get("/api/conversations")).json()
-            last = (await client.get(f"/api/conversations/{convs[0]['id']}")).json()["messages"][-1] if convs else {}
-            if last.get("role") == "assistant" and last["content"]:
-                break
+        convs = await wait_for_partial_answer(client)
         stop = await client.post(f"/api/conversations/{convs[0]['id']}/stop")
         assert stop.json() == {"stopped": True}
     done = results["events"][-1]
@@ -201,12 +207,7 @@ async def test_regenerate_right_after_stop_waits_for_the_stop(client, fake):
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(post)
-        for _ in range(200):
-            await anyio.sleep(0.02)
-            convs = (await client.get("/api/conversations")).json()
-            last = (await client.get(f"/api/conversations/{convs[0]['id']}")).json()["messages"][-1] if convs else {}
-            if last.get("role") == "assistant" and last["content"]:
-                break
+        convs = await wait_for_partial_answer(client)
         await client.post(f"/api/conversations/{convs[0]['id']}/stop")
         again = parse_sse((await client.post(f"/api/conversations/{convs[0]['id']}/regenerate")).text)
     assert again[-1][0] == "done" and again[-1][1]["text"] == "fresh answer"
