@@ -22,7 +22,7 @@ from ..catalog.loader import UnknownMasterError
 from ..catalog.models import SamplingParams
 from ..chat.engine import ChatEngine, Turn
 from ..chat.prompt import ContextTooLongError
-from ..store.repos import Conversation, ConversationRepo, Message
+from ..store.repos import Conversation, ConversationRepo, Message, NotFoundError
 
 EventType = Literal["start", "loading", "delta", "done", "error", "debug", "starters"]
 #: Longest message accepted, in characters (a guard against accidental pastes of whole books).
@@ -242,8 +242,6 @@ class ChatService:
             return self.repo.create(master_id)
         conversation = self.repo.get(conversation_id)
         if conversation is None:
-            from ..store.repos import NotFoundError
-
             raise NotFoundError(f"conversation {conversation_id} not found")
         return conversation
 

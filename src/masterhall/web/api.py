@@ -58,8 +58,10 @@ class Rename(BaseModel):
     title: str = Field(min_length=1, max_length=200)
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def api_error(status: int, code: str, message: str, **extra) -> JSONResponse:
+    """The /api error shape: ``{"error": {"code", "message", …extra}}`` with ``status``."""
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
 
 
 async def _stream(request: Request, start) -> Response:
@@ -69,9 +71,9 @@ async def _stream(request: Request, start) -> Response:
     try:
         gen = await run_in_threadpool(start, bridge.put)
     except InvalidMessageError as exc:
-        return _error(400, "invalid_message", str(exc))
+        return api_error(400, "invalid_message", str(exc))
     except NotFoundError as exc:
-        return _error(404, "not_found", str(exc))
+        return api_error(404, "not_found", str(exc))
 
     async def frames():
         async for event in bridge.items():
@@ -110,7 +112,7 @@ def get_master(request: Request, master_id: str):
     try:
         return hall(request).catalog.get(master_id).model_dump()
     except UnknownMasterError as exc:
-        return _error(404, "unknown_master", str(exc))
+        return api_error(404, "unknown_master", str(exc))
 
 
 class MatchQuery(BaseModel):
@@ -128,7 +130,7 @@ def _match(request: Request, body: MatchQuery):
     try:
         matches = h.finder.get().match(body.q, k=body.k, lang=body.lang)
     except FinderQueryError as exc:
-        return _error(400, "invalid_query", str(exc))
+        return api_error(400, "invalid_query", str(exc))
     out = []
     for m in matches:
         master = h.catalog.masters.get(m.master_id)
@@ -167,7 +169,7 @@ def get_conversation(request: Request, conversation_id: str):
     h = hall(request)
     conv = h.store.conversations.get(conversation_id)
     if conv is None:
-        return _error(404, "not_found", f"conversation {conversation_id} not found")
+        return api_error(404, "not_found", f"conversation {conversation_id} not found")
     messages = []
     for m in h.store.conversations.messages(conversation_id):
         data = m.to_dict()
@@ -182,7 +184,7 @@ def rename_conversation(request: Request, conversation_id: str, body: Rename):
     try:
         return hall(request).store.conversations.rename(conversation_id, body.title).to_dict()
     except NotFoundError as exc:
-        return _error(404, "not_found", str(exc))
+        return api_error(404, "not_found", str(exc))
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204, summary="Delete a conversation", responses={404: {"model": ApiError}})
@@ -190,7 +192,7 @@ def delete_conversation(request: Request, conversation_id: str):
     h = hall(request)
     h.chat.stop(conversation_id)
     if not h.store.conversations.delete(conversation_id):
-        return _error(404, "not_found", f"conversation {conversation_id} not found")
+        return api_error(404, "not_found", f"conversation {conversation_id} not found")
     return Response(status_code=204)
 
 
@@ -199,7 +201,7 @@ def export_conversation(request: Request, conversation_id: str, format: Literal[
     h = hall(request)
     conv = h.store.conversations.get(conversation_id)
     if conv is None:
-        return _error(404, "not_found", f"conversation {conversation_id} not found")
+        return api_error(404, "not_found", f"conversation {conversation_id} not found")
     messages = h.store.conversations.messages(conversation_id)
     master = h.catalog.masters.get(conv.master_id)
     name = f"masterhall-{conv.master_id}-{conv.id[:8]}"

@@ -22,6 +22,7 @@ from ..catalog.models import Master, SamplingParams
 from ..masters.library import BuiltinReadOnlyError
 from ..masters.trial import preview, run_starters
 from ..store.repos import NotFoundError
+from .api import api_error
 from .services import Hall
 from .sse import ThreadBridge, guarded, sse
 
@@ -34,8 +35,6 @@ def _hall(request: Request) -> Hall:
     return request.app.state.hall
 
 
-def _error(status: int, code: str, message: str, **extra) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
 
 
 def field_errors(exc: ValidationError) -> list[dict]:
@@ -56,7 +55,7 @@ def _validate(data: dict) -> Master | JSONResponse:
         return Master.model_validate(data)
     except ValidationError as exc:
         fields = field_errors(exc)
-        return _error(422, "invalid_master", f"{len(fields)} field(s) need attention", fields=fields)
+        return api_error(422, "invalid_master", f"{len(fields)} field(s) need attention", fields=fields)
 
 
 class MasterBody(BaseModel):
@@ -129,13 +128,13 @@ def save_master(request: Request, body: MasterBody):
     try:
         return _hall(request).library.save(master, body.status).to_dict()
     except BuiltinReadOnlyError as exc:
-        return _error(409, "read_only", str(exc), fields=[{"field": "id", "message": str(exc)}])
+        return api_error(409, "read_only", str(exc), fields=[{"field": "id", "message": str(exc)}])
 
 
 @router.get("/masters/{master_id}", summary="One user master")
 def get_user_master(request: Request, master_id: str):
     um = _hall(request).library.get(master_id)
-    return um.to_dict() if um else _error(404, "not_found", f"user master {master_id} not found")
+    return um.to_dict() if um else api_error(404, "not_found", f"user master {master_id} not found")
 
 
 @router.delete("/masters/{master_id}", status_code=204, summary="Delete a user master")
@@ -143,8 +142,8 @@ def delete_user_master(request: Request, master_id: str):
     try:
         found = _hall(request).library.delete(master_id)
     except BuiltinReadOnlyError as exc:
-        return _error(409, "read_only", str(exc))
-    return Response(status_code=204) if found else _error(404, "not_found", f"user master {master_id} not found")
+        return api_error(409, "read_only", str(exc))
+    return Response(status_code=204) if found else api_error(404, "not_found", f"user master {master_id} not found")
 
 
 @router.post("/masters/{master_id}/publish", summary="Publish: the master joins the hall, the APIs and the Finder")
@@ -162,9 +161,9 @@ def _status_change(request: Request, master_id: str, publish: bool):
     try:
         return (lib.publish(master_id) if publish else lib.unpublish(master_id)).to_dict()
     except BuiltinReadOnlyError as exc:
-        return _error(409, "read_only", str(exc))
+        return api_error(409, "read_only", str(exc))
     except NotFoundError as exc:
-        return _error(404, "not_found", str(exc))
+        return api_error(404, "not_found", str(exc))
 
 
 @router.post("/fork/{source_id}", summary="Copy a built-in or user master into a new draft", status_code=201)
@@ -172,9 +171,9 @@ def fork(request: Request, source_id: str, body: ForkBody | None = None):
     try:
         return _hall(request).library.fork(source_id, body.new_id if body else None).to_dict()
     except UnknownMasterError as exc:
-        return _error(404, "unknown_master", str(exc))
+        return api_error(404, "unknown_master", str(exc))
     except (ValidationError, ValueError) as exc:
-        return _error(400, "invalid", str(exc))
+        return api_error(400, "invalid", str(exc))
 
 
 @router.post("/test", summary="One-click test: answer every conversation starter of a draft (SSE)")
@@ -202,13 +201,13 @@ async def preview_turn(request: Request, body: PreviewBody):
 async def upload_file(request: Request, master_id: str, file: UploadFile, downloadable: bool = False):
     data = await file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        return _error(413, "too_large", f"files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        return api_error(413, "too_large", f"files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
     repo = _hall(request).store.masters
     try:
         saved = await run_in_threadpool(repo.add_file, master_id, _safe_filename(file.filename), data,
                                         file.content_type or "application/octet-stream", downloadable)
     except NotFoundError as exc:
-        return _error(404, "not_found", str(exc))
+        return api_error(404, "not_found", str(exc))
     return saved.to_dict()
 
 
@@ -226,14 +225,14 @@ def set_file_flags(request: Request, file_id: int, body: FileFlags):
     try:
         return _hall(request).store.masters.set_downloadable(file_id, body.downloadable).to_dict()
     except NotFoundError as exc:
-        return _error(404, "not_found", str(exc))
+        return api_error(404, "not_found", str(exc))
 
 
 @router.get("/files/{file_id}/download", summary="The creator's download of an attached file")
 def creator_download(request: Request, file_id: int):
     f = _hall(request).store.masters.file(file_id, with_content=True)
     if f is None:
-        return _error(404, "not_found", f"file {file_id} not found")
+        return api_error(404, "not_found", f"file {file_id} not found")
     return _download(f)
 
 
@@ -244,7 +243,7 @@ public_router = APIRouter(prefix="/api", tags=["api"])
 def public_download(request: Request, master_id: str, file_id: int):
     f = _hall(request).store.masters.file(file_id, with_content=True)
     if f is None or f.master_id != master_id or not f.downloadable:
-        return _error(404, "not_found", "no downloadable file here")
+        return api_error(404, "not_found", "no downloadable file here")
     return _download(f)
 
 
@@ -259,17 +258,17 @@ async def import_file(request: Request, file: UploadFile, format: str = "auto", 
         result = await run_in_threadpool(import_bytes, data, file.filename, fmt=format, category=category,
                                          reserved_ids=set(h.catalog.builtin_ids))
     except InteropError as exc:
-        return _error(400, "invalid_file", str(exc))
+        return api_error(400, "invalid_file", str(exc))
     report = {"format": result.format, "masters": [m.id for m in result.masters],
               "rejected": [str(r) for r in result.rejected], "notes": list(result.notes)}
     if result.rejected:
-        return _error(422, "rejected_records", f"{len(result.rejected)} record(s) rejected; nothing was imported", **report)
+        return api_error(422, "rejected_records", f"{len(result.rejected)} record(s) rejected; nothing was imported", **report)
     if dry_run:
         return {**report, "stored": 0}
     try:
         stored = await run_in_threadpool(store_import, result, h.store.masters, publish=publish, catalog=h.catalog)
     except InteropError as exc:
-        return _error(400, "invalid_file", str(exc))
+        return api_error(400, "invalid_file", str(exc))
     return {**report, "stored": stored}
 
 
@@ -280,11 +279,11 @@ def export(request: Request, master_id: str, format: str = "json"):
     h = _hall(request)
     master = h.catalog.masters.get(master_id) or (um.master if (um := h.library.get(master_id)) else None)
     if master is None:
-        return _error(404, "unknown_master", f"Unknown master '{master_id}'.")
+        return api_error(404, "unknown_master", f"Unknown master '{master_id}'.")
     if format not in EXPORT_FORMATS:
-        return _error(400, "invalid_format", f"format must be one of {', '.join(EXPORT_FORMATS)}")
+        return api_error(400, "invalid_format", f"format must be one of {', '.join(EXPORT_FORMATS)}")
     try:
         content, content_type, filename = export_master(master, format)
     except InteropError as exc:
-        return _error(400, "invalid_format", str(exc))
+        return api_error(400, "invalid_format", str(exc))
     return Response(content, media_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
