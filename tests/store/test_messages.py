@@ -158,3 +158,17 @@ def test_recover_interrupted_after_restart(db_url):
         assert repo.recover_interrupted("custom reason") == 1
         assert repo.messages(c3.id)[-1].error == "custom reason"
         assert repo.update_content(s4.id, "too late") is False
+
+
+def test_finish_reason_safety_and_notes_round_trip(repo):
+    conv = repo.create("sleep-coach")
+    repo.add_message(conv.id, "user", "hello")
+    assistant = repo.start_assistant(conv.id, model="fake/fake")
+    assert assistant.finish_reason is None and assistant.safety is None and assistant.notes is None
+    safety = {"level": "crisis", "kind": "suicide", "source": "rule", "rule": "想死"}
+    notes = ["2 earlier message(s) left out to fit the context window"]
+    done = repo.finish_message(assistant.id, "cut", "complete", finish_reason="length", safety=safety, notes=notes)
+    assert (done.finish_reason, done.safety, done.notes) == ("length", safety, notes)
+    stored = repo.messages(conv.id)[-1]
+    assert (stored.finish_reason, stored.safety, stored.notes) == ("length", safety, notes)
+    assert stored.to_dict()["safety"] == safety

@@ -70,6 +70,9 @@ class Message:
     (``error`` holds the reason; ``content`` keeps any partial text). ``prompt_tokens`` /
     ``completion_tokens`` are token counts, ``ttft_s`` seconds to the first token,
     ``tokens_per_s`` decoding speed; ``None`` when unknown. Timestamps are aware UTC.
+    ``finish_reason``: the backend's reason for an assistant message (``stop``, ``length``,
+    ``cancelled``, ``error``, ``guard``); ``safety``: the guard's record for the turn; ``notes``:
+    what the hall did to the prompt (e.g. history left out). See :class:`~masterhall.store.tables.MessageRow`.
     """
 
     id: int
@@ -84,6 +87,9 @@ class Message:
     tokens_per_s: float | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    finish_reason: str | None = None
+    safety: dict[str, Any] | None = None
+    notes: builtins.list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; timestamps as ISO 8601 strings with ``+00:00``."""
@@ -283,6 +289,9 @@ class ConversationRepo:
             "completion_tokens": None,
             "ttft_s": None,
             "tokens_per_s": None,
+            "finish_reason": None,
+            "safety": None,
+            "notes": None,
             "created_at": now,
             "updated_at": now,
         }
@@ -322,11 +331,15 @@ class ConversationRepo:
         completion_tokens: int | None = None,
         ttft_s: float | None = None,
         tokens_per_s: float | None = None,
+        finish_reason: str | None = None,
+        safety: dict[str, Any] | None = None,
+        notes: builtins.list[str] | None = None,
     ) -> Message:
         """Store a message's final content, status and usage, committed; return the message.
 
         ``status`` is ``complete``, ``stopped`` (content keeps the partial text) or ``error``
-        (``error`` gives the reason). Raises ``ValueError`` for another status and
+        (``error`` gives the reason). ``finish_reason``, ``safety`` and ``notes`` are stored as
+        given (see :class:`Message`). Raises ``ValueError`` for another status and
         :class:`NotFoundError`.
         """
         _check(status, ("complete", "stopped", "error"), "a final status")
@@ -343,6 +356,9 @@ class ConversationRepo:
                     completion_tokens=completion_tokens,
                     ttft_s=ttft_s,
                     tokens_per_s=tokens_per_s,
+                    finish_reason=finish_reason,
+                    safety=safety or None,
+                    notes=notes or None,
                     updated_at=now,
                 )
             )

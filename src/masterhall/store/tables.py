@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -105,6 +105,10 @@ class MessageRow(Base):
     the order of a conversation's messages. ``error`` is the reason when ``status`` is
     ``error``. ``prompt_tokens`` / ``completion_tokens`` are counts; ``ttft_s`` is seconds to the
     first token; ``tokens_per_s`` is the decoding speed. All four are ``None`` when unknown.
+    ``finish_reason`` is the backend's (``stop``, ``length``, ``cancelled``, ``error``, ``guard``)
+    for an assistant message. ``safety`` records what the safety guard decided for the turn (JSON
+    object: kind, level, source, rule or score), ``notes`` what the hall did to the prompt (JSON
+    list of strings, e.g. history left out to fit the context window); both ``None`` when empty.
     """
 
     __tablename__ = "messages"
@@ -126,6 +130,9 @@ class MessageRow(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     ttft_s: Mapped[float | None] = mapped_column(Float)
     tokens_per_s: Mapped[float | None] = mapped_column(Float)
+    finish_reason: Mapped[str | None] = mapped_column(String(16))
+    safety: Mapped[dict | None] = mapped_column(JSON)
+    notes: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
