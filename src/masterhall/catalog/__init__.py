@@ -1,7 +1,7 @@
 """The catalog: master schema (pydantic) and the loader of built-in master files."""
 
 from .loader import Catalog, CatalogError, UnknownMasterError, builtin_data_dir, load_catalog, load_master_file
-from .models import CATEGORIES, CATEGORY_IDS, Category, Example, Localized, Master, SamplingParams
+from .models import CATEGORIES, CATEGORY_IDS, Category, Example, Localized, Master, Recipe, SamplingParams
 
 __all__ = [
     "CATEGORIES",
@@ -12,6 +12,7 @@ __all__ = [
     "Example",
     "Localized",
     "Master",
+    "Recipe",
     "SamplingParams",
     "UnknownMasterError",
     "builtin_data_dir",

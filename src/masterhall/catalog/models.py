@@ -117,6 +117,17 @@ class Starters(LocalizedList):
     en: list[str] = Field(min_length=3, max_length=4)
 
 
+class Recipe(LocalizedList):
+    """A reply recipe: the master's method as 3–5 concrete moves per language.
+
+    It ends the system prompt for small models (which follow short numbered moves better than
+    prose); large backends get the full ``instructions`` alone.
+    """
+
+    zh: list[str] = Field(min_length=3, max_length=5)
+    en: list[str] = Field(min_length=3, max_length=5)
+
+
 class Example(_Strict):
     """One example exchange that shows the master's voice and method (few-shot)."""
 
@@ -128,10 +139,19 @@ class SamplingParams(_Strict):
     """Generation parameters; ``None`` means "use the backend's / hall's default".
 
     ``context_window`` is in tokens (prompt + reply); ``max_tokens`` caps the reply.
+    ``top_k`` keeps the k most likely tokens (0 = off); ``min_p`` drops tokens below that share of
+    the most likely one's probability; ``repeat_penalty`` (llama.cpp, 1.0 = off) divides the
+    logits of tokens seen in the last 64; ``frequency_penalty`` / ``presence_penalty`` are
+    OpenAI's (-2 to 2, 0 = off). Backends pass on what their server understands.
     """
 
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    top_k: int | None = Field(default=None, ge=0, le=1000)
+    min_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    repeat_penalty: float | None = Field(default=None, ge=0.5, le=2.0)
+    frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
     context_window: int | None = Field(default=None, ge=256, le=1_048_576)
     seed: int | None = None
@@ -149,6 +169,7 @@ class Master(_Strict):
     """An expert-advisor persona.
 
     ``instructions`` is the system prompt; ``examples`` are few-shot exchanges placed after it;
+    ``recipe`` (optional) is the method as 3–5 short moves per language, for small models;
     ``model`` optionally names a backend from the hall config; ``params`` override the defaults.
     ``avatar`` is an emoji (or a few characters); ``avatar_image`` optionally replaces it where
     avatars are shown: an uploaded picture as a ``data:image/png|jpeg|webp|gif;base64,…`` URL of
@@ -172,6 +193,7 @@ class Master(_Strict):
     starters: Starters
     tags: LocalizedList
     examples: list[Example] = Field(min_length=1)
+    recipe: Recipe | None = None
     safety_duty: bool = False
     model: str | None = None
     params: SamplingParams = Field(default_factory=SamplingParams)
