@@ -22,7 +22,11 @@ class BackendConfig(BaseModel):
 
     ``type``: ``llamacpp`` (``model_path`` to a GGUF; omitted = the embedded model),
     ``openai`` (``base_url``, ``model``, ``api_key_env``) or ``fake``. ``context_window`` in tokens
-    per conversation; ``parallel`` slots and ``threads`` apply to ``llamacpp``.
+    per conversation; ``parallel`` slots and ``threads`` apply to ``llamacpp``; for ``llamacpp``
+    without ``model_path``, ``model`` names which embedded model to serve. ``params`` override the
+    model's recommended sampling defaults; ``prompt_style`` is ``compact`` (the master's reply
+    recipe ends the system prompt: for small models; the embedded models' default) or ``full``
+    (the instructions alone: for large models; the default elsewhere).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -36,6 +40,8 @@ class BackendConfig(BaseModel):
     parallel: int | None = Field(default=None, ge=1, le=64)
     threads: int | None = Field(default=None, ge=1, le=256)
     delay_s: float = 0.0
+    params: SamplingParams | None = None
+    prompt_style: Literal["compact", "full"] | None = None
 
 
 def config_path() -> Path:
@@ -51,7 +57,8 @@ class Settings(BaseSettings):
     ``backends``). ``model_path``: a GGUF that replaces the embedded model for ``embedded``.
     ``openai_base_url`` / ``openai_model`` / ``openai_api_key_env`` define a backend named
     ``openai``. ``context_window`` (tokens per conversation), ``parallel`` (slots) and ``threads``
-    are the llama.cpp defaults. ``params`` are the hall's default sampling parameters.
+    are the llama.cpp defaults. ``params`` are the hall's default sampling parameters, merged over
+    each backend's model defaults (by default only ``max_tokens`` = 512).
     ``database_url``: SQLAlchemy URL of the conversation store (default: a SQLite file in the user
     data dir). ``host`` / ``port``: where ``masterhall serve`` listens.
     """
@@ -66,7 +73,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str | None = None
     openai_api_key_env: str = "MASTERHALL_OPENAI_API_KEY"
-    params: SamplingParams = Field(default_factory=lambda: SamplingParams(temperature=0.7, top_p=0.9, max_tokens=512))
+    params: SamplingParams = Field(default_factory=lambda: SamplingParams(max_tokens=512))
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
     database_url: str | None = None
     host: str = "127.0.0.1"

@@ -109,7 +109,10 @@ def test_interactive_multi_turn_reset_exit_and_ctrl_c(monkeypatch, capsys):
     sent = [call[0] for call in backend.calls]
     assert [m[-1].content for m in sent] == ["first", "second", "stop me", "after stop", "fresh"]
     assert [m.content for m in sent[1][-3:]] == ["first", "[fake] You said: first", "second"]
-    assert [m.content for m in sent[3][-3:]] == ["stop me", "partial answer", "after stop"]  # partial kept
-    assert not any(m.content == "first" for m in sent[4])  # /reset cleared the history
     output = capsys.readouterr()
+    stop_me, partial, after = (m.content for m in sent[3][-3:])
+    assert (stop_me, after) == ("stop me", "after stop")
+    # The partial answer is kept as it was shown (the echo hold-back may not have shown its last word).
+    assert partial.startswith("partial") and partial in output.out
+    assert not any(m.content == "first" for m in sent[4])  # /reset cleared the history
     assert "(stopped)" in output.err and "[fake] You said: fresh" in output.out

@@ -36,7 +36,7 @@ def test_defaults():
     settings = load_settings()
     assert settings.backend == "embedded" and settings.context_window == 4096
     registry = BackendRegistry(settings)
-    assert registry.names() == ["embedded", "fake"]
+    assert registry.names() == ["embedded", "embedded-small", "fake"]
 
 
 def test_config_file_names_backends(config_file):
@@ -47,7 +47,7 @@ def test_config_file_names_backends(config_file):
     assert isinstance(local, OpenAICompatBackend)
     assert (local.base_url, local.model, local.api_key_env, local.context_window) == (
         "http://127.0.0.1:11434/v1", "qwen2.5:0.5b", "OLLAMA_KEY", 32768)
-    assert {r.name for r in registry.describe()} == {"embedded", "fake", "local", "small"}
+    assert {r.name for r in registry.describe()} == {"embedded", "embedded-small", "fake", "local", "small"}
     assert [r.name for r in registry.describe() if r.default] == ["local"]
 
 
@@ -69,7 +69,7 @@ def test_openai_backend_from_env(monkeypatch):
 
 def test_unknown_backend_and_missing_gguf(config_file, tmp_path):
     registry = BackendRegistry(load_settings())
-    with pytest.raises(BackendError, match="Unknown backend 'nope'.*Known: embedded, fake, local, small"):
+    with pytest.raises(BackendError, match="Unknown backend 'nope'.*Known: embedded, embedded-small, fake, local, small"):
         registry.get("nope")
     with pytest.raises(BackendError, match="not found"):
         registry.get(str(tmp_path / "missing.gguf"))

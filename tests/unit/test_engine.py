@@ -5,12 +5,13 @@ from masterhall.catalog import UnknownMasterError
 
 
 def test_streams_deltas_and_returns_reply_with_usage(engine, fake):
-    fake.queue("Tell me, friend, what do you mean by virtue?")
+    answer = "Before we go on, friend: when you say virtue, whose virtue do you have in mind?"
+    fake.queue(answer)
     turn = engine.stream("socrates", [], "What is virtue?")
     deltas = list(turn)
     assert len(deltas) > 3
     reply = turn.reply
-    assert reply.text == "".join(deltas) == "Tell me, friend, what do you mean by virtue?"
+    assert reply.text == "".join(deltas) == answer
     assert reply.usage.finish_reason == "stop"
     assert reply.usage.completion_tokens == len(deltas)
     assert reply.usage.prompt_tokens > 0 and reply.usage.ttft_s is not None
@@ -37,11 +38,13 @@ def test_crisis_message_gets_help_without_the_model(engine, fake):
 
 
 def test_stop_keeps_partial_text(engine, fake):
-    fake.queue("one two three four five six seven eight")
+    full = "one two three four five six seven eight"
+    fake.queue(full)
     turn = engine.stream("socrates", [], "count")
     got = [next(turn), next(turn), next(turn)]
     turn.close()
-    assert turn.reply.text == "".join(got) == "one two three"
+    # Deltas may be re-chunked by the echo hold-back; what was shown is exactly what is kept.
+    assert turn.reply.text == "".join(got) and full.startswith(turn.reply.text) and len(turn.reply.text) < len(full)
     assert turn.reply.usage.finish_reason == "cancelled"
 
 

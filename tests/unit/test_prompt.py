@@ -4,7 +4,7 @@ import pytest
 
 from masterhall.backends import ChatMessage, estimate_tokens
 from masterhall.chat.language import detect_language
-from masterhall.chat.prompt import MESSAGE_OVERHEAD_TOKENS, ContextTooLongError, build_prompt
+from masterhall.chat.prompt import MESSAGE_OVERHEAD_TOKENS, ContextTooLongError, PromptOptions, build_prompt
 
 TODAY = dt.date(2026, 11, 29)
 
@@ -16,12 +16,17 @@ def count_words(text: str) -> int:
 def history(n_pairs: int, words: int = 50) -> list[ChatMessage]:
     msgs = []
     for i in range(n_pairs):
-        msgs.append(ChatMessage("user", f"question{i} " + "w " * (words - 1)))
-        msgs.append(ChatMessage("assistant", f"answer{i} " + "w " * (words - 1)))
+        msgs.append(ChatMessage("user", f"question{i} " + " ".join(f"q{i}w{j}" for j in range(words - 1))))
+        msgs.append(ChatMessage("assistant", f"answer{i} " + " ".join(f"a{i}w{j}" for j in range(words - 1))))
     return msgs
 
 
+#: The classic layout: every example of the person's language, as user/assistant turns.
+ALL_AS_TURNS = PromptOptions(examples=None, placement="turns")
+
+
 def build(master, hist, new="What is virtue?", window=4096, max_tokens=256, **kw):
+    kw.setdefault("options", ALL_AS_TURNS)
     return build_prompt(master, hist, new, lang=detect_language(new), count_tokens=count_words,
                         context_window=window, max_tokens=max_tokens, today=TODAY, **kw)
 

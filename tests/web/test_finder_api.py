@@ -63,6 +63,9 @@ async def test_master_finder_guide_recommends_from_finder_results(finder_client)
     await finder_client.post("/v1/chat/completions", json={"model": "master-finder",
                              "messages": [{"role": "user", "content": "I can't fall asleep and wake up at 3am"}]})
     system = finder_client.fake.calls[-1][0][0].content
-    listed = [line for line in system.splitlines() if line.startswith("- ") and "(" in line]
+    from masterhall.finder.guide import HEADER
+
+    section = system.split(HEADER, 1)[1].split("\n\n", 1)[0]  # the Finder's list, up to the next section
+    listed = [line for line in section.splitlines() if line.startswith("- ") and "(" in line]
     assert listed and "(sleep-coach)" in listed[0] + listed[1]
     assert len(listed) <= 5  # the Finder's top matches, not the whole catalog

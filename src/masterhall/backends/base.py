@@ -14,7 +14,8 @@ from typing import Iterator, Literal, Protocol, Sequence, runtime_checkable
 from ..catalog.models import SamplingParams
 
 Role = Literal["system", "user", "assistant"]
-FinishReason = Literal["stop", "length", "cancelled", "error", "guard"]
+FinishReason = Literal["stop", "length", "loop", "cancelled", "error", "guard"]
+PromptStyle = Literal["compact", "full"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,9 @@ class Usage:
     ``ttft_s``: seconds from the request to the first text delta; ``tokens_per_s``: completion
     tokens per second of decoding (after the first token); ``cached_tokens``: prompt tokens
     served from the KV cache. ``finish_reason`` is ``stop`` (model ended), ``length``
-    (``max_tokens`` reached), ``cancelled`` (the caller stopped it), ``error`` or ``guard``
-    (the safety guard answered instead of the model). ``error`` holds the reason, if any.
+    (``max_tokens`` reached), ``loop`` (the hall ended an answer that kept repeating itself),
+    ``cancelled`` (the caller stopped it), ``error`` or ``guard`` (the safety guard answered
+    instead of the model). ``error`` holds the reason, if any.
     """
 
     prompt_tokens: int = 0
@@ -78,12 +80,17 @@ class Backend(Protocol):
     """A chat model that streams.
 
     Attributes: ``name`` (the configured backend name), ``model`` (model id or file),
-    ``context_window`` (tokens one conversation may use, prompt + reply).
+    ``context_window`` (tokens one conversation may use, prompt + reply), ``default_params``
+    (the model's recommended sampling settings, see :mod:`masterhall.backends.sampling`) and
+    ``prompt_style`` (``compact``: small model, the master's reply recipe ends the system
+    prompt; ``full``: the instructions alone).
     """
 
     name: str
     model: str
     context_window: int
+    default_params: SamplingParams
+    prompt_style: PromptStyle
 
     def stream_chat(
         self, messages: Sequence[ChatMessage], params: SamplingParams

@@ -8,7 +8,7 @@ from collections import deque
 from typing import Iterator, Sequence
 
 from ..catalog.models import SamplingParams
-from .base import BackendError, ChatMessage, Usage, estimate_tokens
+from .base import BackendError, ChatMessage, PromptStyle, Usage, estimate_tokens
 
 
 class FakeBackend:
@@ -23,6 +23,8 @@ class FakeBackend:
         self.name = name
         self.model = "fake"
         self.context_window = context_window
+        self.default_params = SamplingParams()
+        self.prompt_style: PromptStyle = "full"
         self.delay_s = delay_s
         self.calls: list[tuple[list[ChatMessage], SamplingParams]] = []
         self._queue: deque[tuple[str | Exception, int | None]] = deque()

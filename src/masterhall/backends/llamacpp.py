@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ..catalog.models import SamplingParams
-from .base import BackendError, ChatMessage, Usage, estimate_tokens
+from .base import BackendError, ChatMessage, PromptStyle, Usage, estimate_tokens
+from .sampling import model_defaults, request_fields
 
 _END = object()
 _ENGINES: dict[tuple, object] = {}
@@ -141,6 +142,8 @@ class LlamaCppBackend:
         self.model_path = Path(model_path)
         self.model = model_label or self.model_path.stem
         self.context_window = context_window
+        self.default_params = model_defaults(self.model)
+        self.prompt_style: PromptStyle = "full"
         self.parallel = max(1, parallel)
         self.threads = threads or default_threads()
         self.queue_size = queue_size
@@ -215,10 +218,7 @@ class LlamaCppBackend:
             "stream_options": {"include_usage": True},
             "cache_prompt": True,
         }
-        for key in ("temperature", "top_p", "max_tokens", "seed"):
-            value = getattr(params, key)
-            if value is not None:
-                request[key] = value
+        request.update(request_fields(params))
         if not self._admission.acquire(timeout=self.queue_timeout_s):
             raise BackendError(
                 f"The model is busy: {self.parallel} answers are being generated and {self.queue_size} are waiting. "

@@ -14,7 +14,8 @@ from typing import Iterator, Sequence
 import httpx
 
 from ..catalog.models import SamplingParams
-from .base import BackendError, ChatMessage, Usage, estimate_tokens
+from .base import BackendError, ChatMessage, PromptStyle, Usage, estimate_tokens
+from .sampling import model_defaults, request_fields
 
 
 class OpenAICompatBackend:
@@ -40,6 +41,8 @@ class OpenAICompatBackend:
         self.model = model
         self.api_key_env = api_key_env
         self.context_window = context_window
+        self.default_params = model_defaults(model)
+        self.prompt_style: PromptStyle = "full"
         self.timeout_s = timeout_s
 
     def count_tokens(self, text: str) -> int:
@@ -58,10 +61,7 @@ class OpenAICompatBackend:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        for key in ("temperature", "top_p", "max_tokens", "seed"):
-            value = getattr(params, key)
-            if value is not None:
-                body[key] = value
+        body.update(request_fields(params))
         client = httpx.Client(timeout=httpx.Timeout(self.timeout_s, connect=10.0))
         start = time.perf_counter()
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import BackendConfig, Settings
 from .base import Backend, BackendError
-from .embedded import MODEL_NAME, Progress, embedded_model_path
+from .embedded import DEFAULT_MODEL, EMBEDDED_MODELS, EmbeddedModel, Progress, embedded_model_path
 from .fake import FakeBackend
 from .llamacpp import LlamaCppBackend
 from .openai_compat import OpenAICompatBackend
@@ -28,10 +28,12 @@ class BackendInfo:
 class BackendRegistry:
     """The backends a hall knows, created on first use and then reused.
 
-    Built in: ``embedded`` (llama.cpp on the packaged GGUF, or ``settings.model_path``) and
-    ``fake``; ``openai`` when ``settings.openai_base_url`` is set; plus every ``[backends.NAME]``
-    of the config file (which may redefine the built-in names). ``progress`` is called while the
-    embedded GGUF is assembled on first use.
+    Built in: ``embedded`` (llama.cpp on the packaged Qwen2.5-Coder-1.5B, or
+    ``settings.model_path``), ``embedded-small`` (the packaged Qwen2.5-Coder-0.5B) and ``fake``;
+    ``openai`` when ``settings.openai_base_url`` is set; plus every ``[backends.NAME]`` of the
+    config file (which may redefine the built-in names; a ``llamacpp`` backend without
+    ``model_path`` serves the embedded model whose name is its ``model``, the default one when
+    unset). ``progress`` is called while an embedded GGUF is assembled on first use.
     """
 
     def __init__(self, settings: Settings, progress: Progress | None = None):
@@ -45,6 +47,7 @@ class BackendRegistry:
     def _collect(settings: Settings) -> dict[str, BackendConfig]:
         configs = {
             "embedded": BackendConfig(type="llamacpp", model_path=settings.model_path),
+            **{m.backend: BackendConfig(type="llamacpp", model=m.name) for m in EMBEDDED_MODELS if m is not DEFAULT_MODEL},
             "fake": BackendConfig(type="fake"),
         }
         if settings.openai_base_url:
@@ -102,22 +105,40 @@ class BackendRegistry:
 
     def _create(self, name: str, cfg: BackendConfig) -> Backend:
         if cfg.type == "fake":
-            return FakeBackend(name, delay_s=cfg.delay_s, context_window=cfg.context_window or 4096)
-        if cfg.type == "openai":
+            backend: Backend = FakeBackend(name, delay_s=cfg.delay_s, context_window=cfg.context_window or 4096)
+        elif cfg.type == "openai":
             if not cfg.base_url:
                 raise BackendError(f"backend '{name}': base_url is required for type openai", "unavailable")
-            return OpenAICompatBackend(
+            backend = OpenAICompatBackend(
                 name, cfg.base_url, cfg.model or "default", api_key_env=cfg.api_key_env,
                 context_window=cfg.context_window or 8192,
             )
-        return self._llamacpp(name, cfg)
+        else:
+            backend = self._llamacpp(name, cfg)
+        if cfg.params is not None:
+            backend.default_params = backend.default_params.merged(cfg.params)
+        if cfg.prompt_style is not None:
+            backend.prompt_style = cfg.prompt_style
+        return backend
+
+    def _embedded(self, cfg: BackendConfig) -> EmbeddedModel:
+        """The embedded model a ``llamacpp`` config without ``model_path`` serves."""
+        if not cfg.model:
+            return DEFAULT_MODEL
+        for m in EMBEDDED_MODELS:
+            if cfg.model in (m.name, m.backend):
+                return m
+        raise BackendError(
+            f"Unknown embedded model '{cfg.model}'. Known: {', '.join(m.name for m in EMBEDDED_MODELS)} "
+            "(or set model_path to a GGUF file).", "unavailable")
 
     def _llamacpp(self, name: str, cfg: BackendConfig) -> LlamaCppBackend:
         if cfg.model_path:
-            path, label = Path(cfg.model_path).expanduser(), None
+            path, label, style = Path(cfg.model_path).expanduser(), None, "full"
         else:
-            path, label = embedded_model_path(self.progress), MODEL_NAME
-        return LlamaCppBackend(
+            model = self._embedded(cfg)
+            path, label, style = embedded_model_path(self.progress, model), model.name, "compact"
+        backend = LlamaCppBackend(
             name,
             path,
             context_window=cfg.context_window or self.settings.context_window,
@@ -125,14 +146,22 @@ class BackendRegistry:
             threads=cfg.threads or self.settings.threads,
             model_label=label,
         )
+        backend.prompt_style = style
+        return backend
 
     def describe(self) -> list[BackendInfo]:
         """Info on every configured backend, without loading any model."""
         rows = []
         for name, cfg in self._configs.items():
-            if cfg.type == "llamacpp":
-                model = Path(cfg.model_path).name if cfg.model_path else f"{MODEL_NAME}.gguf"
-                source = cfg.model_path or "embedded (PyPI package)"
+            if cfg.type == "llamacpp" and cfg.model_path:
+                model, source = Path(cfg.model_path).name, cfg.model_path
+            elif cfg.type == "llamacpp":
+                try:
+                    embedded = self._embedded(cfg)
+                except BackendError as exc:
+                    model, source = cfg.model or "", str(exc)
+                else:
+                    model, source = embedded.file_name, f"embedded (PyPI package) · {embedded.summary}"
             elif cfg.type == "openai":
                 model, source = cfg.model or "default", cfg.base_url or ""
             else:

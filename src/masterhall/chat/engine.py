@@ -12,11 +12,13 @@ from typing import Callable, Iterator, Sequence
 from ..backends.base import Backend, ChatMessage, Usage
 from ..backends.registry import BackendRegistry
 from ..catalog.loader import Catalog
-from ..catalog.models import Master, SamplingParams
+from ..catalog.models import Example, Master, SamplingParams
 from ..config import Settings
+from .examples import ExampleSelector, LexicalExampleSelector
 from .guard import GuardResult, check_message, help_answer
 from .language import detect_language
-from .prompt import BuiltPrompt, build_prompt
+from .prompt import BuiltPrompt, PromptOptions, build_prompt
+from .stream_checks import checked_stream
 
 #: ``guide_context(master, user_message, lang) -> str``: extra system text for a guide master.
 GuideContext = Callable[[Master, str, str], str]
@@ -117,8 +119,13 @@ class ChatEngine:
     """Runs turns with the masters of ``catalog`` on the backends of ``registry``.
 
     Backend choice: an explicit ``backend`` argument (the CLI's ``--backend``) beats the
-    master's ``model``, which beats ``settings.backend``. Sampling parameters merge the same way:
-    hall defaults < master ``params`` < explicit ``params``.
+    master's ``model``, which beats ``settings.backend``. Sampling parameters merge the same way
+    over the backend's model defaults: model defaults < hall ``params`` < master ``params`` <
+    explicit ``params``. ``examples`` chooses the example exchanges per turn (default: lexical
+    nearness; the hall passes one on the Finder's sentence encoder); ``prompt`` lays the prompt
+    out (see :class:`~masterhall.chat.prompt.PromptOptions`). ``checks`` turns on the stream
+    checks (loops end the answer; an answer that starts copying an example or the instructions
+    is held back and regenerated once without that example).
     """
 
     def __init__(
@@ -129,11 +136,17 @@ class ChatEngine:
         *,
         guide_context: GuideContext | None = None,
         today: Callable[[], dt.date] = dt.date.today,
+        examples: ExampleSelector | None = None,
+        prompt: PromptOptions | None = None,
+        checks: bool = True,
     ):
         self.catalog = catalog
         self.registry = registry
         self.settings = settings or registry.settings
         self.guide_context = guide_context or catalog_guide_context(catalog)
+        self.examples: ExampleSelector = examples or LexicalExampleSelector()
+        self.prompt_options = prompt or PromptOptions()
+        self.checks = checks
         self._today = today
 
     def resolve(
@@ -141,7 +154,8 @@ class ChatEngine:
     ) -> tuple[Backend, SamplingParams]:
         """The backend and merged sampling parameters a turn with ``master`` will use."""
         chosen = self.registry.get(backend or master.model or None)
-        merged = self.settings.params.merged(master.params).merged(params)
+        base = getattr(chosen, "default_params", None) or SamplingParams()
+        merged = base.merged(self.settings.params).merged(master.params).merged(params)
         return chosen, merged
 
     def prepare(
@@ -153,17 +167,24 @@ class ChatEngine:
         backend: str | None = None,
         params: SamplingParams | None = None,
         client_system: str | None = None,
+        exclude_examples: Sequence[Example] = (),
     ) -> tuple[Master, Backend, SamplingParams, BuiltPrompt, str]:
         """Resolve and build the prompt without generating (for previews and debugging).
 
-        Raises :class:`~masterhall.catalog.UnknownMasterError`,
-        :class:`~masterhall.backends.BackendError` or
-        :class:`~masterhall.chat.prompt.ContextTooLongError`.
+        ``exclude_examples`` are never shown (a regeneration after an echo). Raises
+        :class:`~masterhall.catalog.UnknownMasterError`, :class:`~masterhall.backends.BackendError`
+        or :class:`~masterhall.chat.prompt.ContextTooLongError`.
         """
         m = self.catalog.get(master) if isinstance(master, str) else master
         chosen, merged = self.resolve(m, backend, params)
         lang = detect_language(user_message)
         extra = self.guide_context(m, user_message, lang) if m.is_guide else None
+        options = self.prompt_options
+        examples = None
+        if options.examples is not None:
+            pool = m.model_copy(update={"examples": [ex for ex in m.examples if ex not in exclude_examples]}) \
+                if exclude_examples else m
+            examples = self.examples.select(pool, lang, user_message, options.examples) if pool.examples else []
         built = build_prompt(
             m,
             history,
@@ -175,6 +196,9 @@ class ChatEngine:
             today=self._today(),
             extra_system=extra,
             client_system=client_system,
+            examples=examples,
+            options=options,
+            style=getattr(chosen, "prompt_style", "full"),
         )
         return m, chosen, merged, built, lang
 
@@ -209,12 +233,25 @@ class ChatEngine:
         m, chosen, merged, built, lang = self.prepare(
             m, history, user_message, backend=backend, params=params, client_system=client_system
         )
-        stream = chosen.stream_chat(built.messages, merged)
-        return Turn(
-            stream,
-            lambda t, u: Reply(t, u, m.id, chosen.name, chosen.model, merged, lang, prompt=built, notes=list(built.notes)),
-            prompt=built,
-        )
+        notes = list(built.notes)
+        final = {"prompt": built}
+
+        def make_reply(text: str, usage: Usage) -> Reply:
+            return Reply(text, usage, m.id, chosen.name, chosen.model, merged, lang, prompt=final["prompt"], notes=notes)
+
+        if not self.checks:
+            return Turn(chosen.stream_chat(built.messages, merged), make_reply, prompt=built)
+
+        def regenerate(echoed: Example | None, prefix: str) -> tuple[BuiltPrompt, Iterator[str | Usage]]:
+            _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
+                                             client_system=client_system,
+                                             exclude_examples=[echoed] if echoed else [])
+            final["prompt"] = again
+            messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
+            return again, chosen.stream_chat(messages, merged)
+
+        stream = checked_stream(chosen.stream_chat(built.messages, merged), m, built, regenerate, notes)
+        return Turn(stream, make_reply, prompt=built)
 
 
 def catalog_guide_context(catalog: Catalog) -> GuideContext:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Literal, Sequence
 
 from ..backends.base import ChatMessage
-from ..catalog.models import Master
-from .language import LANGUAGE_NAMES, detect_language
+from ..catalog.models import Example, Master
+from .checks import is_degenerate
+from .examples import examples_in
+from .language import LANGUAGE_NAMES
 
 #: Tokens a chat template adds around each message (role markers); Qwen's ChatML uses ~4-5.
 MESSAGE_OVERHEAD_TOKENS = 5
@@ -60,6 +62,8 @@ class BuiltPrompt:
     dropped_turns: int = 0
     dropped_examples: int = 0
     notes: list[str] = field(default_factory=list)
+    #: The example exchanges shown (in the system prompt or as turns), for echo checks.
+    examples: list[Example] = field(default_factory=list)
 
     @property
     def prompt_tokens(self) -> int:
@@ -84,23 +88,98 @@ class BuiltPrompt:
         }
 
 
-def system_prompt(master: Master, lang: str, today: dt.date, extra: str | None = None) -> str:
-    """The master's instructions, optional ``extra`` context, then the hall preamble."""
+_RECIPE_HEADING = {"zh": "## 回复方法（每次都照做）", "en": "## How you reply (every time)"}
+_EXAMPLES_HEADING = {
+    "zh": "## 示范（另一个人、另一个问题：学它的方法，不要照抄它的句子）",
+    "en": "## How this looks (another person, another question: use the method, never these words)",
+}
+_PERSON = {"zh": ("来访者", "你"), "en": ("Person", "You")}
+
+
+def recipe_section(master: Master, lang: str) -> str | None:
+    """The master's reply recipe as a numbered list under a heading, or ``None`` without one."""
+    if master.recipe is None:
+        return None
+    key = "zh" if lang == "zh" else "en"
+    moves = master.recipe.get(key)
+    return "\n".join([_RECIPE_HEADING[key], *(f"{i}. {move}" for i, move in enumerate(moves, 1))])
+
+
+def examples_section(examples: Sequence[Example], lang: str) -> str | None:
+    """Example exchanges quoted inside the system prompt, marked as illustrations of the method."""
+    if not examples:
+        return None
+    key = "zh" if lang == "zh" else "en"
+    person, you = _PERSON[key]
+    blocks = [f"{person}: {ex.user}\n{you}: {ex.assistant}" for ex in examples]
+    return "\n\n".join([_EXAMPLES_HEADING[key], *blocks])
+
+
+def system_prompt(
+    master: Master,
+    lang: str,
+    today: dt.date,
+    extra: str | None = None,
+    *,
+    compact: bool = False,
+    quoted_examples: Sequence[Example] = (),
+) -> str:
+    """The master's instructions, optional ``extra`` context, then the hall preamble.
+
+    ``quoted_examples`` are shown as illustrations after the preamble; with ``compact`` (small
+    models) the master's reply recipe ends the prompt, so the last thing the model reads before
+    the conversation is what to do.
+    """
     parts = [master.instructions.strip()]
     if extra:
         parts.append(extra.strip())
     parts.append(hall_preamble(lang, today))
+    if quoted := examples_section(quoted_examples, lang):
+        parts.append(quoted)
+    if compact and (recipe := recipe_section(master, lang)):
+        parts.append(recipe)
     return "\n\n".join(parts)
 
 
-def _examples_for(master: Master, lang: str) -> list:
-    """The example exchanges written in ``lang`` (all of them when none is).
+@dataclass(frozen=True)
+class PromptOptions:
+    """How one turn's prompt is laid out.
 
-    Small models copy the language of the last example they see, so examples in the other
-    language would pull the reply away from the person's language.
+    ``examples``: how many example exchanges to show (the nearest to the message when an
+    :class:`~masterhall.chat.examples.ExampleSelector` is given; ``None`` = all those in the
+    person's language). ``placement``: ``turns`` (as user/assistant messages after the system
+    prompt, the classic few-shot form) or ``system`` (quoted inside the system prompt as
+    illustrations of the method). ``style``: ``compact`` ends the system prompt with the reply
+    recipe (small models), ``full`` does not; ``None`` takes the backend's ``prompt_style``.
     """
-    same = [ex for ex in master.examples if detect_language(ex.user + ex.assistant) == lang]
-    return same or list(master.examples)
+
+    examples: int | None = 1
+    placement: Literal["turns", "system"] = "system"
+    style: Literal["compact", "full"] | None = None
+
+
+def clean_history(history: Sequence[ChatMessage]) -> tuple[list[ChatMessage], int]:
+    """History fit to be fed back: degenerate assistant answers left out.
+
+    An assistant message that is empty, ends in a repetition loop or mostly repeats the user's
+    message back (see :func:`~masterhall.chat.checks.is_degenerate`) is dropped; user messages
+    that then follow each other are joined into one, so roles keep alternating (some chat
+    templates require it). Returns the cleaned list and how many answers were dropped.
+    """
+    out: list[ChatMessage] = []
+    dropped = 0
+    last_user = ""
+    for msg in history:
+        if msg.role == "assistant" and is_degenerate(msg.content, last_user):
+            dropped += 1
+            continue
+        if msg.role == "user":
+            last_user = msg.content
+            if out and out[-1].role == "user":
+                out[-1] = ChatMessage("user", out[-1].content + "\n\n" + msg.content)
+                continue
+        out.append(msg)
+    return out, dropped
 
 
 def build_prompt(
@@ -115,24 +194,40 @@ def build_prompt(
     today: dt.date | None = None,
     extra_system: str | None = None,
     client_system: str | None = None,
+    examples: Sequence[Example] | None = None,
+    options: PromptOptions | None = None,
+    style: Literal["compact", "full"] = "full",
 ) -> BuiltPrompt:
     """Assemble system prompt, examples, history and the new message, within ``context_window``.
 
-    The reply reserve is ``max_tokens`` (default 512), at most half the window. When the whole
-    does not fit, examples written in the person's language are used (all when none is); the oldest history messages go first (a leftover leading assistant message
-    goes with them), then the example exchanges from the last; the system prompt and the new
-    message are never dropped. Raises :class:`ContextTooLongError` when those two alone
-    do not fit. ``client_system`` (e.g. an API client's own system message) is added after the
-    master's system prompt, never instead of it.
+    ``examples``: the exchanges chosen for this turn (``None``: those of the person's language,
+    as many as ``options.examples``); ``options.placement`` puts them in the system prompt or
+    as turns; ``style`` (or ``options.style``) ``compact`` ends the system prompt with the
+    master's reply recipe. Degenerate earlier answers are left out of the history (see
+    :func:`clean_history`; counted in ``notes``). The reply reserve is ``max_tokens`` (default
+    512), at most half the window. When the whole does not fit, the oldest history messages go
+    first (a leftover leading assistant message goes with them), then example turns from the
+    last; the system prompt and the new message are never dropped. Raises
+    :class:`ContextTooLongError` when those two alone do not fit. ``client_system`` (e.g. an API
+    client's own system message) is added after the master's system prompt, never instead of it.
     """
     today = today or dt.date.today()
+    options = options or PromptOptions()
+    compact = (options.style or style) == "compact"
+    if examples is None:
+        examples = examples_in(master, lang)
+        if options.examples is not None:
+            examples = examples[: options.examples]
+    quoted = list(examples) if options.placement == "system" else []
+    as_turns = [] if options.placement == "system" else list(examples)
     reserve = min(max_tokens or 512, context_window // 2)
     budget = context_window - reserve
 
     def cost(msg: ChatMessage) -> int:
         return count_tokens(msg.content) + MESSAGE_OVERHEAD_TOKENS
 
-    head = [ChatMessage("system", system_prompt(master, lang, today, extra_system))]
+    head = [ChatMessage("system", system_prompt(master, lang, today, extra_system, compact=compact,
+                                                quoted_examples=quoted))]
     if client_system:
         head.append(ChatMessage("system", client_system))
     new = ChatMessage("user", user_message)
@@ -142,11 +237,11 @@ def build_prompt(
     if fixed > budget:
         raise ContextTooLongError(fixed, budget)
 
-    examples: list[ChatMessage] = []
-    for ex in _examples_for(master, lang):
-        examples += [ChatMessage("user", ex.user), ChatMessage("assistant", ex.assistant)]
-    example_costs = [cost(m) for m in examples]
-    hist = list(history)
+    example_msgs: list[ChatMessage] = []
+    for ex in as_turns:
+        example_msgs += [ChatMessage("user", ex.user), ChatMessage("assistant", ex.assistant)]
+    example_costs = [cost(m) for m in example_msgs]
+    hist, degenerate = clean_history(history)
     hist_costs = [cost(m) for m in hist]
 
     dropped_turns = 0
@@ -159,13 +254,13 @@ def build_prompt(
             hist_costs.pop(0)
             dropped_turns += 1
     dropped_examples = 0
-    while examples and fixed + sum(example_costs) + sum(hist_costs) > budget:
-        del examples[-2:]
+    while example_msgs and fixed + sum(example_costs) + sum(hist_costs) > budget:
+        del example_msgs[-2:]
         del example_costs[-2:]
         dropped_examples += 1
 
     built = BuiltPrompt(
-        messages=head + examples + hist + [new],
+        messages=head + example_msgs + hist + [new],
         tokens=head_costs + example_costs + hist_costs + [new_cost],
         context_window=context_window,
         reply_reserve=reserve,
@@ -176,4 +271,7 @@ def build_prompt(
         built.notes.append(f"{dropped_turns} earlier message(s) left out to fit the context window")
     if dropped_examples:
         built.notes.append(f"{dropped_examples} example exchange(s) left out to fit the context window")
+    if degenerate:
+        built.notes.append(f"{degenerate} earlier answer(s) left out of the prompt: they repeated themselves or the message")
+    built.examples = quoted + as_turns[: len(example_msgs) // 2]
     return built

@@ -1,0 +1,183 @@
+"""The engine's quality features: sampling defaults per model, example choice, the reply recipe,
+echo regeneration and loop ending (fake backend)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from masterhall import BackendRegistry, ChatEngine, FakeBackend, SamplingParams, load_settings
+from masterhall.backends.sampling import model_defaults, request_fields
+from masterhall.catalog.models import Example
+from masterhall.chat.examples import EncoderExampleSelector, LexicalExampleSelector, examples_in
+from masterhall.chat.prompt import PromptOptions
+
+
+def _engine(catalog, fake, **kw) -> ChatEngine:
+    registry = BackendRegistry(load_settings(backend="fake"))
+    registry.register(fake)
+    return ChatEngine(catalog, registry, **kw)
+
+
+# -- sampling -----------------------------------------------------------------------------------
+def test_model_defaults_come_from_the_publishers_settings():
+    qwen = model_defaults("qwen2.5-coder-1.5b-instruct-q4_k_m")
+    assert (qwen.temperature, qwen.top_p, qwen.top_k, qwen.repeat_penalty) == (0.7, 0.8, 20, 1.1)
+    assert model_defaults("Qwen2.5-7B-Instruct").repeat_penalty == 1.05
+    assert model_defaults("llama-3.1-8b-instruct").temperature == 0.6
+    assert model_defaults("some-unknown-model") == SamplingParams()
+
+
+def test_backend_defaults_merge_under_hall_master_and_explicit(catalog):
+    fake = FakeBackend("fake")
+    fake.default_params = SamplingParams(temperature=0.7, top_p=0.8, top_k=20, repeat_penalty=1.1)
+    eng = _engine(catalog, fake)
+    sleep = catalog.get("sleep-coach")  # its file sets temperature 0.6
+    _, merged = eng.resolve(sleep)
+    assert (merged.temperature, merged.top_p, merged.top_k, merged.repeat_penalty, merged.max_tokens) == (0.6, 0.8, 20, 1.1, 512)
+    _, merged = eng.resolve(sleep, params=SamplingParams(top_k=40))
+    assert merged.top_k == 40 and merged.temperature == 0.6
+    eng.stream(sleep, [], "hello", params=SamplingParams(top_k=5)).collect()
+    assert fake.calls[-1][1].top_k == 5 and fake.calls[-1][1].repeat_penalty == 1.1
+
+
+def test_request_fields_leave_out_unset_and_context_window():
+    fields = request_fields(SamplingParams(temperature=0.5, top_k=20, context_window=8192, repeat_penalty=1.1))
+    assert fields == {"temperature": 0.5, "top_k": 20, "repeat_penalty": 1.1}
+
+
+# -- examples and the recipe ----------------------------------------------------------------------
+def _with_examples(master, pairs):
+    return master.model_copy(update={"examples": [Example(user=u, assistant=a) for u, a in pairs]})
+
+
+def test_lexical_selector_picks_the_nearest_examples_in_the_language(catalog):
+    master = _with_examples(catalog.get("sleep-coach"), [
+        ("I drink coffee at 5pm and can't fall asleep", "Move the last coffee before 1pm. When is yours?"),
+        ("My baby wakes me up three times a night", "Sleep when the baby sleeps. Who can take one feed?"),
+        ("我晚上总刷手机到两点", "今晚十二点把手机放到卧室外。几点放下比较现实？"),
+    ])
+    picked = LexicalExampleSelector().select(master, "en", "too much coffee keeps me awake at night", 1)
+    assert [ex.user for ex in picked] == ["I drink coffee at 5pm and can't fall asleep"]
+    zh = LexicalExampleSelector().select(master, "zh", "睡前刷手机停不下来", 2)
+    assert [ex.user for ex in zh] == ["我晚上总刷手机到两点"]  # only the Chinese one
+
+
+class _ToyEncoder:
+    """Vectors from a few keywords, so nearness is predictable."""
+
+    name, dim = "toy", 3
+    _axes = ("coffee", "baby", "work")
+
+    def _vec(self, text):
+        v = np.array([text.lower().count(k) for k in self._axes], dtype=np.float32) + 1e-3
+        return v / np.linalg.norm(v)
+
+    def encode_documents(self, texts):
+        return np.stack([self._vec(t) for t in texts])
+
+    def encode_query(self, text):
+        return self._vec(text)
+
+
+def test_encoder_selector_uses_embeddings_and_falls_back(catalog):
+    master = _with_examples(catalog.get("sleep-coach"), [
+        ("coffee coffee question", "a"), ("baby question", "b"), ("work stress question", "c")])
+    selector = EncoderExampleSelector(_ToyEncoder())
+    assert [ex.assistant for ex in selector.select(master, "en", "my baby again", 1)] == ["b"]
+
+    class Broken(_ToyEncoder):
+        def encode_query(self, text):
+            raise RuntimeError("no model")
+
+    assert len(EncoderExampleSelector(Broken()).select(master, "en", "baby", 2)) == 2
+
+
+def test_compact_style_ends_the_system_prompt_with_the_recipe(catalog, fake):
+    from masterhall.catalog.models import Recipe
+
+    recipe = Recipe(zh=["先问一个问题。", "不讲大道理。", "以一个问题结束。"],
+                    en=["Ask one short question first.", "Do not lecture.", "End with exactly one question."])
+    socrates = catalog.get("socrates").model_copy(update={"recipe": recipe})
+    fake.prompt_style = "compact"
+    eng = _engine(catalog, fake)
+    eng.stream(socrates, [], "What is courage?").collect()
+    system = fake.calls[-1][0][0].content
+    assert system.rstrip().endswith(socrates.recipe.en[-1])
+    assert "(another person, another question" in system  # one example, quoted as an illustration
+    fake.prompt_style = "full"
+    eng.stream(socrates, [], "What is courage?").collect()
+    assert socrates.recipe.en[-1] not in fake.calls[-1][0][0].content
+
+
+def test_one_nearest_example_is_shown_by_default(catalog, fake):
+    eng = _engine(catalog, fake)
+    master = catalog.get("sleep-coach")
+    eng.stream(master, [], "我每天凌晨三点醒，然后就睡不着了").collect()
+    sent = fake.calls[-1][0]
+    assert [m.role for m in sent] == ["system", "user"]  # examples are in the system prompt, not turns
+    shown = [ex for ex in examples_in(master, "zh") if ex.assistant in sent[0].content]
+    assert len(shown) == 1
+
+
+# -- echo and loops -----------------------------------------------------------------------------
+def test_an_answer_copying_an_example_is_regenerated_without_it(catalog, fake):
+    master = catalog.get("sleep-coach")
+    eng = _engine(catalog, fake, prompt=PromptOptions(examples=1, placement="turns"))
+    example = LexicalExampleSelector().select(master, "en", "I wake at 3am and worry", 1)[0]
+    fake.queue(example.assistant, "Let's start with one thing tonight: keep a notepad by the bed. When do you get up?")
+    turn = eng.stream(master, [], "I wake at 3am and worry")
+    shown = "".join(turn)
+    assert shown == "Let's start with one thing tonight: keep a notepad by the bed. When do you get up?"
+    first, second = fake.calls[-2][0], fake.calls[-1][0]
+    assert any(m.content == example.assistant for m in first)
+    assert all(m.content != example.assistant for m in second)  # regenerated without that example
+    assert any("regenerated once" in note for note in turn.reply.notes)
+
+
+def test_a_copy_after_some_text_continues_from_what_was_shown(catalog, fake):
+    master = catalog.get("sleep-coach")
+    eng = _engine(catalog, fake, prompt=PromptOptions(examples=1, placement="system"))
+    example = LexicalExampleSelector().select(master, "en", "I wake at 3am and worry", 1)[0]
+    fake.queue("Good question. " + example.assistant, "keep a notepad by the bed.")
+    reply = eng.stream(master, [], "I wake at 3am and worry").collect()
+    assert reply.text.startswith("Good question. ") and reply.text.endswith("keep a notepad by the bed.")
+    assert example.assistant not in reply.text
+    continued = fake.calls[-1][0]
+    assert continued[-1].role == "assistant" and continued[-1].content.startswith("Good question.")  # prefill
+
+
+def test_a_second_copy_is_kept_and_noted(catalog, fake):
+    master = catalog.get("sleep-coach")
+    eng = _engine(catalog, fake, prompt=PromptOptions(examples=1, placement="system"))
+    copied = master.instructions[:60]
+    fake.queue(copied, copied)
+    reply = eng.stream(master, [], "I wake at 3am and worry").collect()
+    assert reply.text == copied and len(fake.calls) == 2
+    assert any("copies" in note for note in reply.notes)
+
+
+def test_a_loop_ends_the_answer_early(catalog, fake):
+    eng = _engine(catalog, fake)
+    fake.queue("尊重和牺牲、" * 200)
+    reply = eng.stream("confucius", [], "婚姻里最重要的是什么？").collect()
+    assert reply.usage.finish_reason == "loop"
+    assert len(reply.text) < 200  # stopped long before the 1,200 characters of the loop
+    assert any("repeating" in note for note in reply.notes)
+
+
+def test_checks_can_be_turned_off(catalog, fake):
+    eng = _engine(catalog, fake, checks=False)
+    fake.queue("尊重和牺牲、" * 30)
+    reply = eng.stream("confucius", [], "婚姻里最重要的是什么？").collect()
+    assert reply.usage.finish_reason == "stop" and reply.text == "尊重和牺牲、" * 30
+
+
+@pytest.mark.parametrize("style", ["compact", "full"])
+def test_registry_gives_embedded_models_the_compact_style(style):
+    from masterhall.config import BackendConfig
+
+    settings = load_settings(backend="fake", backends={"x": BackendConfig(type="fake", prompt_style=style,
+                                                                           params=SamplingParams(top_k=7))})
+    backend = BackendRegistry(settings).get("x")
+    assert backend.prompt_style == style and backend.default_params.top_k == 7
