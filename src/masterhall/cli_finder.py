@@ -155,4 +155,7 @@ def register(app: typer.Typer) -> None:
     app.command("match")(match)
     eval_app = typer.Typer(no_args_is_help=True, help="Measure parts of the hall on evaluation sets.")
     eval_app.command("finder")(eval_finder)
+    from .cli_personas import eval_personas
+
+    eval_app.command("personas")(eval_personas)
     app.add_typer(eval_app, name="eval")

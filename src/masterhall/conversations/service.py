@@ -327,10 +327,11 @@ class ChatService:
         self.repo.finish_message(
             message_id, text, status, error=error,
             prompt_tokens=usage.prompt_tokens or None, completion_tokens=usage.completion_tokens or None,
-            ttft_s=usage.ttft_s, tokens_per_s=usage.tokens_per_s,
+            ttft_s=usage.ttft_s, tokens_per_s=usage.tokens_per_s, finish_reason=usage.finish_reason,
+            notes=reply.notes if reply else None,
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
-                   "notes": reply.notes if reply else []}
+                   "finish_reason": usage.finish_reason, "notes": reply.notes if reply else []}
         gen._emit(Event("error" if status == "error" else "done",
                         {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
 

@@ -388,10 +388,11 @@ class Finder:
 
     def _rank(self, text: str, lang: str, window: int):
         """Run every channel and fuse: ``(fused scores, ceiling, rows named by name, USE query
-        vector or None, query terms)``; ``ceiling`` is the fused score of a row ranked first by
-        every channel that returned something."""
+        vector or None, query terms, dense cosines by channel and row)``; ``ceiling`` is the
+        fused score of a row ranked first by every channel that returned something."""
         cfg = self.config
         rankings: list[tuple[float, np.ndarray]] = []
+        cosines: dict[str, dict[int, float]] = {}  # channel → row → cosine, for the rows it returned
         reason_vec: np.ndarray | None = None
         head = text[:DENSE_QUERY_CHARS]
         for ch in self.channels:
@@ -401,7 +402,8 @@ class Finder:
             if ch.name == cfg.reason_channel:
                 reason_vec = qvec
             langs = LANGS if ch.cross_lingual else (lang,)
-            rows, _ = self._dense[ch.name].search(qvec, langs, window)
+            rows, scores = self._dense[ch.name].search(qvec, langs, window)
+            cosines[ch.name] = dict(zip(rows.tolist(), scores.tolist()))
             rankings.append((cfg.weight(ch.name, lang), rows))
         terms = tokenize(text)
         if cfg.weight("bm25", lang) > 0 and terms:
@@ -415,7 +417,7 @@ class Finder:
                 rankings.append((cfg.weight("name", lang), named))
         fused = reciprocal_rank_fusion(rankings, len(self._ids), cfg.rrf_k)
         ceiling = sum(w for w, rows in rankings if w > 0 and len(rows)) / (cfg.rrf_k + 1)
-        return fused, ceiling, by_name, reason_vec, terms
+        return fused, ceiling, by_name, reason_vec, terms, cosines
 
     def _reason(self, m: Master, lang: str, terms: set[str], qvec, tag_vecs, named: bool) -> str:
         """The one-line reason for ``m``: its tags closest to the query (see :mod:`.reasons`);
@@ -444,7 +446,7 @@ class Finder:
         with self._lock:
             if not self._ids:
                 return []
-            fused, ceiling, by_name, qvec, terms = self._rank(text, lang, max(self.config.window, k))
+            fused, ceiling, by_name, qvec, terms, cosines = self._rank(text, lang, max(self.config.window, k))
             best = [int(r) for r in top_indices(fused, k) if fused[r] > 0]
             masters = [self._entries[r].master for r in best]
             tag_vecs = self._tag_vectors(masters, (lang,)) if qvec is not None else {}
