@@ -40,8 +40,7 @@ import time
 
 import httpx
 
-from .common import (REPO_ROOT, Context, Stream, median, ms, post_chat_completions, post_messages, process_cpu_s, ratio,
-                     rnd, target)
+from .common import REPO_ROOT, Context, Stream, median, ms, post_chat_completions, post_messages, process_cpu_s, ratio, rnd, target
 
 MASTER = "python-mentor"
 MESSAGE = "Explain Python decorators step by step, with three short code examples and what each prints."
@@ -162,11 +161,13 @@ def _settled(run):
 
 def prompt_messages() -> tuple[list[dict], float | None]:
     """The messages MasterHall sends for :data:`MASTER` / :data:`MESSAGE`, and the merged ``top_p``."""
-    from masterhall import BackendRegistry, ChatEngine, FakeBackend, load_catalog, load_settings
+    from masterhall import FakeBackend
+    from masterhall.hall import build_hall
+    from masterhall.store import Store
 
-    registry = BackendRegistry(load_settings(backend="fake"))
-    registry.register(FakeBackend("fake"))
-    _, _, merged, built, _ = ChatEngine(load_catalog(), registry, load_settings()).prepare(MASTER, [], MESSAGE, backend="fake")
+    hall = build_hall(store=Store.in_memory())
+    hall.registry.register(FakeBackend("fake"))
+    _, _, merged, built, _ = hall.engine.prepare(MASTER, [], MESSAGE, backend="fake")
     return [m.to_dict() for m in built.messages], merged.top_p
 
 

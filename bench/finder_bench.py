@@ -183,7 +183,7 @@ def encode_sample(real_channels, masters, console) -> float:
 def seed_cache(folder: Path, channels, masters, templates, template_vecs, tag_vecs, rng) -> None:
     """Write every vector the finder will need into the cache folder under ``folder``."""
     from masterhall.finder import tag_key, vector_key
-    from masterhall.finder.store import VectorStore, store_folder
+    from masterhall.finder.vectors import VectorStore, store_folder
 
     for ch in channels:
         store = VectorStore(store_folder(folder, ch.encoder.name), ch.encoder.dim)
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     from masterhall import load_catalog
     from masterhall.finder import DenseChannel, Finder, default_channels, vector_key
     from masterhall.finder.dense import top_indices
-    from masterhall.finder.store import VectorStore, store_folder
+    from masterhall.finder.vectors import VectorStore, store_folder
 
     console = Console(stderr=True)
     described = machine()

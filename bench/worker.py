@@ -4,7 +4,8 @@ the benchmark's own process (clients, bookkeeping) never shares the CPUs' caches
 slots with an engine.
 
 ``python -m bench.worker direct --model GGUF --threads N --parallel P --context C``: an
-``xllamacpp.Server`` called with ``handle_chat_completions``, no MasterHall code on the token path.
+``xllamacpp.Server`` with MasterHall's own engine parameters, called with
+``handle_chat_completions``, no MasterHall code on the token path.
 ``python -m bench.worker engine``: MasterHall's ``ChatEngine.stream`` on the ``embedded`` backend
 (the settings come from the ``MASTERHALL_*`` environment), which is what ``masterhall chat`` runs.
 
@@ -26,20 +27,16 @@ SEED = 42
 
 
 class DirectEngine:
-    """xllamacpp's server engine, built and called without MasterHall (llama.cpp's defaults plus
-    the context, slots and threads MasterHall uses)."""
+    """xllamacpp's server engine called without MasterHall on the token path, built with the
+    engine parameters MasterHall runs in production (:func:`masterhall.backends.llamacpp.engine_params`:
+    context, slots, threads, prompt caching, the host-memory prompt cache)."""
 
     def __init__(self, model_path: str, threads: int, parallel: int, context_window: int):
         import xllamacpp as xlc
 
-        params = xlc.CommonParams()
-        params.model.path = str(model_path)
-        params.n_ctx = context_window * parallel
-        params.n_parallel = parallel
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
-        params.verbosity = -1
-        self.server = xlc.Server(params)
+        from masterhall.backends.llamacpp import engine_params
+
+        self.server = xlc.Server(engine_params(model_path, context_window, parallel, threads))
 
     def stream(self, messages: list[dict], max_tokens: int, top_p: float | None = None) -> dict:
         """One streamed completion (temperature 0, seed 42); delta times taken in the callback."""
@@ -75,13 +72,14 @@ class DirectEngine:
 
 
 class EngineHost:
-    """MasterHall's chat engine on the ``embedded`` backend, loaded up front."""
+    """MasterHall's chat engine on the ``embedded`` backend (from the hall, as ``masterhall chat``
+    builds it), loaded up front."""
 
     def __init__(self):
-        from masterhall import BackendRegistry, ChatEngine, load_catalog, load_settings
+        from masterhall.hall import build_hall
+        from masterhall.store import Store
 
-        settings = load_settings()
-        self.engine = ChatEngine(load_catalog(), BackendRegistry(settings), settings)
+        self.engine = build_hall(store=Store.in_memory()).engine
         self.engine.registry.get().load()
 
     def stream(self, master: str, message: str, max_tokens: int) -> dict:

@@ -1,19 +1,18 @@
 """Settings: defaults < TOML config file < ``MASTERHALL_*`` environment variables < CLI options.
 
 The config file is ``$MASTERHALL_CONFIG`` or ``<user config dir>/masterhall/config.toml``
-(``platformdirs``); it may be absent. See the README's *Configuration* section for every key.
+(:func:`masterhall.paths.config_file`); it may be absent. See the README's *Configuration* section for every key.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from . import paths
 from .catalog.models import SamplingParams
 
 
@@ -45,9 +44,8 @@ class BackendConfig(BaseModel):
 
 
 def config_path() -> Path:
-    """Where the TOML config file is looked for (it need not exist)."""
-    env = os.environ.get("MASTERHALL_CONFIG")
-    return Path(env) if env else Path(platformdirs.user_config_dir("masterhall")) / "config.toml"
+    """Where the TOML config file is looked for (it need not exist): :func:`masterhall.paths.config_file`."""
+    return paths.config_file()
 
 
 class Settings(BaseSettings):

@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy.engine import URL
 
 from masterhall import FakeBackend, load_settings
+from masterhall.hall import Hall, build_hall
 from masterhall.store import Store
-from masterhall.web.app import build_hall, create_app
-from masterhall.web.services import Hall
+from masterhall.web.app import create_app
 
 CHROMIUM = os.environ.get("MASTERHALL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

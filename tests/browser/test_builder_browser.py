@@ -520,7 +520,7 @@ def test_builder_pages_answer_plain_http(live):
     assert new.status_code == 200 and 'id="master-form"' in new.text
     assert live.api("GET", "/builder/nobody-here").status_code == 404
     assert live.api("GET", "/builder/socrates").status_code == 404
-    for name in ("builder.js", "builder_list.js", "builder.css", "fork.js"):
+    for name in ("js/builder/edit.js", "js/builder/list.js", "css/builder.css", "js/master.js"):
         assert live.api("GET", f"/static/{name}").status_code == 200
 
 

@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
 
 from masterhall import FakeBackend, load_settings
+from masterhall.hall import build_hall
 from masterhall.store import Store
 from masterhall.web import i18n
-from masterhall.web.app import build_hall, create_app
+from masterhall.web.app import create_app
 
 
 @pytest.fixture
@@ -101,7 +102,8 @@ def test_loading_banner_is_rendered(client):
 
 
 def test_static_files_are_served(client):
-    for name in ("app.js", "hall.js", "chat.js", "messages.js", "sidebar.js", "style.css"):
+    for name in ("js/lib/page.js", "js/lib/stream.js", "js/hall.js", "js/chat/main.js", "js/chat/messages.js",
+                 "js/chat/sidebar.js", "css/base.css", "css/chat.css"):
         assert client.get(f"/static/{name}").status_code == 200
 
 

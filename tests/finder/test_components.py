@@ -8,8 +8,8 @@ from masterhall.finder.dense import DenseIndex, top_indices
 from masterhall.finder.fusion import reciprocal_rank_fusion
 from masterhall.finder.lexical import LexicalIndex
 from masterhall.finder.names import HAS_NAME, IS_NAME, IS_TAG, NameIndex
-from masterhall.finder.store import MAX_SEGMENTS, VectorStore
 from masterhall.finder.text import fingerprint, tokenize
+from masterhall.finder.vectors import MAX_SEGMENTS, VectorStore
 
 
 def test_tokenize_english_and_chinese():

@@ -60,7 +60,7 @@ def test_a_rejected_record_stores_nothing(data_dir, tmp_path):
 def test_a_database_failure_midway_stores_nothing(data_dir, tmp_path, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from masterhall.store.masters_repo import UserMasterRepo
+    from masterhall.store.masters import UserMasterRepo
 
     class Boom:
         id = "boom"
@@ -128,22 +128,24 @@ def test_export_then_import_round_trip_via_cli(data_dir, tmp_path):
 
 
 def test_store_import_keeps_the_live_catalog_in_step(tmp_path):
+    from masterhall.builder import MasterLibrary
     from masterhall.catalog import load_catalog
     from masterhall.interop import ImportResult, InteropError, store_import
 
     catalog = load_catalog()
     data = pd.DataFrame(GOOD).to_csv(index=False).encode()
     with Store(f"sqlite:///{tmp_path / 'hall.db'}") as store:
+        library = MasterLibrary(catalog, store.masters)
         published = import_bytes(data, "p.csv")
-        assert store_import(published, store.masters, publish=True, catalog=catalog) == 3
+        assert store_import(published, library, publish=True) == 3
         assert "helper-1" in catalog and catalog.get("helper-1").category == "life"
         drafts = import_bytes(data, "p.csv", category="tech")
-        store_import(drafts, store.masters, catalog=catalog)
+        store_import(drafts, library)
         assert "helper-1" not in catalog and store.masters.get("helper-1").master.category == "tech"
         rejected = import_bytes(b"act,prompt\nA,\n", "p.csv")
         with pytest.raises(InteropError, match="nothing was imported"):
-            store_import(rejected, store.masters)
+            store_import(rejected, library)
         clash = ImportResult(masters=[catalog.get("socrates")], format="yaml")
         with pytest.raises(InteropError, match="built-in"):
-            store_import(clash, store.masters, catalog=catalog)
+            store_import(clash, library)
         assert {um.id for um in store.masters.list()} == {"helper-0", "helper-1", "helper-2"}

@@ -1,4 +1,8 @@
-"""Tests on the real embedded model (Qwen2.5-Coder-0.5B Q4 GGUF from the PyPI chunk packages)."""
+"""Tests on the real embedded models (Qwen2.5-Coder GGUFs assembled from the PyPI chunk packages).
+
+Tests that need *a* real model use the smaller ``embedded-small`` (0.5B) to keep CI fast; the
+default ``embedded`` (1.5B) is assembled, verified and asked one question.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import pytest
 
 from masterhall import BackendRegistry, ChatEngine, ChatMessage, SamplingParams, load_catalog, load_settings
 from masterhall.backends import LlamaCppBackend, OpenAICompatBackend
-from masterhall.backends.embedded import SHA256, SIZE_BYTES, embedded_model_path
+from masterhall.backends.embedded import EMBEDDED_MODELS, QWEN_0_5B, QWEN_1_5B, embedded_model_path
 from masterhall.chat.language import detect_language
 
 pytestmark = pytest.mark.model
@@ -21,16 +25,28 @@ GREEDY = SamplingParams(temperature=0.0, seed=42, max_tokens=80)
 
 @pytest.fixture(scope="module")
 def real_engine():
-    settings = load_settings(backend="embedded", parallel=2)
+    settings = load_settings(backend="embedded-small", parallel=2)
     return ChatEngine(load_catalog(), BackendRegistry(settings))
 
 
-def test_embedded_model_is_assembled_and_verified():
-    path = embedded_model_path()
-    assert path.stat().st_size == SIZE_BYTES
-    assert path.with_suffix(".verified").read_text().strip().endswith(SHA256)
+@pytest.mark.parametrize("model", EMBEDDED_MODELS, ids=lambda m: m.backend)
+def test_embedded_model_is_assembled_and_verified(model):
+    path = embedded_model_path(model=model)
+    assert path.stat().st_size == model.size_bytes
+    assert path.with_suffix(".verified").read_text().strip().endswith(model.sha256)
     with path.open("rb") as fh:
         assert fh.read(4) == b"GGUF"
+
+
+def test_default_embedded_model_answers_the_sleep_question():
+    """The 1.5B default answers in Chinese, on topic (sleep), without running to a loop."""
+    engine = ChatEngine(load_catalog(), BackendRegistry(load_settings(backend="embedded", parallel=1)))
+    assert engine.registry.get().name == QWEN_1_5B.name
+    params = SamplingParams(temperature=0.0, seed=1, max_tokens=120)
+    reply = engine.stream("sleep-coach", [], "我每天凌晨三点醒，然后就睡不着了", params=params).collect()
+    assert detect_language(reply.text) == "zh", reply.text
+    assert re.search("睡|醒|床|眠", reply.text), reply.text
+    assert reply.usage.finish_reason in ("stop", "length")
 
 
 @pytest.mark.parametrize(
@@ -76,7 +92,7 @@ def test_openai_backend_against_a_real_llama_cpp_server():
 
     port = _free_port()
     params = xlc.CommonParams()
-    params.model.path = str(embedded_model_path())
+    params.model.path = str(embedded_model_path(model=QWEN_0_5B))
     params.n_ctx = 4096
     params.n_parallel = 1
     params.port = port
@@ -99,7 +115,8 @@ def test_openai_backend_against_a_real_llama_cpp_server():
 def test_cli_one_shot_on_the_embedded_model():
     env = {k: v for k, v in os.environ.items() if not k.startswith("MASTERHALL_") or k == "MASTERHALL_CACHE_DIR"}
     result = subprocess.run(
-        [sys.executable, "-m", "masterhall.cli", "chat", "socrates", "什么是美德？", "--max-tokens", "60", "--temperature", "0"],
+        [sys.executable, "-m", "masterhall.cli", "chat", "socrates", "什么是美德？", "--max-tokens", "60", "--temperature", "0",
+         "--backend", "embedded-small"],
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert result.returncode == 0, result.stderr
@@ -108,6 +125,6 @@ def test_cli_one_shot_on_the_embedded_model():
 
 
 def test_gguf_path_backend(real_engine):
-    backend = real_engine.registry.get(str(embedded_model_path()))
+    backend = real_engine.registry.get(str(embedded_model_path(model=QWEN_0_5B)))
     assert isinstance(backend, LlamaCppBackend)
     assert backend.count_tokens("hello world") == 2

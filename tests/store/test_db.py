@@ -164,7 +164,7 @@ def test_store_layer_does_not_import_web_or_cli():
 
 def test_importing_the_store_has_no_side_effects(tmp_path):
     folder = tmp_path / "never-created"
-    code = "import masterhall.store, masterhall.store.repos, masterhall.store.db, masterhall.store.tables"
+    code = "import masterhall.store, masterhall.store.conversations, masterhall.store.masters, masterhall.store.db, masterhall.store.tables"
     env = {"MASTERHALL_DATA_DIR": str(folder), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tmp_path)
     assert not folder.exists()

@@ -6,8 +6,9 @@ import httpx
 import pytest
 
 from masterhall import FakeBackend, load_settings
+from masterhall.hall import build_hall
 from masterhall.store import Store
-from masterhall.web.app import build_hall, create_app
+from masterhall.web.app import create_app
 
 pytestmark = pytest.mark.anyio
 

@@ -10,11 +10,11 @@ import sys
 import time
 
 import httpx
-import pytest
 
 from masterhall import load_settings
+from masterhall.hall import build_hall
 from masterhall.store import Store
-from masterhall.web.app import build_hall, create_app
+from masterhall.web.app import create_app
 
 from .conftest import LiveServer, free_port
 

@@ -8,7 +8,7 @@ plain strings out, and a last item that says how the generation went.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Iterator, Literal, Protocol, Sequence, runtime_checkable
 
 from ..catalog.models import SamplingParams
@@ -57,8 +57,9 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
     def to_dict(self) -> dict:
-        """Plain dict, JSON-ready, with ``total_tokens`` added."""
-        data = asdict(self)
+        """Plain dict, JSON-ready, with ``total_tokens`` added (a copy: changing it changes nothing here)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["extra"] = dict(self.extra)
         data["total_tokens"] = self.total_tokens
         return data
 
@@ -73,6 +74,15 @@ class BackendError(RuntimeError):
     def __init__(self, message: str, kind: str = "internal"):
         super().__init__(message)
         self.kind = kind
+
+
+class UnknownBackendError(BackendError):
+    """No backend has this ``name`` (kind ``unavailable``)."""
+
+    def __init__(self, name: str, known: Sequence[str]):
+        super().__init__(
+            f"Unknown backend '{name}'. Known: {', '.join(known)} (or a path to a .gguf file).", "unavailable")
+        self.name = name
 
 
 @runtime_checkable

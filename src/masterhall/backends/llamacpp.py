@@ -21,6 +21,7 @@ from typing import Iterator, Sequence
 
 from ..catalog.models import SamplingParams
 from .base import BackendError, ChatMessage, PromptStyle, Usage, estimate_tokens
+from .openai_stream import Chunk, UsageMeter, leading_error, parse_chunk
 from .sampling import model_defaults, request_fields
 
 _END = object()
@@ -48,7 +49,7 @@ def _finish_prewarms() -> None:
     _EXITING.set()
     for backend in list(_BACKENDS):
         with backend._busy:
-            backend._busy.wait_for(lambda: not backend._prewarming, timeout=PREWARM_WAIT_S)
+            backend._busy.wait_for(lambda b=backend: not b._prewarming, timeout=PREWARM_WAIT_S)
 
 
 def default_threads() -> int:
@@ -228,23 +229,24 @@ class LlamaCppBackend:
             self._busy.wait_for(lambda: head not in self._prewarming.values(), timeout=PREWARM_WAIT_S)
             self._running += 1
             self._started += 1
-        chunks: queue.Queue = queue.Queue()  # lists of chunks, then an exception or _END
+        chunks: queue.Queue = queue.Queue()  # lists of parsed chunks, then an exception or _END
         stop = threading.Event()
-        held: list = []
+        held: list[Chunk] = []
         delivery = {"shown": False, "at": 0.0}
         interval = self.stream_interval_s
 
-        def on_chunk(chunk) -> bool:
+        def on_chunk(raw) -> bool:
             if stop.is_set():
                 return True
+            chunk = parse_chunk(raw)
             held.append(chunk)
             now = time.monotonic()
-            if delivery["shown"] and now - delivery["at"] < interval and _is_plain(chunk):
+            if delivery["shown"] and now - delivery["at"] < interval and chunk.plain:
                 return False  # merged into the next delivery
             chunks.put(held[:])
             held.clear()
             delivery["at"] = now
-            delivery["shown"] = delivery["shown"] or _has_text(chunk)
+            delivery["shown"] = delivery["shown"] or bool(chunk.text)
             return False
 
         def run() -> None:
@@ -260,64 +262,50 @@ class LlamaCppBackend:
                     chunks.put(held[:])
                 chunks.put(_END)
 
-        start = time.perf_counter()
+        meter = UsageMeter(time.perf_counter())
         threading.Thread(target=run, name=f"llamacpp-{self.name}", daemon=True).start()
+        read: list[Chunk] = []  # what came before the first text
+        ended = False
         try:
-            first = chunks.get()
-        except BaseException:  # Ctrl-C while the prompt is read: free the slot
+            while not any(c.text for c in read):
+                item = chunks.get()
+                if item is _END:
+                    ended = True
+                    break
+                if isinstance(item, Exception):
+                    raise BackendError(f"llama.cpp failed: {item}", "internal") from item
+                read.extend(item)
+                error = leading_error(read)
+                if error is not None:
+                    raise BackendError(error.message, error.kind)
+        except BaseException:  # an error before any text, or Ctrl-C while the prompt is read: free the slot
             stop.set()
             raise
-        if isinstance(first, Exception):
-            raise BackendError(f"llama.cpp failed: {first}", "internal") from first
-        error = _chunk_error(first[0]) if first is not _END and first else None
-        if error:
-            stop.set()
-            raise BackendError(error[0], error[1])
-        return self._consume(first, chunks, stop, start, request["messages"])
+        return self._consume(read, ended, chunks, stop, meter, request["messages"])
 
-    def _consume(self, first, chunks: queue.Queue, stop: threading.Event, start: float,
-                 messages: list[dict]) -> Iterator[str | Usage]:
-        usage = Usage()
+    def _consume(self, read: list[Chunk], ended: bool, chunks: queue.Queue, stop: threading.Event,
+                 meter: UsageMeter, messages: list[dict]) -> Iterator[str | Usage]:
         answer: list[str] = []
-        first_token_at: float | None = None
-        n_deltas = 0
-        item = first
+        batch: list[Chunk] = read
         try:
-            while item is not _END:
-                if isinstance(item, Exception):
-                    usage.finish_reason, usage.error = "error", str(item)
-                    break
-                texts: list[str] = []
-                failed = False
-                for chunk in item:
-                    error = _chunk_error(chunk)
-                    if error:
-                        usage.finish_reason, usage.error = "error", error[0]
-                        failed = True
-                        break
-                    for choice in chunk.get("choices") or ():
-                        text = (choice.get("delta") or {}).get("content")
-                        if text:
-                            if first_token_at is None:
-                                first_token_at = time.perf_counter()
-                                usage.ttft_s = first_token_at - start
-                            n_deltas += 1
-                            texts.append(text)
-                        if choice.get("finish_reason"):
-                            usage.finish_reason = "length" if choice["finish_reason"] == "length" else "stop"
-                    _apply_usage(usage, chunk)
-                if texts:
-                    answer.extend(texts)
-                    yield "".join(texts)
-                if failed:
+            while True:
+                texts = [meter.add(chunk) for chunk in _until_error(batch)]
+                text = "".join(texts)
+                if text:
+                    answer.append(text)
+                    yield text
+                if ended or meter.usage.finish_reason == "error":
                     break
                 item = chunks.get()
+                if item is _END:
+                    break
+                if isinstance(item, Exception):
+                    meter.fail(str(item))
+                    break
+                batch = item
         finally:
             stop.set()  # also on close(): the engine's next callback returns True and the slot frees
-        if not usage.completion_tokens:
-            usage.completion_tokens = n_deltas
-        if usage.tokens_per_s is None and first_token_at is not None and usage.completion_tokens > 1:
-            usage.tokens_per_s = (usage.completion_tokens - 1) / max(time.perf_counter() - first_token_at, 1e-9)
+        usage = meter.done()
         if self.prewarm and answer and usage.finish_reason in ("stop", "length"):
             self._start_prewarm(messages + [{"role": "assistant", "content": "".join(answer)}])
         yield usage
@@ -359,47 +347,20 @@ class LlamaCppBackend:
                 self._busy.notify_all()
 
 
-def _has_text(chunk) -> bool:
-    """True when a streamed chunk carries answer text."""
-    return isinstance(chunk, dict) and any((c.get("delta") or {}).get("content") for c in chunk.get("choices") or ())
+def _until_error(chunks: list[Chunk]) -> Iterator[Chunk]:
+    """The chunks up to and including the first error."""
+    for chunk in chunks:
+        yield chunk
+        if chunk.error is not None:
+            return
 
 
-def _is_plain(chunk) -> bool:
-    """True for a chunk that may wait for the next delivery: text only, no error, usage or finish."""
-    if not isinstance(chunk, dict) or "error" in chunk or chunk.get("usage"):
-        return False
-    return not any(c.get("finish_reason") for c in chunk.get("choices") or ())
+def engine_params(model_path: Path | str, context_window: int, parallel: int, threads: int):
+    """The ``xllamacpp.CommonParams`` MasterHall runs llama.cpp with (the benchmarks' direct
+    baseline uses the same): ``parallel`` slots of ``context_window`` tokens, ``threads`` CPU
+    threads, prompt caching, a 1 GiB host-memory prompt cache, quiet logs."""
+    import xllamacpp as xlc
 
-
-def _chunk_error(chunk) -> tuple[str, str] | None:
-    if not isinstance(chunk, dict) or "error" not in chunk:
-        return None
-    err = chunk["error"] or {}
-    message = err.get("message", "unknown llama.cpp error") if isinstance(err, dict) else str(err)
-    kind = "context_length" if isinstance(err, dict) and "context" in str(err.get("type", "")) else "bad_request"
-    return message, kind
-
-
-def _apply_usage(usage: Usage, chunk: dict) -> None:
-    data = chunk.get("usage")
-    if data:
-        usage.prompt_tokens = data.get("prompt_tokens", 0)
-        usage.completion_tokens = data.get("completion_tokens", 0)
-        details = data.get("prompt_tokens_details") or {}
-        usage.cached_tokens = details.get("cached_tokens")
-    timings = chunk.get("timings")
-    if timings:
-        usage.tokens_per_s = timings.get("predicted_per_second") or usage.tokens_per_s
-        usage.extra["prompt_per_second"] = timings.get("prompt_per_second")
-
-
-def _start_engine(model_path: Path, context_window: int, parallel: int, threads: int):
-    if not model_path.is_file():
-        raise BackendError(f"GGUF model file not found: {model_path}", "unavailable")
-    try:
-        import xllamacpp as xlc
-    except ImportError as exc:  # pragma: no cover - a dependency
-        raise BackendError("xllamacpp is not installed: pip install xllamacpp", "unavailable") from exc
     params = xlc.CommonParams()
     params.model.path = str(model_path)
     params.n_ctx = context_window * parallel
@@ -411,6 +372,17 @@ def _start_engine(model_path: Path, context_window: int, parallel: int, threads:
     # prefix): 1 GiB holds ~85k tokens of a 0.5B model's KV (about 12 KiB a token).
     params.cache_ram_mib = 1024
     params.verbosity = -1
+    return params
+
+
+def _start_engine(model_path: Path, context_window: int, parallel: int, threads: int):
+    if not model_path.is_file():
+        raise BackendError(f"GGUF model file not found: {model_path}", "unavailable")
+    try:
+        import xllamacpp as xlc
+    except ImportError as exc:  # pragma: no cover - a dependency
+        raise BackendError("xllamacpp is not installed: pip install xllamacpp", "unavailable") from exc
+    params = engine_params(model_path, context_window, parallel, threads)
     try:
         return xlc.Server(params)
     except Exception as exc:  # noqa: BLE001

@@ -1,12 +1,13 @@
 """Any OpenAI-compatible chat server: llama.cpp server, Ollama, LM Studio, vLLM, MLC, OpenAI.
 
 Speaks ``POST {base_url}/chat/completions`` with ``stream: true`` and reads the Server-Sent
-Events stream (``data: {json}`` lines, ending with ``data: [DONE]``) with httpx.
+Events stream (``data: {json}`` lines, ending with ``data: [DONE]``) with httpx; the chunks are
+read by :mod:`~masterhall.backends.openai_stream`, as the llama.cpp backend's are.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
 import time
 from typing import Iterator, Sequence
@@ -15,6 +16,7 @@ import httpx
 
 from ..catalog.models import SamplingParams
 from .base import BackendError, ChatMessage, PromptStyle, Usage, estimate_tokens
+from .openai_stream import DONE, Chunk, UsageMeter, error_kind, error_message, leading_error, parse_sse_line
 from .sampling import model_defaults, request_fields
 
 
@@ -24,6 +26,7 @@ class OpenAICompatBackend:
     ``base_url`` ends before ``/chat/completions`` (e.g. ``http://127.0.0.1:11434/v1``);
     the API key is read from the environment variable ``api_key_env`` at request time (no key is
     sent when it is unset). ``context_window`` is what the hall assumes the server allows.
+    ``transport``: an httpx transport to use instead of the network (tests serve canned streams).
     """
 
     def __init__(
@@ -35,6 +38,7 @@ class OpenAICompatBackend:
         api_key_env: str = "MASTERHALL_OPENAI_API_KEY",
         context_window: int = 8192,
         timeout_s: float = 600.0,
+        transport: httpx.BaseTransport | None = None,
     ):
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -44,6 +48,7 @@ class OpenAICompatBackend:
         self.default_params = model_defaults(model)
         self.prompt_style: PromptStyle = "full"
         self.timeout_s = timeout_s
+        self.transport = transport
 
     def count_tokens(self, text: str) -> int:
         """Estimated tokens (no tokenizer endpoint is standard in the OpenAI API)."""
@@ -54,7 +59,8 @@ class OpenAICompatBackend:
         return {"Authorization": f"Bearer {key}"} if key else {}
 
     def stream_chat(self, messages: Sequence[ChatMessage], params: SamplingParams) -> Iterator[str | Usage]:
-        """Stream from ``/chat/completions``; raises :class:`BackendError` if the request fails."""
+        """Stream from ``/chat/completions``; raises :class:`BackendError` if the request fails or
+        the server streams an error before any text (see :class:`~masterhall.backends.Backend`)."""
         body: dict = {
             "model": self.model,
             "messages": [m.to_dict() for m in messages],
@@ -62,8 +68,8 @@ class OpenAICompatBackend:
             "stream_options": {"include_usage": True},
         }
         body.update(request_fields(params))
-        client = httpx.Client(timeout=httpx.Timeout(self.timeout_s, connect=10.0))
-        start = time.perf_counter()
+        client = httpx.Client(timeout=httpx.Timeout(self.timeout_s, connect=10.0), transport=self.transport)
+        meter = UsageMeter(time.perf_counter())
         try:
             response = client.send(
                 client.build_request("POST", f"{self.base_url}/chat/completions", json=body, headers=self._headers()),
@@ -73,65 +79,54 @@ class OpenAICompatBackend:
             client.close()
             raise BackendError(f"cannot reach {self.base_url}: {exc}", "unavailable") from exc
         if response.status_code >= 400:
-            detail = response.read().decode("utf-8", "replace")
+            detail = response.read()
             response.close()
             client.close()
-            kind = "context_length" if "context" in detail.lower() else (
+            kind = "context_length" if error_kind(detail) == "context_length" else (
                 "unavailable" if response.status_code in (404, 502, 503) else "bad_request")
-            raise BackendError(f"{self.base_url} answered {response.status_code}: {_error_message(detail)}", kind)
-        return self._consume(client, response, start)
-
-    def _consume(self, client: httpx.Client, response: httpx.Response, start: float) -> Iterator[str | Usage]:
-        usage = Usage()
-        first_at: float | None = None
-        deltas = 0
+            raise BackendError(f"{self.base_url} answered {response.status_code}: {error_message(detail)}", kind)
+        chunks = _chunks(response)
+        read: list[Chunk] = []  # what came before the first text
         try:
-            for line in response.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
+            for chunk in chunks:
+                read.append(chunk)
+                error = leading_error(read)
+                if error is not None:
+                    raise BackendError(error.message, error.kind)
+                if chunk.text:
                     break
-                try:
-                    chunk = json.loads(data)
-                except json.JSONDecodeError:
-                    continue
-                if "error" in chunk:
-                    usage.finish_reason, usage.error = "error", _error_message(json.dumps(chunk))
-                    break
-                for choice in chunk.get("choices") or ():
-                    text = (choice.get("delta") or {}).get("content")
-                    if text:
-                        if first_at is None:
-                            first_at = time.perf_counter()
-                            usage.ttft_s = first_at - start
-                        deltas += 1
-                        yield text
-                    if choice.get("finish_reason"):
-                        usage.finish_reason = "length" if choice["finish_reason"] == "length" else "stop"
-                if chunk.get("usage"):
-                    usage.prompt_tokens = chunk["usage"].get("prompt_tokens") or 0
-                    usage.completion_tokens = chunk["usage"].get("completion_tokens") or 0
-                    details = chunk["usage"].get("prompt_tokens_details") or {}
-                    usage.cached_tokens = details.get("cached_tokens")
         except httpx.HTTPError as exc:
-            usage.finish_reason, usage.error = "error", f"connection lost: {exc}"
+            response.close()
+            client.close()
+            raise BackendError(f"connection lost: {exc}", "unavailable") from exc
+        except BaseException:
+            response.close()
+            client.close()
+            raise
+        return self._consume(client, response, read, chunks, meter)
+
+    def _consume(self, client: httpx.Client, response: httpx.Response, read: list[Chunk],
+                 chunks: Iterator[Chunk], meter: UsageMeter) -> Iterator[str | Usage]:
+        try:
+            for chunk in itertools.chain(read, chunks):
+                text = meter.add(chunk)
+                if text:
+                    yield text
+                if chunk.error is not None:
+                    break
+        except httpx.HTTPError as exc:
+            meter.fail(f"connection lost: {exc}")
         finally:
             response.close()
             client.close()
-        if not usage.completion_tokens:
-            usage.completion_tokens = deltas
-        if first_at is not None and usage.completion_tokens > 1:
-            usage.tokens_per_s = (usage.completion_tokens - 1) / max(time.perf_counter() - first_at, 1e-9)
-        yield usage
+        yield meter.done()
 
 
-def _error_message(detail: str) -> str:
-    try:
-        data = json.loads(detail)
-    except (json.JSONDecodeError, TypeError):
-        return detail[:500]
-    err = data.get("error", data) if isinstance(data, dict) else data
-    if isinstance(err, dict):
-        return str(err.get("message", err))[:500]
-    return str(err)[:500]
+def _chunks(response: httpx.Response) -> Iterator[Chunk]:
+    """The parsed chunks of an SSE response, up to ``data: [DONE]``."""
+    for line in response.iter_lines():
+        item = parse_sse_line(line)
+        if item is DONE:
+            return
+        if item is not None:
+            yield item  # type: ignore[misc]

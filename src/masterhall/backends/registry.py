@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import BackendConfig, Settings
-from .base import Backend, BackendError
+from .base import Backend, BackendError, UnknownBackendError
 from .embedded import DEFAULT_MODEL, EMBEDDED_MODELS, EmbeddedModel, Progress, embedded_model_path
 from .fake import FakeBackend
 from .llamacpp import LlamaCppBackend
@@ -74,10 +74,15 @@ class BackendRegistry:
         self._instances[backend.name] = backend
         self._configs.setdefault(backend.name, BackendConfig(type="fake"))
 
+    def knows(self, spec: str | None) -> bool:
+        """True when :meth:`get` would find ``spec``: a configured name or a ``.gguf`` path (``None``: the default)."""
+        return not spec or spec in self._configs or spec in self._instances or spec.lower().endswith(".gguf")
+
     def get(self, spec: str | None = None) -> Backend:
         """The backend named ``spec`` (default backend when ``None``); a ``.gguf`` path gives an ad-hoc llama.cpp backend.
 
-        Raises :class:`BackendError` (``unavailable``) for an unknown name or a missing GGUF.
+        Raises :class:`UnknownBackendError` for an unknown name and :class:`BackendError`
+        (``unavailable``) for a missing GGUF.
         """
         name = spec or self.default_name
         if name in self._instances:
@@ -96,10 +101,7 @@ class BackendRegistry:
                 raise BackendError(f"GGUF model file not found: {path}", "unavailable")
             backend = self._llamacpp(name, BackendConfig(type="llamacpp", model_path=str(path)))
         else:
-            raise BackendError(
-                f"Unknown backend '{name}'. Known: {', '.join(self.names())} (or a path to a .gguf file).",
-                "unavailable",
-            )
+            raise UnknownBackendError(name, self.names())
         self._instances[name] = backend
         return backend
 
@@ -148,6 +150,30 @@ class BackendRegistry:
         )
         backend.prompt_style = style
         return backend
+
+    def label(self, spec: str | None = None) -> str:
+        """``"<name>:<model>"`` of the backend :meth:`get` gives for ``spec``, without creating or
+        loading it (a stored answer records it). Raises what :meth:`get` raises for an unknown
+        name or a missing GGUF file."""
+        name = spec or self.default_name
+        instance = self._instances.get(name)
+        if instance is not None:
+            return f"{name}:{instance.model}"
+        cfg = self._configs.get(name)
+        if cfg is None:
+            if not name.lower().endswith(".gguf"):
+                raise UnknownBackendError(name, self.names())
+            path = Path(name).expanduser()
+            if not path.is_file():
+                raise BackendError(f"GGUF model file not found: {path}", "unavailable")
+            return f"{name}:{path.stem}"
+        if cfg.type == "llamacpp":
+            model = Path(cfg.model_path).expanduser().stem if cfg.model_path else self._embedded(cfg).name
+        elif cfg.type == "openai":
+            model = cfg.model or "default"
+        else:
+            model = "fake"
+        return f"{name}:{model}"
 
     def describe(self) -> list[BackendInfo]:
         """Info on every configured backend, without loading any model."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from ..errors import NotFoundError
 from .models import CATEGORIES, CATEGORY_IDS, Category, Master
 
 
@@ -122,17 +123,16 @@ class Catalog:
         return master_id in self.masters
 
 
-class UnknownMasterError(KeyError):
-    """No master has this id; ``suggestions`` holds the closest ids."""
+class UnknownMasterError(NotFoundError):
+    """No master has this id; ``suggestions`` holds the closest ids (a ``KeyError``)."""
+
+    code = "unknown_master"
 
     def __init__(self, master_id: str, suggestions: list[str]):
         self.master_id = master_id
         self.suggestions = suggestions
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
         super().__init__(f"Unknown master '{master_id}'.{hint}")
-
-    def __str__(self) -> str:
-        return self.args[0]
 
 
 def builtin_data_dir() -> Path:

@@ -1,4 +1,5 @@
-"""The chat engine, prompt building, language detection and the safety guard."""
+"""One turn with a master, nothing stored: the chat engine, prompt building and context fitting,
+language detection and the safety guard. Stored conversations are :mod:`masterhall.conversations`."""
 
 from .engine import ChatEngine, Reply, Turn
 from .guard import GuardResult, check_message, help_answer

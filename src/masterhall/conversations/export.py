@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from ..catalog.models import Master
-from ..store.repos import Conversation, Message
+from ..store.conversations import Conversation, Message
+
+
+@dataclass(frozen=True)
+class Export:
+    """A conversation as a file: ``filename``, ``media_type`` and ``body`` (a JSON-ready dict for
+    ``json``, Markdown text for ``md``)."""
+
+    filename: str
+    media_type: str
+    body: Any
+
+
+def export_conversation(conversation: Conversation, messages: list[Message], master: Master | None,
+                        fmt: str = "md", lang: str = "en") -> Export:
+    """The conversation as ``masterhall-<master>-<id8>.md`` (:func:`to_markdown`) or ``.json`` (:func:`to_json`)."""
+    name = f"masterhall-{conversation.master_id}-{conversation.id[:8]}"
+    if fmt == "json":
+        return Export(f"{name}.json", "application/json", to_json(conversation, messages, master))
+    return Export(f"{name}.md", "text/markdown; charset=utf-8", to_markdown(conversation, messages, master, lang))
 
 
 def to_json(conversation: Conversation, messages: list[Message], master: Master | None = None) -> dict:

@@ -1,6 +1,9 @@
-"""Benchmarks of the hall's quality that anyone can rerun (the ``masterhall eval …`` commands).
+"""Measuring parts of the hall on evaluation sets (the ``masterhall eval …`` commands).
 
-``personas``: masters answering realistic questions (language, echo, loops, length cuts,
-identity slips, format compliance, an optional rubric judge). ``formats``: the reader-free
-format checks. ``judge``: the rubric and a judge on any OpenAI-compatible backend.
+Each module reads its set, runs the part under test and returns plain results; the command line
+prints them. ``finder``: top-1 / top-3 accuracy of the Master Finder per language.
 """
+
+from .finder import EvalSetError, FinderScores, evaluate_finder, read_finder_set
+
+__all__ = ["EvalSetError", "FinderScores", "evaluate_finder", "read_finder_set"]

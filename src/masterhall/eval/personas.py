@@ -11,7 +11,6 @@ usefulness 0–2). :func:`summarize` turns the results into rates per language.
 
 from __future__ import annotations
 
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -25,14 +24,11 @@ from ..chat.checks import find_echo, find_loop
 from ..chat.engine import ChatEngine
 from ..chat.language import detect_language
 from .formats import FormatCheck, check_expect, ends_with_question, identity_slip
+from .sets import EvalSetError, read_jsonl
 
 #: Masters whose method is to end on a question, checked on every answer.
 SOCRATIC = frozenset({"socrates"})
 _SENTENCE_END = re.compile(r"[.!?。！？…」』”\"')）*`]\s*$")
-
-
-class EvalFileError(ValueError):
-    """An evaluation file cannot be read; the message names the line."""
 
 
 @dataclass(frozen=True)
@@ -46,33 +42,23 @@ class PersonaCase:
     expect: dict = field(default_factory=dict)
 
 
+def _valid_case(row: object) -> bool:
+    if not isinstance(row, dict) or not isinstance(row.get("master"), str):
+        return False
+    turns = [row["question"]] if isinstance(row.get("question"), str) else row.get("turns")
+    return isinstance(turns, list) and bool(turns) and all(isinstance(t, str) and t.strip() for t in turns)
+
+
 def load_cases(path: Path, catalog: Catalog | None = None) -> list[PersonaCase]:
-    """Read a JSONL file of cases. Raises :class:`EvalFileError` naming the bad line (bad JSON,
-    missing fields, a master not in ``catalog``)."""
+    """Read a JSONL file of cases. Raises :class:`~masterhall.eval.sets.EvalSetError` naming the
+    bad line (bad JSON, missing fields, a master not in ``catalog``)."""
     cases: list[PersonaCase] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalFileError(f"cannot read {path}: {exc}") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalFileError(f"{path}:{number}: not JSON ({exc.msg})") from exc
-        turns = row.get("turns") if isinstance(row, dict) else None
-        if isinstance(row, dict) and isinstance(row.get("question"), str):
-            turns = [row["question"]]
-        if not (isinstance(row, dict) and isinstance(row.get("master"), str) and isinstance(turns, list)
-                and turns and all(isinstance(t, str) and t.strip() for t in turns)):
-            raise EvalFileError(f'{path}:{number}: expected {{"master", "lang", "question"}} or {{"master", "lang", "turns": [...]}}')
+    for number, row in read_jsonl(path, _valid_case, '{"master", "lang", "question"} or {"master", "lang", "turns": [...]}'):
+        turns = [row["question"]] if isinstance(row.get("question"), str) else row["turns"]
         if catalog is not None and row["master"] not in catalog.masters:
-            raise EvalFileError(f"{path}:{number}: unknown master {row['master']!r}")
+            raise EvalSetError(f"{path}:{number}: unknown master {row['master']!r}")
         lang = row.get("lang") if row.get("lang") in ("zh", "en") else detect_language(turns[-1])
         cases.append(PersonaCase(str(row.get("id", number)), row["master"], lang, tuple(turns), row.get("expect") or {}))
-    if not cases:
-        raise EvalFileError(f"{path} has no cases")
     return cases
 
 
@@ -223,7 +209,7 @@ def _median(values: list[float | None]) -> float | None:
 
 __all__ = [
     "AnswerResult",
-    "EvalFileError",
+    "EvalSetError",
     "PersonaCase",
     "ends_with_question",
     "load_cases",

@@ -18,7 +18,7 @@ Measured on this catalog (``bench/README.md``): USE and e5 alone are close (USE 
 in Chinese), fused they gain a few points; BM25 is strong in Chinese and, with the name channel,
 makes exact look-ups come first.
 
-Vectors are cached on disk by a fingerprint of the text they encode (see :mod:`.store`), so a
+Vectors are cached on disk by a fingerprint of the text they encode (see :mod:`.vectors`), so a
 restart re-reads them and an edit re-encodes only what changed; :meth:`Finder.upsert` and
 :meth:`Finder.remove` make changes visible to the next query.
 """
@@ -32,6 +32,7 @@ from typing import Iterable, Literal, Sequence
 
 import numpy as np
 
+from .. import paths
 from ..catalog.models import Master
 from .dense import DenseIndex, top_indices
 from .encoders import E5Encoder, Encoder, UseEncoder
@@ -40,8 +41,8 @@ from .lexical import LexicalIndex
 from .names import IS_TAG, NameIndex
 from .query import LANGS, clean_query, query_language
 from .reasons import format_reason, pick_tags
-from .store import VectorStore, store_folder
 from .text import compact, fingerprint, lexical_tokens, profile_text, profile_units, tokenize
+from .vectors import VectorStore, store_folder
 
 Recipe = Literal["profile", "centroid"]
 #: Characters of a query the sentence encoders read (e5 reads at most 512 tokens anyway, and
@@ -174,9 +175,7 @@ class Finder:
         self.config = config or FinderConfig()
         self.stats = FinderStats()
         if persist and cache_dir is None:
-            from ..backends.embedded import cache_dir as hall_cache_dir
-
-            cache_dir = hall_cache_dir()
+            cache_dir = paths.cache_dir()
         self.cache_dir = cache_dir if persist else None
         chosen = list(channels) if channels is not None else default_channels()
         self.channels = [c for c in chosen if any(self.config.weight(c.name, lang) > 0 for lang in LANGS)]

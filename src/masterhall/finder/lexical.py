@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 class LexicalIndex:
     """BM25 over term lists, one per row; ``k1``, ``b``: the BM25 constants (bm25s defaults).
 

@@ -9,7 +9,7 @@ Public API::
     for problem in result.rejected:                          # index, name, field, message
         print(problem)
     if result.ok:
-        store_import(result, store.masters, publish=True, catalog=catalog)   # all or nothing
+        store_import(result, hall.library, publish=True)      # all or nothing
 
     content, content_type, filename = export_master(master, "card-png")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..catalog.loader import builtin_data_dir
 from ..catalog.models import CATEGORY_IDS, Master
+from ..errors import BuiltinReadOnlyError
 from . import card, lobechat, native, nextchat, table
 from .detect import IMPORT_FORMATS, detect
 from .errors import MAX_FILE_BYTES, MAX_RECORDS, ImportResult, InteropError
@@ -148,28 +149,21 @@ def export_master(master: Master, fmt: str, *, image: bytes | None = None) -> tu
     return content, content_type, f"{master.id}{suffix}"
 
 
-def store_import(result: ImportResult, repo, *, publish: bool = False, catalog=None) -> int:
-    """Store an import's masters, all or nothing; returns how many were stored.
+def store_import(result: ImportResult, library, *, publish: bool = False) -> int:
+    """Store an import's masters through the builder's library, all or nothing; returns how many.
 
-    ``repo`` is a :class:`~masterhall.store.masters_repo.UserMasterRepo`; masters are saved in
-    one transaction as drafts, or published with ``publish``. With a ``catalog`` (the live
-    :class:`~masterhall.catalog.Catalog`), published masters join it at once and replaced ones
-    that are now drafts leave it. Raises :class:`InteropError` (nothing stored) when the result
-    has rejected records or a master has a built-in id; database errors propagate after the
+    ``library`` is the hall's :class:`~masterhall.builder.MasterLibrary`: its
+    :meth:`~masterhall.builder.MasterLibrary.save_many` applies the rules every user master
+    follows (built-ins are read-only; published masters join the live catalog at once, replaced
+    ones that are now drafts leave it) in one transaction, as drafts or published with
+    ``publish``. Raises :class:`InteropError` (nothing stored) when the result has rejected
+    records, holds no master, or a master has a built-in id; database errors propagate after the
     transaction is rolled back.
     """
     result.raise_for_rejected()
     if not result.masters:
         raise InteropError("nothing to import")
-    reserved = set(catalog.builtin_ids) if catalog is not None else builtin_ids()
-    clash = [m.id for m in result.masters if m.id in reserved]
-    if clash:
-        raise InteropError(f"built-in masters cannot be replaced: {', '.join(clash)}; nothing was imported")
-    count = repo.save_many(result.masters, "published" if publish else "draft")
-    if catalog is not None:
-        for master in result.masters:
-            if publish:
-                catalog.add(master)
-            elif master.id in catalog.masters:
-                catalog.remove(master.id)
-    return count
+    try:
+        return library.save_many(result.masters, "published" if publish else "draft")
+    except BuiltinReadOnlyError as exc:
+        raise InteropError(f"{exc}; nothing was imported") from exc

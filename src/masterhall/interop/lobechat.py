@@ -94,7 +94,8 @@ def to_fields(doc: dict) -> dict:
         "description": fill.localized(summary or short) if (summary or short) else fill.tagline_for(title, title),
         "avatar": fill.avatar_or_default(meta.get("avatar")),
         "tags": fill.tags_from(fill.text_list(meta.get("tags")), title),
-        "category": LOBE_TO_OURS.get(meta.get("category"), fill.DEFAULT_CATEGORY) if isinstance(meta.get("category"), str) else fill.DEFAULT_CATEGORY,
+        "category": (LOBE_TO_OURS.get(meta.get("category"), fill.DEFAULT_CATEGORY)
+                     if isinstance(meta.get("category"), str) else fill.DEFAULT_CATEGORY),
         "instructions": fill.pad_instructions(system, title, lang),
         "greeting": greeting,
         "starters": fill.starters_from(questions, title),

@@ -193,10 +193,12 @@ def _columns(frame, mapping: dict[str, str]) -> dict[str, str]:
                 used.add(lower[alias])
                 break
     if "name" not in chosen and not ("name_zh" in chosen or "name_en" in chosen):
-        raise InteropError(f"no name column (looked for {', '.join(ALIASES['name'])}); columns: {', '.join(columns)}; use a mapping such as COLUMN=name")
+        raise InteropError(f"no name column (looked for {', '.join(ALIASES['name'])}); columns: {', '.join(columns)}; "
+                           "use a mapping such as COLUMN=name")
     if "instructions" not in chosen:
         raise InteropError(
-            f"no prompt column (looked for {', '.join(ALIASES['instructions'])}); columns: {', '.join(columns)}; use a mapping such as COLUMN=instructions"
+            f"no prompt column (looked for {', '.join(ALIASES['instructions'])}); columns: {', '.join(columns)}; "
+            "use a mapping such as COLUMN=instructions"
         )
     return chosen
 

@@ -13,22 +13,24 @@ Public API::
         repo.update_content(msg.id, "Virtue is")
         repo.finish_message(msg.id, "Virtue is knowledge.", "complete", completion_tokens=5)
 
-This layer knows nothing of HTTP or terminals.
+Modules: ``db`` (engines, migrations and :class:`Store`), ``tables`` (the schema),
+``conversations`` and ``masters`` (the repositories). This layer knows nothing of HTTP or
+terminals.
 """
 
-from .db import alembic_config, current_revision, default_database_url, head_revision, make_engine, migrate
-from .repos import (
+from ..errors import NotFoundError
+from .conversations import (
     INTERRUPTED_REASON,
     TITLE_MAX_CHARS,
     Conversation,
     ConversationRepo,
     Message,
-    NotFoundError,
     Role,
     Status,
-    Store,
     title_from_message,
 )
+from .db import Store, alembic_config, current_revision, default_database_url, head_revision, make_engine, migrate
+from .masters import MasterFile, MasterStatus, UserMaster, UserMasterRepo
 from .tables import ROLES, STATUSES, Base, ConversationRow, MessageRow
 
 __all__ = [
@@ -40,12 +42,16 @@ __all__ = [
     "Conversation",
     "ConversationRepo",
     "ConversationRow",
+    "MasterFile",
+    "MasterStatus",
     "Message",
     "MessageRow",
     "NotFoundError",
     "Role",
     "Status",
     "Store",
+    "UserMaster",
+    "UserMasterRepo",
     "alembic_config",
     "current_revision",
     "default_database_url",

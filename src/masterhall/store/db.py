@@ -1,7 +1,7 @@
 """Engines and schema migrations: where the database lives and how it is brought up to date.
 
-The default database is the SQLite file ``masterhall.db`` in the user data folder
-(``platformdirs``), or in ``$MASTERHALL_DATA_DIR``. Any SQLAlchemy URL works in its place;
+The default database is the SQLite file ``masterhall.db`` in the hall's data folder
+(:func:`masterhall.paths.data_dir`). Any SQLAlchemy URL works in its place;
 SQLite and PostgreSQL (``postgresql+psycopg://…``) are tested.
 
 The Alembic migrations ship inside the package (``store/migrations/``); no ``alembic.ini`` is
@@ -14,18 +14,21 @@ needed. To write a new revision from a source checkout::
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import platformdirs
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+from ..paths import data_dir
+from .conversations import ConversationRepo
+from .masters import UserMasterRepo
 
 #: Folder of ``env.py`` and ``versions/``.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -38,14 +41,10 @@ _SQLITE_BUSY_TIMEOUT_S = 30.0
 def default_database_url() -> str:
     """URL of the default database: ``sqlite:///<data dir>/masterhall.db``.
 
-    The data folder is ``$MASTERHALL_DATA_DIR`` when set, else
-    ``platformdirs.user_data_dir("masterhall")``; it is created if missing (``OSError`` if it
-    cannot be).
+    The data folder is :func:`masterhall.paths.data_dir` (``$MASTERHALL_DATA_DIR`` when set);
+    it is created if missing (``OSError`` if it cannot be).
     """
-    env = os.environ.get("MASTERHALL_DATA_DIR")
-    folder = Path(env).expanduser() if env else Path(platformdirs.user_data_dir("masterhall"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return URL.create("sqlite", database=str(folder / "masterhall.db")).render_as_string()
+    return URL.create("sqlite", database=str(data_dir() / "masterhall.db")).render_as_string()
 
 
 def _sqlite_lower(value: Any) -> Any:
@@ -157,3 +156,39 @@ def migrate(engine: Engine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()
+
+class Store:
+    """The hall's database: an engine on ``url`` (default :func:`default_database_url`), migrated.
+
+    ``conversations`` is the :class:`ConversationRepo`; ``masters`` the
+    :class:`~masterhall.store.masters.UserMasterRepo`; ``engine`` the SQLAlchemy engine.
+    Call :meth:`close` (or use ``with Store() as store:``) to release connections. ``engine_options`` go to
+    :func:`make_engine`. Raises what :func:`make_engine` and :func:`migrate` raise.
+    """
+
+    def __init__(self, url: str | None = None, **engine_options: Any):
+        self.url = url or default_database_url()
+        self.engine = make_engine(self.url, **engine_options)
+        try:
+            migrate(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+        self.conversations = ConversationRepo(self.engine)
+        self.masters = UserMasterRepo(self.engine)
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        """An empty store in memory (one SQLite connection shared by every thread), for when
+        the hall's database cannot be opened and the built-in masters must do."""
+        return cls("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+
+    def close(self) -> None:
+        """Close every pooled connection (the store can still reconnect if used again)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,4 +1,10 @@
-"""Server-Sent Events: format events and bridge a worker thread's events to an async stream."""
+"""Server-Sent Events: the one way the web app streams a turn.
+
+Every streaming route (``/api/messages`` and its kin, the builder's test and preview, ``/v1``)
+calls :func:`event_stream`: the turn is started and run on a thread of the hall's turn pool
+(storing, reading the prompt, streaming: whatever may block), and hands its events to the event
+loop through a :class:`ThreadBridge`; the route only says how an event becomes SSE frames.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,14 @@ import asyncio
 import json
 import threading
 from collections import deque
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, Iterable
+
+from fastapi.responses import StreamingResponse
+
+from ..conversations.turns import Event, Generation, Listener, TurnPool
+
+#: Headers of every event stream: no caching, no proxy buffering.
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def sse(event: str | None, data) -> str:
@@ -14,6 +27,27 @@ def sse(event: str | None, data) -> str:
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {payload}\n\n"
+
+
+def text_frame(prefix: str, text: str, suffix: str) -> str:
+    """An SSE ``data:`` frame whose JSON is ``prefix`` + ``text`` as a JSON string + ``suffix``:
+    the frame of a text delta built without encoding the same constant structure again for every
+    delta (``prefix``/``suffix`` come from :func:`json_around`)."""
+    return f"{prefix}{json.dumps(text, ensure_ascii=False)}{suffix}\n\n"
+
+
+def json_around(event: str | None, data: dict, path: tuple) -> tuple[str, str]:
+    """The two halves of ``sse(event, data)`` around the string found at ``path`` (keys and list
+    indexes) in ``data``, for :func:`text_frame`."""
+    marker = "\u0000TEXT\u0000"
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = marker
+    frame = sse(event, data)[:-2]
+    encoded = json.dumps(marker)
+    cut = frame.index(encoded)
+    return frame[:cut], frame[cut + len(encoded):]
 
 
 class ThreadBridge:
@@ -49,17 +83,25 @@ class ThreadBridge:
 
     async def items(self) -> AsyncIterator:
         """Yield items until ``None``."""
+        async for batch in self.batches():
+            for item in batch:
+                yield item
+
+    async def batches(self) -> AsyncIterator[list]:
+        """Yield the items that arrived together (one wake-up), as lists, until ``None``."""
         while True:
             await self._ready.wait()
             self._ready.clear()
-            while True:
-                with self._lock:
-                    if not self._items:
-                        break
-                    item = self._items.popleft()
-                if item is None:
-                    return
-                yield item
+            with self._lock:
+                batch = list(self._items)
+                self._items.clear()
+            if None in batch:
+                batch = batch[: batch.index(None)]
+                if batch:
+                    yield batch
+                return
+            if batch:
+                yield batch
 
 
 async def guarded(stream: AsyncIterator[str], on_abort: Callable[[], None]) -> AsyncIterator[str]:
@@ -72,3 +114,88 @@ async def guarded(stream: AsyncIterator[str], on_abort: Callable[[], None]) -> A
     finally:
         if not finished:
             on_abort()
+
+
+class _Started:
+    """The turn's start function returned this generation (first item of a bridge)."""
+
+    def __init__(self, generation: Generation):
+        self.generation = generation
+
+
+class _Refused:
+    """The turn's start function raised this (nothing was started)."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+async def event_stream(
+    pool: TurnPool,
+    start: Callable[[Listener], Generation],
+    frames: Callable[[Event], Iterable[str]],
+    *,
+    opening: Iterable[str] = (),
+    closing: Callable[[], Iterable[str]] | None = None,
+) -> StreamingResponse:
+    """Start a turn and stream it as ``text/event-stream``.
+
+    ``start(listener)`` runs on a thread of the hall's turn ``pool`` (it may block: it stores,
+    reads the prompt) and returns the turn's :class:`~masterhall.conversations.Generation`; the
+    turn then runs on that same thread (:meth:`~masterhall.conversations.TurnPool.submit_with_handoff`).
+    What ``start`` raises (a typed error: nothing was started) is raised here, for the app's error
+    handlers, so the client gets a JSON error instead of a stream. Then the response sends
+    ``opening``, ``frames(event)`` for each event, and ``closing()``; events that arrive together
+    go out in one write. A client that goes away stops the turn (its partial answer is kept).
+    """
+    bridge = ThreadBridge()
+
+    def job() -> None:
+        try:
+            generation = start(bridge.put)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the event loop
+            bridge.put(_Refused(exc))
+            bridge.put(None)
+            return
+        bridge.put(_Started(generation))
+
+    pool.submit_with_handoff(job)
+    batches = bridge.batches()
+    early: list = []  # events sent before start() returned (a test run's list of starters)
+    gen: Generation | None = None
+    while gen is None:
+        try:
+            batch = await anext(batches)
+        except StopAsyncIteration:
+            batch = []
+        for i, item in enumerate(batch):
+            if isinstance(item, _Refused):
+                raise item.error
+            if isinstance(item, _Started):
+                gen = item.generation
+                early.extend(batch[i + 1:])
+                break
+            early.append(item)
+        else:
+            if not batch:
+                raise RuntimeError("the turn ended before it started")
+
+    def text(items: list) -> str:
+        return "".join(frame for event in items for frame in frames(event))
+
+    async def body() -> AsyncIterator[str]:
+        head = "".join(opening) + text(early)
+        if head:
+            yield head
+        async for batch in batches:
+            chunk = text(batch)
+            if chunk:
+                yield chunk
+        if closing is not None:
+            yield "".join(closing())
+
+    def abort() -> None:
+        if not gen.done.is_set():
+            gen.stop("the client disconnected")
+
+    return StreamingResponse(guarded(body(), abort), media_type="text/event-stream", headers=STREAM_HEADERS)

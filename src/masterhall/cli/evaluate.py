@@ -1,0 +1,135 @@
+"""``masterhall eval …``: measure parts of the hall on evaluation sets (see :mod:`masterhall.eval`).
+
+One subcommand per part: ``finder`` (top-1 / top-3 of the Master Finder), ``personas`` (how the
+masters answer: language, echo, loops, length cuts, format, an optional rubric judge).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from ..backends.base import BackendError
+from ..eval.finder import EvalSetError, evaluate_finder, read_finder_set
+from ..eval.judge import judge_answer
+from ..eval.personas import load_cases, run_personas, summarize
+from ..finder.query import FinderQueryError
+from .common import err, fail, open_hall, out
+from .finder import build_finder
+
+eval_app = typer.Typer(no_args_is_help=True, help="Measure parts of the hall on evaluation sets.")
+
+
+@eval_app.command("finder")
+def eval_finder(
+    file: Path = typer.Argument(..., help='JSONL: {"id", "lang", "query", "relevant": [master ids]} per line.'),
+    show_misses: bool = typer.Option(False, "--misses", help="List the queries whose first match is not relevant."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+) -> None:
+    """Top-1 and top-3 accuracy of the Master Finder per language on a JSONL file.
+
+    A query counts at top-k when any id of its "relevant" list is among the first k matches.
+    """
+    try:
+        rows = read_finder_set(file)
+    except EvalSetError as exc:
+        fail(str(exc), 2)
+    hall = open_hall()
+    hall.close()
+    try:
+        result = evaluate_finder(build_finder(hall), rows)
+    except FinderQueryError as exc:
+        fail(str(exc), 2)
+    if as_json:
+        print(json.dumps(result.scores, indent=2))
+        return
+    table = Table(title=f"Master Finder · {file.name}")
+    for col in ("lang", "queries", "top-1", "top-3"):
+        table.add_column(col)
+    for lang, r in result.scores.items():
+        table.add_row(lang, str(r["n"]), f"{r['top1']:.3f}", f"{r['top3']:.3f}")
+    out.print(table)
+    if show_misses:
+        for qid, query, relevant, found in result.misses:
+            out.print(f"[yellow]{qid}[/] {query}\n    expected {', '.join(relevant)} · got {', '.join(found)}", highlight=False)
+
+
+ROWS = (
+    ("answers", "answers", "{}"),
+    ("language", "language match", "{:.1%}"),
+    ("echo", "echo (copied ≥25 chars / ≥12 Han)", "{:.1%}"),
+    ("loops", "repetition loops", "{:.1%}"),
+    ("length_cut", "cut at the length limit", "{:.1%}"),
+    ("cut_mid_sentence", "cut mid-sentence", "{:.1%}"),
+    ("identity_slips", "identity slips", "{:.1%}"),
+    ("format", "format compliance", "{:.1%}"),
+    ("format_checks", "format checks", "{}"),
+    ("persona", "judged persona method (0-2)", "{:.2f}"),
+    ("usefulness", "judged usefulness (0-2)", "{:.2f}"),
+    ("ttft_s", "median TTFT (s)", "{:.2f}"),
+    ("tokens_per_s", "median tokens/s", "{:.1f}"),
+)
+
+
+@eval_app.command("personas")
+def eval_personas(
+    file: Path = typer.Argument(..., help='JSONL: {"master", "lang", "question", "expect"?} or {"master", "lang", "turns": [...]}.'),
+    backend: Optional[str] = typer.Option(None, "--backend", "-m", help="Backend to answer with (default: the hall's)."),
+    judge: Optional[str] = typer.Option(None, "--judge", help="A backend (any OpenAI-compatible model) scoring method and usefulness."),
+    parallel: int = typer.Option(2, "--parallel", min=1, max=32, help="Cases answered at once."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N cases."),
+    save: Optional[Path] = typer.Option(None, "--save", help="Write every answer with its checks as JSON lines."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Ask masters the questions of FILE and measure the answers (per language and overall)."""
+    hall = open_hall(progress=True)
+    hall.close()
+    catalog, registry, engine = hall.catalog, hall.registry, hall.engine
+    try:
+        cases = load_cases(file, catalog)
+    except EvalSetError as exc:
+        fail(str(exc), 2)
+    cases = cases[:limit] if limit else cases
+    try:
+        answering = registry.get(backend)
+        judging = registry.get(judge) if judge else None
+    except BackendError as exc:
+        fail(str(exc), 2)
+    with err.status(f"Answering {len(cases)} cases with {answering.name} ({answering.model})…") as status:
+        done = {"n": 0}
+
+        def progress(result) -> None:
+            done["n"] += 1
+            status.update(f"Answered {done['n']} ({result.case_id})…")
+
+        results = run_personas(engine, cases, backend=backend, parallel=parallel, progress=progress)
+        if judging is not None:
+            for i, r in enumerate(results, 1):
+                status.update(f"Judging {i}/{len(results)} with {judging.name}…")
+                r.judge = judge_answer(judging, catalog.get(r.master), r.lang, r.history, r.question, r.answer)
+    summary = summarize(results)
+    if save:
+        save.write_text("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
+    report = {"file": file.name, "backend": answering.name, "model": answering.model, "summary": summary}
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Personas · {file.name} · {answering.name} ({answering.model})")
+    groups = [g for g in ("all", "zh", "en") if g in summary]
+    table.add_column("metric")
+    for g in groups:
+        table.add_column(g, justify="right")
+    for key, label, fmt in ROWS:
+        if not any(summary[g].get(key) is not None for g in groups):
+            continue
+        table.add_row(label, *(fmt.format(summary[g][key]) if summary[g].get(key) is not None else "—" for g in groups))
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``eval`` group to the ``masterhall`` app."""
+    app.add_typer(eval_app, name="eval")

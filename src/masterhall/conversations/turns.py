@@ -1,0 +1,146 @@
+"""Running turns: the events a turn emits, a handle to stop one, and the threads that run them.
+
+Every turn the hall streams — a stored conversation's, a ``/v1`` completion's, a builder preview
+or one-click test — runs on one :class:`TurnPool` and reports through one listener callback
+(``Listener``): :class:`Event` objects in order, then ``None``. Callers (the web's SSE helper, the
+command line, tests) stop a turn through its :class:`Generation`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+EventType = Literal["start", "loading", "delta", "done", "error", "debug", "starters"]
+
+
+@dataclass
+class Event:
+    """One step of a turn, in order: ``start`` (conversation and message ids), optional
+    ``loading`` (the model is still loading), ``delta`` (text), then ``done`` (status, usage) or
+    ``error`` (code, message — the partial answer is kept). Builder runs also send ``debug``
+    (what the model receives) and ``starters`` (the one-click test's list)."""
+
+    type: EventType
+    data: dict = field(default_factory=dict)
+
+
+#: Receives a turn's events, then ``None`` once the turn has ended.
+Listener = Callable[[Event | None], None]
+
+
+class TurnPool:
+    """Daemon threads that run turns, kept for the next turn once one ends.
+
+    Starting an OS thread costs ~0.5 ms on a small VM (more than the rest of a turn's bookkeeping
+    with the fake backend); handing a job to a waiting thread costs a few microseconds. A new
+    thread starts only when every existing one is busy, so there are never more threads than
+    the most turns that ran at once. Daemon threads: a server that stops does not wait for
+    answers in progress (stored turns are then marked interrupted at the next start).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def submit(self, fn: Callable[..., None], *args) -> None:
+        """Run ``fn(*args)`` on an idle thread, or on a new one; ``fn`` reports its own failures.
+
+        Inside a job started with :meth:`submit_with_handoff`, the first job submitted runs next
+        on the same thread (once that job returns) instead.
+        """
+        local = self._local
+        if getattr(local, "handoff", False) and local.next is None:
+            local.next = (fn, args)
+            return
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                self._jobs.put((fn, args))
+                return
+        threading.Thread(target=self._work, args=((fn, args),), name="turn", daemon=True).start()
+
+    def submit_with_handoff(self, fn: Callable[..., None], *args) -> None:
+        """Run ``fn(*args)`` on the pool; the first job ``fn`` submits (the turn it starts) then
+        runs on the same thread, right after ``fn`` returns — one hand-off between threads
+        instead of two. Further jobs go to other threads as usual (they run concurrently)."""
+        self.submit(self._with_handoff, fn, args)
+
+    def _with_handoff(self, fn: Callable[..., None], args: tuple) -> None:
+        local = self._local
+        local.handoff, local.next = True, None
+        try:
+            fn(*args)
+        finally:
+            local.handoff = False
+            following, local.next = local.next, None
+        if following is not None:
+            following[0](*following[1])
+
+    def _work(self, job) -> None:
+        while True:
+            fn, args = job
+            try:
+                fn(*args)
+            except BaseException:  # noqa: BLE001 - a turn reports its own failures; keep the thread
+                pass
+            with self._lock:
+                self._idle += 1
+            job = self._jobs.get()
+
+
+class Generation:
+    """A turn running on the pool. Its events go to the listeners given with :meth:`on_event`;
+    :meth:`stop` ends it after the current delta (the partial answer is kept, as ``stopped``).
+
+    ``done`` is set once the turn has ended; ``final`` is then its last event (``done`` or
+    ``error``). ``conversation``, ``user_message`` and ``assistant_message_id`` are set for
+    stored turns.
+    """
+
+    def __init__(self, conversation=None, user_message=None):
+        self.conversation = conversation
+        self.user_message = user_message
+        self.assistant_message_id: int | None = None
+        self.final: Event | None = None
+        self.done = threading.Event()
+        self._stop = threading.Event()
+        self._stop_reason = "stopped by the user"
+        self._listeners: list[Listener] = []
+
+    def stop(self, reason: str = "stopped by the user") -> None:
+        """Ask the generation to stop after the current delta (the first reason given is kept)."""
+        if not self._stop.is_set():
+            self._stop_reason = reason
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stop.is_set()
+
+    @property
+    def stop_reason(self) -> str:
+        """Why it was stopped (the first reason given)."""
+        return self._stop_reason
+
+    def on_event(self, callback: Listener) -> None:
+        """Also send every later event to ``callback`` (``None`` marks the end); call before it starts."""
+        self._listeners.append(callback)
+
+    def emit(self, event: Event) -> None:
+        """Hand ``event`` to every listener (called by the code running the turn)."""
+        if event.type in ("done", "error"):
+            self.final = event
+        for listener in self._listeners:
+            listener(event)
+
+    def end(self) -> None:
+        """Mark the turn ended and tell the listeners (``None``)."""
+        self.done.set()
+        for listener in self._listeners:
+            listener(None)

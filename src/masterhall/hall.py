@@ -1,0 +1,107 @@
+"""The composition root: the one place that builds a hall's parts and wires them together.
+
+The command line, the web app, the benchmarks and the tests all get their services here::
+
+    from masterhall.hall import build_hall
+
+    hall = build_hall()                       # settings from the config file and environment
+    hall.start(load_model=False)              # what a server does once at start
+    gen = hall.chat.send("What is virtue?", master_id="socrates", listener=print)
+    gen.done.wait()
+    hall.close()
+
+Nothing is loaded or started by :func:`build_hall` itself (no model, no thread, no index); the
+database is opened and migrated. Parts: ``settings``; ``catalog`` (built-in masters, joined by the
+published user masters); ``registry`` (backends by name) and ``loader`` (the default model's
+loading state); ``engine`` (one turn: prompt, guard, stream); ``store`` (the database); ``pool``
+(the threads every streamed turn runs on); ``chat`` (stored conversations and unstored turns);
+``library`` (user masters: builder, import, export, files); ``trial`` (test runs of drafts);
+``finder`` (the Master Finder, kept in step with the catalog, also the guide's context).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .backends.embedded import Progress
+from .backends.loader import ModelLoader
+from .backends.registry import BackendRegistry
+from .builder.library import MasterLibrary
+from .builder.trial import Trial
+from .catalog.loader import Catalog, load_catalog
+from .chat.engine import ChatEngine
+from .config import Settings, load_settings
+from .conversations.service import ChatService
+from .conversations.turns import TurnPool
+from .finder.live import LiveFinder, live_guide_context
+from .store.db import Store
+
+
+@dataclass
+class Hall:
+    """The services of one hall (see the module docstring for each part)."""
+
+    settings: Settings
+    catalog: Catalog
+    registry: BackendRegistry
+    loader: ModelLoader
+    engine: ChatEngine
+    store: Store
+    pool: TurnPool
+    chat: ChatService
+    library: MasterLibrary
+    trial: Trial
+    finder: LiveFinder
+
+    def start(self, *, load_model: bool = True) -> None:
+        """What a server does once when it starts: messages left ``streaming`` by a previous
+        process are marked as interrupted (their text kept), the published user masters join the
+        catalog and, when ``load_model``, the default model loads and the Finder's index builds
+        in the background (else the hall is marked ready at once)."""
+        self.store.conversations.recover_interrupted()
+        self.library.load_published()
+        if load_model:
+            self.loader.start()
+            self.finder.start()
+        else:
+            self.loader.skip()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.store.close()
+
+
+def build_hall(
+    settings: Settings | None = None,
+    *,
+    catalog: Catalog | None = None,
+    registry: BackendRegistry | None = None,
+    store: Store | None = None,
+    progress: Progress | None = None,
+    flush_interval_s: float = 0.5,
+) -> Hall:
+    """Create the services of a hall; nothing is loaded or started yet.
+
+    ``settings`` default to :func:`~masterhall.config.load_settings`; ``catalog`` to the
+    built-in masters; ``registry`` to the settings' backends; ``store`` to
+    ``settings.database_url`` (opened and migrated here: raises what
+    :class:`~masterhall.store.Store` raises). ``progress(done, total)`` is called while the
+    embedded model is assembled on first use; ``flush_interval_s`` is how often a growing answer
+    is written. Published user masters join the catalog with :meth:`Hall.start` or
+    ``hall.library.load_published()``.
+    """
+    settings = settings or load_settings()
+    catalog = catalog or load_catalog()
+    registry = registry or BackendRegistry(settings, progress=progress)
+    if progress is not None:
+        registry.progress = progress
+    store = store or Store(settings.database_url)
+    engine = ChatEngine(catalog, registry, settings)
+    loader = ModelLoader(registry)
+    pool = TurnPool()
+    chat = ChatService(engine, store.conversations, pool=pool, loader=loader, flush_interval_s=flush_interval_s)
+    finder = LiveFinder(catalog)
+    engine.guide_context = live_guide_context(finder, catalog)
+    return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
+                pool=pool, chat=chat, library=MasterLibrary(catalog, store.masters), trial=Trial(engine, pool),
+                finder=finder)

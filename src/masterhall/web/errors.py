@@ -1,0 +1,122 @@
+"""Typed errors → HTTP, in one place: every route raises, none builds an error response.
+
+Under ``/api`` an error is ``{"error": {"code", "message", …details}}``; under ``/v1`` it is
+OpenAI's ``{"error": {"message", "type", "param", "code"}}``. The status comes from the
+exception's type (never from its message): see :data:`STATUS`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from ..backends.base import BackendError, UnknownBackendError
+from ..builder.library import ImportRejectedError, InvalidMasterError
+from ..chat.prompt import ContextTooLongError
+from ..errors import BuiltinReadOnlyError, ConflictError, HallError, InvalidRequestError, NotFoundError, TooLargeError
+from ..finder.query import FinderQueryError
+from .openai_protocol import error_body
+
+#: HTTP status of each error type; the first entry the error is an instance of wins.
+STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (InvalidMasterError, 422),
+    (ImportRejectedError, 422),
+    (TooLargeError, 413),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (InvalidRequestError, 400),
+    (FinderQueryError, 400),
+    (ContextTooLongError, 400),
+)
+#: Status of a :class:`BackendError` by its kind (others: 500).
+BACKEND_STATUS = {"unavailable": 503, "context_length": 400, "bad_request": 400}
+
+
+def status_of(exc: Exception) -> int:
+    """The HTTP status for ``exc`` (500 for anything unexpected)."""
+    if isinstance(exc, UnknownBackendError):
+        return 404
+    if isinstance(exc, BackendError):
+        return BACKEND_STATUS.get(exc.kind, 500)
+    return next((status for kind, status in STATUS if isinstance(exc, kind)), 500)
+
+
+def api_error(status: int, code: str, message: str, **extra) -> JSONResponse:
+    """The /api error shape: ``{"error": {"code", "message", …extra}}`` with ``status``."""
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+def openai_error(status: int, message: str, type_: str = "invalid_request_error", code: str | None = None,
+                 param: str | None = None) -> JSONResponse:
+    """A JSON error response in OpenAI's shape."""
+    return JSONResponse(error_body(message, type_, code, param), status_code=status)
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, HallError):
+        return exc.code
+    if isinstance(exc, FinderQueryError):
+        return "invalid_query"
+    if isinstance(exc, ContextTooLongError):
+        return "context_length"
+    if isinstance(exc, BackendError):
+        return exc.kind
+    return "internal"
+
+
+def _api_response(exc: Exception) -> JSONResponse:
+    status = status_of(exc)
+    extra = dict(exc.details) if isinstance(exc, HallError) else {}
+    if isinstance(exc, BuiltinReadOnlyError) and exc.field:
+        extra["fields"] = [{"field": exc.field, "message": str(exc)}]
+    message = str(exc) if status < 500 or isinstance(exc, (HallError, BackendError)) else f"internal error: {exc}"
+    return api_error(status, _code(exc), message, **extra)
+
+
+def _openai_response(exc: Exception) -> JSONResponse:
+    status = status_of(exc)
+    if isinstance(exc, UnknownBackendError):
+        return openai_error(404, f"The model '{exc.name}' does not exist. GET /v1/models lists the masters.",
+                            code="model_not_found", param="model")
+    if isinstance(exc, ContextTooLongError) or (isinstance(exc, BackendError) and exc.kind == "context_length"):
+        return openai_error(400, str(exc), code="context_length_exceeded", param="messages")
+    if isinstance(exc, BackendError):
+        return openai_error(status, str(exc), type_="server_error" if status >= 500 else "invalid_request_error",
+                            code=exc.kind)
+    if status >= 500:
+        return openai_error(500, f"internal error: {exc}", type_="server_error")
+    return openai_error(status, str(exc), param="messages" if isinstance(exc, InvalidRequestError) else None)
+
+
+def error_response(request: Request, exc: Exception) -> JSONResponse:
+    """The response for ``exc`` raised while serving ``request`` (OpenAI's shape under ``/v1``)."""
+    if request.url.path.startswith("/v1/"):
+        return _openai_response(exc)
+    return _api_response(exc)
+
+
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"] if p != "body")
+    message = f"{where}: {first['msg']}" if where else first["msg"]
+    if request.url.path.startswith("/v1/"):
+        return JSONResponse(error_body(message, param=where or None), status_code=400)
+    details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+               for e in exc.errors()]
+    if first.get("type") == "model_attributes_type":
+        message = "The request body must be a JSON object sent with Content-Type: application/json."
+    return JSONResponse({"error": {"code": "invalid_request", "message": message, "details": details}}, status_code=422)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``: the hall's typed errors, backend and prompt errors,
+    request validation (422 under ``/api``, 400 under ``/v1``) and anything unexpected (500)."""
+    for kind in (HallError, BackendError, ContextTooLongError, FinderQueryError):
+        app.add_exception_handler(kind, _handle)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _handle)

@@ -1,0 +1,172 @@
+"""The builder's API under ``/api/builder``: user masters (create, edit, fork, publish, delete),
+validation with per-field messages, one-click test and preview with debug info (SSE), files,
+import; and, under ``/api``, the public downloads and exports of masters.
+
+A master in a request body is the catalog schema as JSON (see ``GET /api/masters/{id}``).
+Validation failures answer ``422`` with ``{"error": {"code": "invalid_master", "message",
+"fields": [{"field": "starters.en", "message": …}]}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Literal
+
+from fastapi import APIRouter, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from ...backends.base import ChatMessage
+from ...builder.library import MAX_FILE_BYTES, validate_master
+from ...catalog.models import SamplingParams
+from ...conversations.turns import Event
+from ...errors import NotFoundError
+from ...interop import MAX_FILE_BYTES as MAX_IMPORT_BYTES
+from ..deps import HallDep
+from ..sse import event_stream, sse
+
+router = APIRouter(prefix="/api/builder", tags=["builder"])
+public_router = APIRouter(prefix="/api", tags=["api"])
+
+
+class MasterBody(BaseModel):
+    """A master (catalog schema) and, optionally, the status to save it with."""
+
+    master: dict
+    status: Literal["draft", "published"] | None = None
+
+
+class ForkBody(BaseModel):
+    new_id: str | None = None
+
+
+class PreviewBody(BaseModel):
+    """A preview turn: the draft, the conversation so far, the new message."""
+
+    master: dict
+    history: list[dict] = Field(default_factory=list, description='[{"role": "user"|"assistant", "content": …}]')
+    content: str = Field(min_length=1, max_length=32_000)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+
+
+class TestBody(BaseModel):
+    master: dict
+    langs: list[Literal["zh", "en"]] = Field(default_factory=lambda: ["zh", "en"])
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+
+
+class FileFlags(BaseModel):
+    downloadable: bool
+
+
+def _download(f) -> Response:
+    return Response(f.content, media_type=f.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{f.filename}"', "X-Content-Type-Options": "nosniff"})
+
+
+def _frames(event: Event) -> Iterable[str]:
+    yield sse(event.type, event.data)
+
+
+@router.get("/masters", summary="User masters (drafts and published)")
+def list_user_masters(hall: HallDep) -> list[dict]:
+    return [um.to_dict() for um in hall.library.list()]
+
+
+@router.post("/validate", summary="Validate a master without saving it")
+def validate(body: MasterBody):
+    validate_master(body.master)
+    return {"ok": True}
+
+
+@router.post("/masters", summary="Create or replace a user master", status_code=201)
+def save_master(hall: HallDep, body: MasterBody):
+    return hall.library.save(validate_master(body.master), body.status).to_dict()
+
+
+@router.get("/masters/{master_id}", summary="One user master")
+def get_user_master(hall: HallDep, master_id: str):
+    return hall.library.require(master_id).to_dict()
+
+
+@router.delete("/masters/{master_id}", status_code=204, summary="Delete a user master")
+def delete_user_master(hall: HallDep, master_id: str):
+    if not hall.library.delete(master_id):
+        raise NotFoundError(f"user master {master_id} not found")
+    return Response(status_code=204)
+
+
+@router.post("/masters/{master_id}/publish", summary="Publish: the master joins the hall, the APIs and the Finder")
+def publish(hall: HallDep, master_id: str):
+    return hall.library.publish(master_id).to_dict()
+
+
+@router.post("/masters/{master_id}/unpublish", summary="Back to draft")
+def unpublish(hall: HallDep, master_id: str):
+    return hall.library.unpublish(master_id).to_dict()
+
+
+@router.post("/fork/{source_id}", summary="Copy a built-in or user master into a new draft", status_code=201)
+def fork(hall: HallDep, source_id: str, body: ForkBody | None = None):
+    return hall.library.fork(source_id, body.new_id if body else None).to_dict()
+
+
+@router.post("/test", summary="One-click test: answer every conversation starter of a draft (SSE)")
+async def test_starters(hall: HallDep, body: TestBody):
+    master = validate_master(body.master)
+    params = SamplingParams(max_tokens=body.max_tokens)
+    return await event_stream(hall.pool, lambda listener: hall.trial.run_starters(master, listener, langs=body.langs, params=params),
+                              _frames)
+
+
+@router.post("/preview", summary="Chat with a draft; each turn shows exactly what the model receives (SSE)")
+async def preview_turn(hall: HallDep, body: PreviewBody):
+    master = validate_master(body.master)
+    history = [ChatMessage(m["role"], str(m.get("content", ""))) for m in body.history if m.get("role") in ("user", "assistant")]
+    params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
+    return await event_stream(hall.pool, lambda listener: hall.trial.preview(master, history, body.content, listener, params=params),
+                              _frames)
+
+
+@router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)")
+async def upload_file(hall: HallDep, master_id: str, file: UploadFile, downloadable: bool = False):
+    data = await file.read(MAX_FILE_BYTES + 1)
+    saved = await run_in_threadpool(hall.library.add_file, master_id, file.filename, data, file.content_type, downloadable)
+    return saved.to_dict()
+
+
+@router.get("/masters/{master_id}/files", summary="Files attached to a user master (metadata)")
+def list_files(hall: HallDep, master_id: str) -> list[dict]:
+    return [f.to_dict() for f in hall.library.files(master_id)]
+
+
+@router.patch("/files/{file_id}", summary="Let chat users download a file, or not")
+def set_file_flags(hall: HallDep, file_id: int, body: FileFlags):
+    return hall.library.set_downloadable(file_id, body.downloadable).to_dict()
+
+
+@router.get("/files/{file_id}/download", summary="The creator's download of an attached file")
+def creator_download(hall: HallDep, file_id: int):
+    return _download(hall.library.file(file_id))
+
+
+@public_router.get("/masters/{master_id}/files/{file_id}",
+                   summary="A chat user's download: only files the creator made downloadable")
+def public_download(hall: HallDep, master_id: str, file_id: int):
+    return _download(hall.library.public_file(master_id, file_id))
+
+
+@router.post("/import", summary="Import masters from a file (card JSON/PNG, LobeChat, NextChat, YAML/JSON, CSV/JSONL/Parquet)")
+async def import_file(hall: HallDep, file: UploadFile, format: str = "auto", category: str | None = None,
+                      publish: bool = False, dry_run: bool = False):
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    return await run_in_threadpool(lambda: hall.library.import_file(data, file.filename, fmt=format, category=category,
+                                                                    publish=publish, dry_run=dry_run))
+
+
+@public_router.get("/masters/{master_id}/export",
+                   summary="A master in another format (card-json, card-png, lobechat, nextchat, yaml, json)")
+def export(hall: HallDep, master_id: str, format: str = "json"):
+    content, content_type, filename = hall.library.export(master_id, format)
+    return Response(content, media_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

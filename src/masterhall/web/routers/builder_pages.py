@@ -1,0 +1,75 @@
+"""The builder's pages: ``/builder`` (your masters, import), ``/builder/new`` and
+``/builder/{id}`` (the form with its one-click test and preview). Saving, testing and importing
+are done by ``static/js/builder/*.js`` through ``/api/builder``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from ...catalog.models import CATEGORIES
+from ...interop import EXPORT_FORMATS, IMPORT_FORMATS
+from .. import i18n
+from ..deps import HallDep
+from ..templating import not_found, page_lang, render_page
+
+router = APIRouter(include_in_schema=False)
+
+
+def _categories(lang: str) -> list[dict]:
+    return [{"id": c.id, "name": c.name.get(lang)} for c in CATEGORIES]
+
+
+@router.get("/builder", response_class=HTMLResponse)
+def builder_list_page(request: Request, hall: HallDep) -> HTMLResponse:
+    """Your masters (drafts and published) with their actions, and the import form."""
+    lang = page_lang(request)
+    page = {
+        "lang": lang,
+        "masters": [um.to_dict() for um in hall.library.list()],
+        "categories": _categories(lang),
+        "export_formats": list(EXPORT_FORMATS),
+    }
+    return render_page(request, "builder_list.html", page=page, categories=page["categories"],
+                       import_formats=list(IMPORT_FORMATS), title=i18n.translate(lang, "builder_title"))
+
+
+def _builder_page(request: Request, hall, stored) -> HTMLResponse:
+    """The builder form for a new master (``stored`` is ``None``) or a stored user master."""
+    lang = page_lang(request)
+    backends = list(hall.registry.names())
+    model = stored.master.model if stored else None
+    if model and model not in backends:
+        backends.append(model)
+    page = {
+        "lang": lang,
+        "mode": "edit" if stored else "new",
+        "master": stored.master.model_dump(mode="json") if stored else None,
+        "status": stored.status if stored else "draft",
+        "forked_from": stored.forked_from if stored else None,
+        "categories": _categories(lang),
+        "backends": backends,
+        "default_backend": hall.registry.default_name,
+        "export_formats": list(EXPORT_FORMATS),
+    }
+    title = stored.master.name.get(lang) if stored else i18n.translate(lang, "builder_new_title")
+    return render_page(request, "builder_edit.html", page=page, title=title, categories=page["categories"],
+                       backends=backends, default_backend=hall.registry.default_name,
+                       export_formats=page["export_formats"], stored=stored)
+
+
+@router.get("/builder/new", response_class=HTMLResponse)
+def builder_new_page(request: Request, hall: HallDep) -> HTMLResponse:
+    """The builder form for a new master."""
+    return _builder_page(request, hall, None)
+
+
+@router.get("/builder/{master_id}", response_class=HTMLResponse)
+def builder_edit_page(request: Request, hall: HallDep, master_id: str) -> HTMLResponse:
+    """The builder form for one of your masters; built-ins are read-only (fork them)."""
+    stored = hall.library.get(master_id)
+    if stored is None:
+        if master_id in hall.catalog.builtin_ids:
+            return not_found(request, "builder_builtin", [hall.catalog.masters[master_id]], id=master_id)
+        return not_found(request, "builder_not_found", id=master_id)
+    return _builder_page(request, hall, stored)

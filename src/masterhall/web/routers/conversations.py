@@ -1,0 +1,132 @@
+"""``/api`` conversations: list, read, rename, delete, export, and messages streamed as SSE.
+
+A message stream is ``text/event-stream`` with typed events: ``start`` (conversation and
+message ids), ``loading`` (the model is still loading), ``delta`` (``{"text"}``), then ``done``
+(status, usage, the answer as sanitized ``html``) or ``error`` (``{"code", "message"}``; the
+partial answer is kept).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, Field
+
+from ...catalog.models import SamplingParams
+from ...conversations.turns import Event
+from ..deps import HallDep, RenderDep
+from ..render import MarkdownRenderer
+from ..sse import event_stream, json_around, sse, text_frame
+from .schemas import ERRORS, SSE_RESPONSES
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class SendMessage(BaseModel):
+    """A new user message: in ``conversation_id``, or in a new conversation with ``master_id``."""
+
+    content: str = Field(description="The user's message (1–32,000 characters).")
+    master_id: str | None = None
+    conversation_id: str | None = None
+    backend: str | None = Field(default=None, description="Backend name (default: the master's, then the hall's).")
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+
+
+class EditMessage(BaseModel):
+    """New text for the last user message of a conversation."""
+
+    content: str
+
+
+class Rename(BaseModel):
+    """A conversation's new title."""
+
+    title: str = Field(min_length=1, max_length=200)
+
+
+#: The frame of a delta event around its text (see :func:`~masterhall.web.sse.text_frame`).
+_DELTA = json_around("delta", {"text": ""}, ("text",))
+
+
+def _frames(render: MarkdownRenderer):
+    def frames(event: Event) -> Iterable[str]:
+        if event.type == "delta" and len(event.data) == 1:
+            yield text_frame(_DELTA[0], event.data["text"], _DELTA[1])
+            return
+        if event.type == "done":
+            event.data["html"] = render(event.data.get("text", ""))
+        yield sse(event.type, event.data)
+
+    return frames
+
+
+@router.get("/conversations", summary="List conversations, newest first")
+def list_conversations(
+    hall: HallDep,
+    q: str | None = Query(None, description="Search titles (case-insensitive)."),
+    master_id: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[dict]:
+    return [c.to_dict() for c in hall.chat.list(search=q, master_id=master_id, limit=limit, offset=offset)]
+
+
+@router.get("/conversations/{conversation_id}", summary="A conversation with its messages", responses=ERRORS)
+def get_conversation(hall: HallDep, render: RenderDep, conversation_id: str):
+    transcript = hall.chat.get(conversation_id)
+    messages = []
+    for m in transcript.messages:
+        data = m.to_dict()
+        data["html"] = render(m.content) if m.role == "assistant" else None
+        messages.append(data)
+    return {"conversation": transcript.conversation.to_dict(), "messages": messages, "generating": transcript.generating}
+
+
+@router.patch("/conversations/{conversation_id}", summary="Rename a conversation", responses=ERRORS)
+def rename_conversation(hall: HallDep, conversation_id: str, body: Rename):
+    return hall.chat.rename(conversation_id, body.title).to_dict()
+
+
+@router.delete("/conversations/{conversation_id}", status_code=204, summary="Delete a conversation", responses=ERRORS)
+def delete_conversation(hall: HallDep, conversation_id: str):
+    hall.chat.delete(conversation_id)
+    return Response(status_code=204)
+
+
+@router.get("/conversations/{conversation_id}/export", summary="Export as Markdown or JSON", responses=ERRORS)
+def export_conversation(hall: HallDep, conversation_id: str, format: Literal["md", "json"] = "md",
+                        lang: Literal["zh", "en"] = "en"):
+    export = hall.chat.export(conversation_id, format, lang)
+    headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
+    if isinstance(export.body, dict):
+        return JSONResponse(export.body, headers=headers)
+    return PlainTextResponse(export.body, media_type=export.media_type, headers=headers)
+
+
+@router.post("/messages", summary="Send a message; the answer streams as Server-Sent Events", responses=SSE_RESPONSES)
+async def send_message(hall: HallDep, render: RenderDep, body: SendMessage):
+    params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
+    return await event_stream(hall.pool, lambda listener: hall.chat.send(
+        body.content, master_id=body.master_id, conversation_id=body.conversation_id,
+        backend=body.backend, params=params, listener=listener), _frames(render))
+
+
+@router.post("/conversations/{conversation_id}/regenerate", summary="Generate the last answer again (SSE)",
+             responses=SSE_RESPONSES)
+async def regenerate(hall: HallDep, render: RenderDep, conversation_id: str):
+    return await event_stream(hall.pool, lambda listener: hall.chat.regenerate(conversation_id, listener=listener), _frames(render))
+
+
+@router.post("/conversations/{conversation_id}/edit", summary="Edit the last user message and resend it (SSE)",
+             responses=SSE_RESPONSES)
+async def edit_last(hall: HallDep, render: RenderDep, conversation_id: str, body: EditMessage):
+    return await event_stream(hall.pool, lambda listener: hall.chat.edit_last(conversation_id, body.content, listener=listener),
+                              _frames(render))
+
+
+@router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated")
+def stop(hall: HallDep, conversation_id: str) -> dict:
+    return {"stopped": hall.chat.stop(conversation_id)}

@@ -1,0 +1,59 @@
+"""``/api`` masters: the hall's status, the masters, one master, and the Master Finder."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from ..deps import HallDep
+from .schemas import ERRORS
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.get("/status", summary="Server and model status")
+def status(hall: HallDep) -> dict:
+    return {"model": hall.loader.to_dict(), "backend": hall.registry.default_name}
+
+
+@router.get("/masters", summary="List the masters")
+def list_masters(hall: HallDep, category: str | None = None) -> list[dict]:
+    return [m.model_dump(include={"id", "category", "avatar", "name", "tagline", "tags"}) for m in hall.catalog.advisors(category)]
+
+
+@router.get("/masters/{master_id}", summary="One master, all fields", responses=ERRORS)
+def get_master(hall: HallDep, master_id: str):
+    return hall.catalog.get(master_id).model_dump()
+
+
+class MatchQuery(BaseModel):
+    """A free-text need for the Master Finder."""
+
+    q: str = Field(description="What the person needs, in any language (at most 10,000 characters).")
+    k: int = Field(default=5, ge=1, le=20)
+    lang: Literal["zh", "en"] | None = None
+
+
+def _match(hall, body: MatchQuery) -> dict:
+    out = []
+    for m in hall.finder.get().match(body.q, k=body.k, lang=body.lang):
+        master = hall.catalog.masters.get(m.master_id)
+        if master is None:
+            continue
+        out.append({**m.to_dict(), "id": m.master_id, "avatar": master.avatar, "tagline": master.tagline.get(m.lang),
+                    "category": master.category})
+    return {"query": body.q, "matches": out}
+
+
+@router.get("/match", summary="Master Finder: the masters who fit a need, best first, each with a reason",
+            responses=ERRORS)
+def match_get(hall: HallDep, q: str = Query("", description="The need, free text."), k: int = Query(5, ge=1, le=20),
+              lang: Literal["zh", "en"] | None = None):
+    return _match(hall, MatchQuery(q=q, k=k, lang=lang))
+
+
+@router.post("/match", summary="Master Finder for long needs (same answer as GET)", responses=ERRORS)
+def match_post(hall: HallDep, body: MatchQuery):
+    return _match(hall, body)

@@ -1,0 +1,128 @@
+"""The OpenAI-compatible API under ``/v1``: every master is a model.
+
+``model`` = a master id applies that master's instructions, examples, backend and parameters
+(a client's own system messages are added after the master's, not instead of it); ``model`` = a
+backend name talks to that backend with the client's messages as they are. Turns run through
+the chat service like every other turn (not stored), streamed with the same SSE helper.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Iterable
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from ...backends.base import ChatMessage
+from ...catalog.models import SamplingParams
+from ...conversations.turns import Event, Generation, Listener
+from ...errors import InvalidRequestError
+from ..deps import HallDep
+from ..errors import openai_error
+from ..openai_protocol import ChatCompletionRequest, ModelCard, ModelList, error_body
+from ..sse import event_stream, json_around, sse, text_frame
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+
+@router.get("/models", response_model=ModelList, summary="Every master (and raw backend) as a model")
+def list_models(hall: HallDep) -> ModelList:
+    cards = [ModelCard(id=m.id, owned_by="masterhall", name=m.name.en, description=m.tagline.en) for m in hall.catalog]
+    cards += [ModelCard(id=name, owned_by="backend", name=name) for name in hall.registry.names() if name not in hall.catalog]
+    return ModelList(data=cards)
+
+
+def _split(body: ChatCompletionRequest) -> tuple[str | None, list[ChatMessage], str]:
+    system = [m.text() for m in body.messages if m.role in ("system", "developer") and m.text().strip()]
+    convo = [ChatMessage(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")]
+    if not convo or convo[-1].role != "user":
+        raise InvalidRequestError("The last message must be a non-empty user message.")
+    return ("\n\n".join(system) or None), convo[:-1], convo[-1].content
+
+
+def _start(hall, body: ChatCompletionRequest):
+    params = SamplingParams(temperature=body.temperature, top_p=body.top_p,
+                            max_tokens=body.max_completion_tokens or body.max_tokens, seed=body.seed)
+    client_system, history, last = _split(body)
+
+    def start(listener: Listener) -> Generation:
+        return hall.chat.complete(body.model, history, last, client_system=client_system, params=params, listener=listener)
+
+    return start
+
+
+def _usage(usage: dict | None) -> dict:
+    usage = usage or {}
+    prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _outcome(final: Event | None) -> tuple[dict | None, str | None]:
+    """The usage of a finished turn and its error message (``None`` when it did not fail)."""
+    if final is None:
+        return None, None
+    usage = final.data.get("usage")
+    if final.type == "error":
+        return usage, final.data.get("message") or "the backend failed"
+    if usage and usage.get("finish_reason") == "error":
+        return usage, usage.get("error") or "the backend failed"
+    return usage, None
+
+
+def _finish_reason(usage: dict | None) -> str:
+    return "length" if usage and usage.get("finish_reason") == "length" else "stop"
+
+
+@router.post("/chat/completions", summary="Chat with a master (OpenAI-compatible, streaming or not)")
+async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
+    created = int(time.time())
+    completion_id = "chatcmpl-" + uuid.uuid4().hex
+    start = _start(hall, body)
+    if not body.stream:
+        return await run_in_threadpool(_collect, start, body.model, created, completion_id)
+
+    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> str:
+        data = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else []}
+        if usage is not None:
+            data["usage"] = usage
+        return sse(None, data)
+
+    final: list[Event] = []
+    around = json_around(None, {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
+                                "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": None}]},
+                         ("choices", 0, "delta", "content"))
+
+    def frames(event: Event) -> Iterable[str]:
+        if event.type == "delta":
+            yield text_frame(around[0], event.data["text"], around[1])
+        elif event.type in ("done", "error"):
+            final.append(event)
+
+    def closing() -> Iterable[str]:
+        usage, error = _outcome(final[-1] if final else None)
+        if error is not None:
+            yield sse(None, error_body(error, "server_error", "backend_error"))
+        yield chunk({}, _finish_reason(usage))
+        if body.stream_options and body.stream_options.include_usage:
+            yield chunk({}, usage=_usage(usage), choices=False)
+        yield sse(None, "[DONE]")
+
+    return await event_stream(hall.pool, start, frames, opening=[chunk({"role": "assistant", "content": ""})], closing=closing)
+
+
+def _collect(start, model: str, created: int, completion_id: str) -> JSONResponse:
+    gen = start(lambda event: None)
+    gen.done.wait()
+    usage, error = _outcome(gen.final)
+    text = (gen.final.data.get("text") if gen.final is not None else None) or ""
+    if error is not None and not text:
+        return openai_error(502, error, type_="server_error", code="backend_error")
+    return JSONResponse({
+        "id": completion_id, "object": "chat.completion", "created": created, "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage)}],
+        "usage": _usage(usage),
+    })

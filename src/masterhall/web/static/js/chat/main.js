@@ -1,0 +1,234 @@
+/* MasterHall — the chat page: the thread, the composer, the sidebar, export, and the wiring.
+ *
+ * Page data comes from <script id="mh-page"> (see routers/pages.py). Answers stream through
+ * turns.js; regenerate and edit are in edit.js, the bubbles in messages.js, the conversations
+ * list in sidebar.js. A message the server did not accept goes back into the input box.
+ */
+
+import { copyText } from "../lib/clipboard.js";
+import { $, el, readJSON } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
+import { autosize, bindEnter } from "./composer.js";
+import { createEditing } from "./edit.js";
+import * as M from "./messages.js";
+import { Sidebar } from "./sidebar.js";
+import { createTurns } from "./turns.js";
+
+function setup() {
+  const page = readJSON("mh-page", null);
+  if (!page) return;
+  const master = page.master;
+  const box = $("messages");
+  const thread = $("thread");
+  const starters = $("intro-starters");
+  const form = $("composer");
+  const input = $("input");
+  const sendButton = $("send-button");
+  const stopButton = $("stop-button");
+  const exportMenu = $("export-menu");
+  const titleNode = $("chat-title");
+
+  const state = {
+    conversationId: page.conversation ? page.conversation.id : null,
+    busy: false,
+    controller: null,
+    stopRequested: false,
+    remote: false, // an answer started before this page was loaded is still being generated
+  };
+
+  /* ---- the view the other modules act on -------------------------------------------------- */
+
+  const view = {
+    state,
+    master,
+    thread,
+    input,
+    sidebar: null,
+
+    showNotice(text, kind) {
+      if (!text) return;
+      const notice = el(
+        "div",
+        { className: "chat-notice" + (kind === "error" ? " is-error" : ""), attrs: { role: kind === "error" ? "alert" : "status" } },
+        el("p", { className: "chat-notice-text" }, text),
+        el("button", { type: "button", className: "chat-notice-close", title: t("dismiss"), onclick: () => notice.remove() }, "✕")
+      );
+      thread.append(notice);
+      view.scrollToBottom();
+    },
+
+    clearNotices() {
+      thread.querySelectorAll(".chat-notice").forEach((n) => n.remove());
+    },
+
+    nearBottom() {
+      return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+    },
+
+    scrollToBottom() {
+      box.scrollTop = box.scrollHeight;
+    },
+
+    setTitle(title) {
+      if (title) titleNode.textContent = title;
+      document.title = (title || master.name) + " · " + t("site_name");
+    },
+
+    messageNodes() {
+      return Array.from(thread.querySelectorAll(".msg[data-role]"));
+    },
+
+    updateActions() {
+      const nodes = view.messageNodes();
+      const last = nodes[nodes.length - 1];
+      const lastUser = nodes.filter((n) => n.dataset.role === "user").pop();
+      for (const node of nodes) {
+        const edit = node.querySelector('[data-action="edit"]');
+        const regen = node.querySelector('[data-action="regenerate"]');
+        const copy = node.querySelector('[data-action="copy"]');
+        if (edit) edit.hidden = state.busy || !state.conversationId || node !== lastUser;
+        if (regen) regen.hidden = state.busy || !state.conversationId || node !== last;
+        if (copy) copy.hidden = !M.rawText(node) || (state.busy && node === last && node.dataset.role === "assistant");
+      }
+      starters.hidden = nodes.length > 0;
+    },
+
+    setBusy(busy) {
+      state.busy = busy;
+      sendButton.hidden = busy;
+      stopButton.hidden = !busy;
+      form.classList.toggle("is-busy", busy);
+      view.updateActions();
+    },
+
+    setConversation(id) {
+      state.conversationId = id;
+      history.replaceState(null, "", "/chat/" + encodeURIComponent(id));
+      const base = "/api/conversations/" + encodeURIComponent(id) + "/export?format=";
+      $("export-md").href = base + "md&lang=" + encodeURIComponent(page.lang);
+      $("export-json").href = base + "json";
+      exportMenu.hidden = false;
+      view.sidebar.setCurrent(id);
+    },
+
+    renderThread(messages) {
+      thread.replaceChildren(...messages.map((m) => M.create({ ...m, restored: true }, master)));
+      view.updateActions();
+    },
+  };
+
+  const turns = createTurns(view);
+  const editing = createEditing(view, turns);
+
+  /* ---- the user's actions ---------------------------------------------------------------- */
+
+  async function sendMessage(text) {
+    const content = text.trim();
+    if (!content || state.busy) return;
+    view.clearNotices();
+    starters.hidden = true;
+    input.value = "";
+    autosize(input);
+    const userNode = M.create({ role: "user", content, status: "complete" }, master);
+    thread.append(userNode);
+    const body = state.conversationId ? { content, conversation_id: state.conversationId } : { content, master_id: master.id };
+    await turns.runTurn("/api/messages", body, {
+      userNode,
+      rejected(message) {
+        userNode.remove();
+        input.value = input.value ? text + "\n" + input.value : text;
+        autosize(input);
+        view.updateActions();
+        view.showNotice(message ? message + " " + t("err_restored") : t("err_restored"), "error");
+        input.focus();
+      },
+    });
+  }
+
+  function submitInput() {
+    if (state.busy || !input.value.trim()) return;
+    sendMessage(input.value);
+  }
+
+  async function copyMessage(node, button) {
+    const ok = await copyText(M.rawText(node));
+    button.textContent = ok ? t("copied") : t("copy_failed");
+    button.classList.toggle("is-done", ok);
+    setTimeout(() => {
+      button.textContent = t("copy");
+      button.classList.remove("is-done");
+    }, 1500);
+  }
+
+  /* ---- wiring ------------------------------------------------------------------------------ */
+
+  view.sidebar = Sidebar({
+    list: $("conv-list"),
+    empty: $("conv-empty"),
+    search: $("conv-search"),
+    masters: page.masters,
+    currentId: state.conversationId,
+    onDeleted: () => location.assign("/masters/" + encodeURIComponent(master.id) + "/chat"),
+    onRenamed: (id, title) => {
+      if (id === state.conversationId) view.setTitle(title);
+    },
+    onError: (message) => view.showNotice(message, "error"),
+  });
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitInput();
+  });
+  bindEnter(input, submitInput);
+  input.addEventListener("input", () => autosize(input));
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && state.busy) turns.stop();
+  });
+  stopButton.addEventListener("click", () => {
+    if (state.remote && state.conversationId) {
+      fetch("/api/conversations/" + encodeURIComponent(state.conversationId) + "/stop", { method: "POST" }).catch(() => {});
+    } else {
+      turns.stop();
+    }
+  });
+  starters.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-starter]");
+    if (button) sendMessage(button.textContent);
+  });
+  thread.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const node = button.closest(".msg");
+    if (button.dataset.action === "copy") copyMessage(node, button);
+    else if (button.dataset.action === "edit") editing.startEdit(node);
+    else if (button.dataset.action === "regenerate") editing.regenerate();
+  });
+  document.addEventListener("click", (event) => {
+    if (exportMenu.open && !exportMenu.contains(event.target)) exportMenu.open = false;
+  });
+
+  const toggle = $("sidebar-toggle");
+  const backdrop = $("sidebar-backdrop");
+  function openSidebar(open) {
+    document.body.classList.toggle("sidebar-open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+    backdrop.hidden = !open;
+  }
+  toggle.addEventListener("click", () => openSidebar(!document.body.classList.contains("sidebar-open")));
+  backdrop.addEventListener("click", () => openSidebar(false));
+  $("sidebar-close").addEventListener("click", () => openSidebar(false));
+
+  view.renderThread(page.messages);
+  if (page.conversation) view.setTitle(page.conversation.title);
+  view.scrollToBottom();
+  view.sidebar.refresh();
+  if (page.generating) turns.followRemote();
+  if (page.initial && !state.conversationId) {
+    history.replaceState(null, "", location.pathname);
+    sendMessage(page.initial);
+  } else if (window.matchMedia("(pointer: fine)").matches) {
+    input.focus();
+  }
+}
+
+setup();

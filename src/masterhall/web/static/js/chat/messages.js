@@ -1,0 +1,105 @@
+/* MasterHall — message bubbles of the chat page.
+ *
+ * A message is `{id, role, content, html, status, error}`. User text and streaming model text
+ * are set with textContent; only `html` that the server produced (Markdown rendered, then
+ * sanitized by nh3) is ever assigned as HTML.
+ */
+
+import { describeError } from "../lib/api.js";
+import { fillAvatar } from "../lib/avatar.js";
+import { el } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
+
+function noteText(message) {
+  if (message.status === "stopped") {
+    const reason = message.error || "";
+    return reason && !/user|client/i.test(reason) ? t("status_interrupted", { reason }) : t("status_stopped");
+  }
+  if (message.status === "error") return describeError(message.code, message.error || message.message || "");
+  if (message.status === "streaming" && message.restored) return t("status_generating");
+  return "";
+}
+
+function actionButton(action, label) {
+  return el("button", { type: "button", className: "msg-action", dataset: { action }, title: label }, label);
+}
+
+/** Build the element of one message (`master` gives the assistant's avatar and name). */
+export function create(message, master) {
+  const isUser = message.role === "user";
+  const content = el("div", { className: "msg-content" });
+  const note = el("p", { className: "msg-note", hidden: true, attrs: { role: "status" } });
+  const actions = el("div", { className: "msg-actions" }, actionButton("copy", t("copy")));
+  if (isUser) actions.append(actionButton("edit", t("edit")));
+  else actions.append(actionButton("regenerate", t("regenerate")));
+  const node = el(
+    "article",
+    { className: "msg " + (isUser ? "msg-user" : "msg-assistant"), dataset: { role: message.role } },
+    isUser
+      ? el("div", { className: "msg-avatar", attrs: { "aria-hidden": "true" } }, "🙂")
+      : fillAvatar(el("div", { className: "msg-avatar", attrs: { "aria-hidden": "true" } }), master),
+    el(
+      "div",
+      { className: "msg-main" },
+      el("div", { className: "msg-meta" }, el("span", { className: "msg-who" }, isUser ? t("you") : master.name)),
+      content,
+      note,
+      actions
+    )
+  );
+  update(node, message);
+  return node;
+}
+
+/** Show `message` in `node`: rendered HTML when final, plain text otherwise, plus its note. */
+export function update(node, message) {
+  const content = node.querySelector(".msg-content");
+  if (message.id !== undefined && message.id !== null) node.dataset.id = String(message.id);
+  node.dataset.status = message.status || "complete";
+  node._raw = message.content || "";
+  if (message.role === "assistant" && typeof message.html === "string" && message.status !== "streaming") {
+    content.classList.add("markdown");
+    content.classList.remove("plain");
+    content.innerHTML = message.html; // sanitized by the server (render.py)
+  } else {
+    content.classList.add("plain");
+    content.classList.remove("markdown");
+    content.textContent = message.content || "";
+  }
+  const waiting = message.role === "assistant" && message.status === "streaming" && !message.content;
+  node.classList.toggle("is-waiting", waiting);
+  if (waiting && !message.restored) content.append(typingDots());
+  setNote(node, noteText(message), message.status === "error" ? "error" : "info");
+}
+
+function typingDots() {
+  return el(
+    "span",
+    { className: "typing", attrs: { role: "img", "aria-label": t("thinking") } },
+    el("span"),
+    el("span"),
+    el("span")
+  );
+}
+
+/** Streaming: show `text` as plain text (never parsed as HTML). */
+export function setStreamingText(node, text) {
+  const content = node.querySelector(".msg-content");
+  node.classList.remove("is-waiting");
+  node._raw = text;
+  content.textContent = text;
+}
+
+/** Set (or clear, with an empty text) the note under a message; `kind` is info or error. */
+export function setNote(node, text, kind) {
+  const note = node.querySelector(".msg-note");
+  if (!note) return;
+  note.textContent = text || "";
+  note.hidden = !text;
+  note.classList.toggle("is-error", kind === "error");
+}
+
+/** The raw text of a message, for Copy. */
+export function rawText(node) {
+  return node._raw !== undefined ? node._raw : node.querySelector(".msg-content").textContent;
+}

@@ -1,0 +1,147 @@
+/* MasterHall — one streamed turn of the chat page: POST /api/messages (or …/regenerate, …/edit),
+ * the answer streamed into a new assistant bubble (deltas as plain text, replaced by the server's
+ * sanitized HTML when `done` arrives), Stop, and the pages opened while an answer is generating.
+ *
+ * `createTurns(view)` takes the page's view (see main.js) and returns {runTurn, stop, followRemote}.
+ */
+
+import { api, describeError } from "../lib/api.js";
+import { sleep } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
+import { streamEvents } from "../lib/stream.js";
+import * as M from "./messages.js";
+
+const SYNC_TRIES = 20;
+const SYNC_DELAY_MS = 250;
+
+export function createTurns(view) {
+  const { state, thread, master } = view;
+
+  /**
+   * POST `body` to `path` and stream the answer into a new assistant bubble.
+   * `handlers.rejected(message)` runs when the server did not accept the request;
+   * `handlers.userNode` gets the stored user message's id.
+   */
+  async function runTurn(path, body, handlers) {
+    view.setBusy(true);
+    const controller = new AbortController();
+    state.controller = controller;
+    state.stopRequested = false;
+    const node = M.create({ role: "assistant", content: "", status: "streaming" }, master);
+    thread.append(node);
+    view.updateActions();
+    view.scrollToBottom();
+    let text = "";
+    let ended = false;
+
+    function onEvent(event) {
+      const data = event.data || {};
+      if (event.event === "start") {
+        node.dataset.id = String(data.message_id);
+        if (handlers.userNode) handlers.userNode.dataset.id = String(data.user_message_id);
+        if (!state.conversationId) view.setConversation(data.conversation_id);
+        if (data.title) view.setTitle(data.title);
+      } else if (event.event === "loading") {
+        M.setNote(node, t("loading_model"), "info");
+      } else if (event.event === "delta") {
+        const stick = view.nearBottom();
+        if (!text) M.setNote(node, "");
+        text += data.text || "";
+        M.setStreamingText(node, text);
+        if (stick) view.scrollToBottom();
+      } else if (event.event === "done" || event.event === "error") {
+        ended = true;
+        const stick = view.nearBottom();
+        if (event.event === "done") {
+          M.update(node, { role: "assistant", id: data.message_id, content: data.text, html: data.html, status: data.status, error: data.error });
+        } else {
+          M.update(node, { role: "assistant", id: data.message_id, content: text, status: "error", code: data.code, error: data.message });
+        }
+        if (stick) view.scrollToBottom();
+      }
+    }
+
+    try {
+      await streamEvents(path, body, { signal: controller.signal, onEvent });
+    } catch (err) {
+      node.remove();
+      state.controller = null;
+      view.setBusy(false);
+      handlers.rejected(err.name === "AbortError" ? "" : describeError(err.code, err.message));
+      return;
+    }
+    state.controller = null;
+    const stick = view.nearBottom();
+    if (!ended) {
+      if (state.stopRequested) {
+        M.update(node, { role: "assistant", content: text, status: "stopped" });
+        syncMessage(node);
+      } else {
+        M.update(node, { role: "assistant", content: text, status: "error", code: "connection_lost" });
+      }
+    }
+    view.setBusy(false);
+    if (stick) view.scrollToBottom();
+    view.sidebar.refresh();
+  }
+
+  /** After a stop, show the answer exactly as stored (rendered) once the server has finished it. */
+  async function syncMessage(node) {
+    const id = state.conversationId;
+    if (!id || !node.dataset.id) return;
+    for (let i = 0; i < SYNC_TRIES; i++) {
+      await sleep(SYNC_DELAY_MS);
+      let data;
+      try {
+        data = await api("/api/conversations/" + encodeURIComponent(id));
+      } catch (err) {
+        return;
+      }
+      const stored = data.messages.find((m) => String(m.id) === node.dataset.id);
+      if (!stored) return;
+      if (stored.status !== "streaming" && !data.generating) {
+        if (node.isConnected) M.update(node, stored);
+        view.updateActions();
+        return;
+      }
+    }
+  }
+
+  /** Stop: tell the server first (so the answer is stored as stopped by the user), then
+   *  close the stream; the server ends the answer after its current token. */
+  async function stop() {
+    if (!state.busy) return;
+    state.stopRequested = true;
+    if (state.conversationId) {
+      try {
+        await fetch("/api/conversations/" + encodeURIComponent(state.conversationId) + "/stop", { method: "POST" });
+      } catch (err) {
+        /* the stream is closed below either way */
+      }
+    }
+    if (state.controller) state.controller.abort();
+  }
+
+  /** A page opened while its answer is still being generated: wait for it, then show it. */
+  async function followRemote() {
+    state.remote = true;
+    view.setBusy(true);
+    for (;;) {
+      await sleep(1000);
+      let data;
+      try {
+        data = await api("/api/conversations/" + encodeURIComponent(state.conversationId));
+      } catch (err) {
+        continue;
+      }
+      if (!data.generating) {
+        view.renderThread(data.messages);
+        break;
+      }
+    }
+    state.remote = false;
+    view.setBusy(false);
+  }
+
+  return { runTurn, stop, followRemote };
+}

@@ -1,0 +1,166 @@
+/* MasterHall — the hall page: filter the master cards as you type.
+ *
+ * Every card carries `data-search` (names, taglines and tags in both languages, lower case);
+ * a card shows when it contains every word typed. Categories with no visible card are hidden.
+ *
+ * Finder hook: when the server has a ranking endpoint (GET /api/match?q=&k=), the template
+ * puts its URL in the search form's `data-match-url` and the hall shows its picks above the
+ * cards, each with its one-line reason and a "talk to this master" button that opens the chat
+ * with the need as the first message. Expected answer: a JSON list, best first, of
+ * `{"id" or "master_id", "reason"?}`, or an object holding that list under `matches` or
+ * `results`. `window.MasterHall.hall.match(query)` can also be replaced by a script of its own: it
+ * must resolve to such a list (or to plain master ids).
+ */
+
+import { api } from "./lib/api.js";
+import { lang, t } from "./lib/i18n.js";
+
+const MH = (window.MasterHall = window.MasterHall || {});
+
+function words(query) {
+  return query.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+function setup() {
+  const form = document.getElementById("hall-search");
+  const input = document.getElementById("search-input");
+  if (!form || !input) return;
+  const clear = document.getElementById("search-clear");
+  const status = document.getElementById("search-status");
+  const none = document.getElementById("search-none");
+  const sections = Array.from(document.querySelectorAll("section.category"));
+  const cards = Array.from(document.querySelectorAll("section.category .master-card"));
+  const finderBox = document.getElementById("finder-results");
+  const finderGrid = document.getElementById("finder-grid");
+  const total = cards.length;
+  let matchTimer = null;
+  let matchSeq = 0;
+
+  /** Show only the cards that contain every word of `query`; returns how many are shown. */
+  function filter(query) {
+    const terms = words(query);
+    let shown = 0;
+    for (const card of cards) {
+      const haystack = card.dataset.search || "";
+      const visible = terms.every((term) => haystack.includes(term));
+      card.hidden = !visible;
+      if (visible) shown += 1;
+    }
+    for (const section of sections) {
+      section.hidden = !section.querySelector(".master-card:not([hidden])");
+      const chip = document.querySelector('[data-category-link="' + section.dataset.category + '"]');
+      if (chip) chip.hidden = section.hidden;
+    }
+    const q = query.trim();
+    clear.hidden = !q;
+    status.textContent = q ? t("search_count", { n: shown, total }) : "";
+    none.hidden = !q || shown > 0;
+    none.textContent = q && shown === 0 ? t("search_none", { q }) : "";
+    return shown;
+  }
+
+  /** The default matcher: ask the Finder endpoint, if the server has one. */
+  async function remoteMatch(query) {
+    const url = form.dataset.matchUrl;
+    if (!url) return [];
+    const params = new URLSearchParams({ q: query, k: "3", lang: lang || "" });
+    const body = await api(url + "?" + params.toString());
+    const list = Array.isArray(body) ? body : (body && (body.matches || body.results)) || [];
+    return list
+      .map((item) => (typeof item === "string" ? { id: item } : item && { id: item.id || item.master_id, reason: item.reason }))
+      .filter((item) => item && item.id);
+  }
+
+  /** Show the Finder's picks: the master's card, its one-line reason, and a button that opens
+   *  a chat with the need already sent as the first message. */
+  function showMatches(items, query) {
+    finderGrid.replaceChildren();
+    for (const raw of items) {
+      const item = typeof raw === "string" ? { id: raw } : raw;
+      const card = cards.find((c) => c.dataset.id === item.id);
+      if (!card) continue;
+      const pick = document.createElement("div");
+      pick.className = "finder-pick";
+      pick.dataset.id = item.id;
+      const copy = card.cloneNode(true);
+      copy.hidden = false;
+      copy.classList.add("is-pick");
+      copy.removeAttribute("data-search");
+      pick.append(copy);
+      if (item.reason) {
+        const reason = document.createElement("p");
+        reason.className = "finder-reason";
+        reason.textContent = item.reason;
+        pick.append(reason);
+      }
+      if (query) {
+        const talk = document.createElement("a");
+        talk.className = "button button-primary finder-talk";
+        talk.href = "/masters/" + encodeURIComponent(item.id) + "/chat?" + new URLSearchParams({ q: query }).toString();
+        talk.textContent = t("finder_talk");
+        pick.append(talk);
+      }
+      finderGrid.append(pick);
+    }
+    finderBox.hidden = finderGrid.children.length === 0;
+    if (!finderBox.hidden) none.hidden = true;  // the Finder found someone: no "no match" line
+  }
+
+  /** Worth asking the Finder: two Chinese characters, or a word of four letters or more. */
+  function describesANeed(query) {
+    const q = query.trim();
+    return /[\u3400-\u9fff].*[\u3400-\u9fff]/.test(q) || q.replace(/[^\p{L}]/gu, "").length >= 4;
+  }
+
+  function scheduleMatch(query) {
+    clearTimeout(matchTimer);
+    const seq = ++matchSeq;
+    if (!describesANeed(query) || (!form.dataset.matchUrl && MH.hall.match === remoteMatch)) {
+      showMatches([]);
+      return;
+    }
+    matchTimer = setTimeout(async () => {
+      try {
+        const picks = await MH.hall.match(query.trim());
+        if (seq === matchSeq) showMatches(picks || [], query.trim());
+      } catch (err) {
+        if (seq === matchSeq) showMatches([]);
+      }
+    }, 300);
+  }
+
+  function update() {
+    filter(input.value);
+    scheduleMatch(input.value);
+  }
+
+  MH.hall = { filter, match: remoteMatch, showMatches };
+  input.addEventListener("input", update);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    update();
+  });
+  clear.addEventListener("click", () => {
+    input.value = "";
+    update();
+    input.focus();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && input.value) {
+      input.value = "";
+      update();
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target.closest && event.target.closest("input, textarea, [contenteditable]");
+    if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      input.focus();
+    }
+  });
+  const initial = new URLSearchParams(location.search).get("q");
+  if (initial) input.value = initial;
+  if (input.value) update();
+}
+
+setup();
