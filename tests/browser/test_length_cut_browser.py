@@ -44,6 +44,23 @@ def test_a_cut_answer_shows_the_note_and_continue_streams_the_rest_in_place(page
     expect(page.locator(f"{ASSISTANT} .msg-cut")).to_be_hidden()
 
 
+def test_a_continuation_cut_again_shows_the_note_again_at_once(page, live):
+    conv, _ = _cut_conversation(live)
+    page.goto(f"{live.url}/chat/{conv}")
+    # the page sends no limit of its own: give this continuation a small one on its way out
+    page.route("**/continue", lambda route: route.continue_(post_data=json.dumps({"max_tokens": 2}),
+                                                            headers={**route.request.headers, "content-type": "application/json"}))
+    live.fake.queue(" four five six seven")
+    cut = page.locator(f"{ASSISTANT} .msg-cut")
+    cut.get_by_role("button", name="Continue").click()
+    expect(page.locator(f"{ASSISTANT} .msg-content")).to_have_text("one two three four five")
+    expect(cut).to_be_visible()
+    live.fake.queue(" six.")
+    cut.get_by_role("button", name="Continue").click()
+    expect(page.locator(f"{ASSISTANT} .msg-content")).to_have_text("one two three four five six.")
+    expect(cut).to_be_hidden()
+
+
 def test_the_note_comes_back_after_a_reload(page, live):
     conv, _ = _cut_conversation(live)
     page.goto(f"{live.url}/chat/{conv}")
