@@ -39,7 +39,7 @@ export function create(message, master) {
   const note = el("p", { className: "msg-note", hidden: true, attrs: { role: "status" } });
   const cut = el(
     "p",
-    { className: "msg-note msg-cut", hidden: true },
+    { className: "msg-cut", hidden: true, attrs: { role: "status" } },
     el("span", { className: "msg-cut-text" }, t("status_length")),
     " ",
     el("button", { type: "button", className: "msg-continue", dataset: { action: "continue" } }, t("continue_answer"))
