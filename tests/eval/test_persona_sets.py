@@ -8,7 +8,7 @@ import pytest
 from masterhall.catalog.loader import load_catalog
 from masterhall.eval.personas import load_cases
 
-SETS = Path(__file__).parents[1] / "evalsets"
+SETS = Path(__file__).parents[2] / "evalsets"
 CATALOG = load_catalog()
 MASTERS = sorted(m for m in CATALOG.masters if m != "master-finder")
 
