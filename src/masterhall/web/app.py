@@ -15,6 +15,7 @@ from ..hall import Hall, build_hall
 from . import errors
 from .render import MarkdownRenderer
 from .routers import ROUTERS
+from .security import SecurityMiddleware
 
 WEB_DIR = Path(__file__).parent
 
@@ -37,8 +38,15 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     hall starts (:meth:`~masterhall.hall.Hall.start`): interrupted answers are marked, published
     user masters join the catalog and, when ``load_model``, the default model loads and the
     Finder's index builds in the background.
+
+    Security (README, *Security*): the hall's backend registry goes strict (no request can name
+    a model file), and :class:`~masterhall.web.security.SecurityMiddleware` wraps everything —
+    Host allow-list, same-origin writes, Fetch-Metadata checks and security headers.
     """
     hall = hall or build_hall()
+    registry = getattr(hall, "registry", None)  # absent only on the bare Hall the docs test builds
+    if registry is not None:
+        registry.allow_paths = False  # requests name configured backends only, never a model file
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -53,4 +61,5 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticAssets(directory=WEB_DIR / "static"), name="static")
+    app.add_middleware(SecurityMiddleware, settings=lambda: hall.settings)
     return app
