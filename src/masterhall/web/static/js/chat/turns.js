@@ -53,7 +53,8 @@ export function createTurns(view) {
         ended = true;
         const stick = view.nearBottom();
         if (event.event === "done") {
-          M.update(node, { role: "assistant", id: data.message_id, content: data.text, html: data.html, status: data.status, error: data.error });
+          M.update(node, { role: "assistant", id: data.message_id, content: data.text, html: data.html, status: data.status,
+            error: data.error, cards: data.cards });
         } else {
           M.update(node, { role: "assistant", id: data.message_id, content: text, status: "error", code: data.code, error: data.message });
         }
