@@ -450,6 +450,8 @@ class Finder:
             self._save()  # tag vectors encoded just now, if any
             fits = [1.0 if row in evidence.named else fit_of(evidence.features(row)) for row in best]
             strengths = [strength_of(f) for f in fits]
+            if strengths and strengths[0] is None:  # the verdict is the best match's (what the fit was calibrated on)
+                strengths = [None] * len(strengths)
             matches = [
                 Match(
                     master_id=m.id,

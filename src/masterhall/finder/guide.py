@@ -27,6 +27,8 @@ NO_FIT = (
     "link under your answer). If it is only a greeting or unclear, ask what they need. Do not recommend, name or "
     "invent any master."
 )
+#: Characters of the need kept with the recommendations (it prefills the builder's new master).
+MAX_NEED_CHARS = 2000
 #: How a weak match is marked in the list (the model should hedge it).
 WEAK_MARK = " [possible fit: say it might help, not that it fits]"
 
@@ -44,7 +46,7 @@ def recommendations(result: FinderResult, catalog: Catalog, k: int) -> dict:
                         "strength": m.strength, "fit": m.fit})
         if len(matches) == k:
             break
-    return {"query": result.query, "lang": result.lang, "no_fit": not matches, "matches": matches}
+    return {"query": result.query[:MAX_NEED_CHARS], "lang": result.lang, "no_fit": not matches, "matches": matches}
 
 
 def finder_guide_context(finder: Finder, catalog: Catalog, k: int = 3) -> GuideContext:

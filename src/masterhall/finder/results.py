@@ -31,8 +31,9 @@ class Match:
 @dataclass(frozen=True)
 class FinderResult:
     """The Finder's answer to a need: ``matches`` best first (all of them, whatever their
-    strength), ``no_fit`` true when even the best one is under the threshold (the hall then
-    says no master fits and offers to create one), ``lang`` the language of the reasons."""
+    strength), ``no_fit`` true when even the best one is under the threshold (then none has a
+    strength; the hall says no master fits and offers to create one), ``lang`` the language of
+    the reasons."""
 
     query: str
     lang: str
