@@ -8,7 +8,6 @@ import pytest
 
 from masterhall import BackendRegistry, ChatEngine, FakeBackend, load_catalog, load_settings
 
-
 #: The in-process test clients' host names (httpx ``base_url="http://hall"``, Starlette's
 #: ``TestClient``), allowed by the web hall's Host check (README, *Security*). Set for the whole
 #: run, so that module- and session-scoped fixtures building settings see it too.
