@@ -162,5 +162,10 @@ def test_master_finder_recommends_from_its_list_or_says_none_fits():
         named = [a or b for a, b in named]
         assert len(named) <= 3, ex.user
         assert set(named) <= ids, (ex.user, named)
+        lines = ex.assistant.splitlines()
+        for line in lines:  # one master per "- Name (id) — reason" line; the closing question on its own line
+            if re.search(r"[(（][a-z0-9-]+[)）]", line):
+                assert line.startswith("- ") and line.rstrip()[-1] not in "?？", (ex.user, line)
+        assert lines[-1].rstrip()[-1] in "?？", ex.user
     no_fit = [ex for ex in finder.examples if not re.search(r"[(（][a-z0-9-]+[)）]", ex.assistant)]
     assert {detect_language(ex.user) for ex in no_fit} == {"zh", "en"}, "show the honest no-fit answer in both languages"
