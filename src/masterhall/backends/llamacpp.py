@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ..catalog.models import SamplingParams
-from .base import BackendError, ChatMessage, PromptStyle, Usage, estimate_tokens
+from .base import BackendError, ChatMessage, PromptStyle, Usage, cancelled_stream, current_cancel, estimate_tokens
 from .openai_stream import Chunk, UsageMeter, leading_error, parse_chunk
 from .sampling import model_defaults, request_fields
 
 _END = object()
+_CANCELLED = object()
 _ENGINES: dict[tuple, object] = {}
 _ENGINES_LOCK = threading.Lock()
 
@@ -218,8 +219,15 @@ class LlamaCppBackend:
             "stream": True,
             "stream_options": {"include_usage": True},
             "cache_prompt": True,
+            # The engine reports each batch of the prompt it has read (``prompt_progress`` chunks):
+            # its callback then runs while a long prompt is read, and a cancelled request ends
+            # at the next batch instead of after the whole prompt.
+            "return_progress": True,
         }
         request.update(request_fields(params))
+        token = current_cancel()
+        if token is not None and token.cancelled:
+            return cancelled_stream()
         if not self._admission.acquire(timeout=self.queue_timeout_s):
             raise BackendError(
                 f"The model is busy: {self.parallel} answers are being generated and {self.queue_size} are waiting. "
@@ -262,13 +270,21 @@ class LlamaCppBackend:
                     chunks.put(held[:])
                 chunks.put(_END)
 
+        def cancel() -> None:  # from the thread that stops the turn: wake the consumer, end the request
+            stop.set()
+            chunks.put(_CANCELLED)
+
         meter = UsageMeter(time.perf_counter())
         threading.Thread(target=run, name=f"llamacpp-{self.name}", daemon=True).start()
+        forget = token.on_cancel(cancel) if token is not None else (lambda: None)
         read: list[Chunk] = []  # what came before the first text
         ended = False
         try:
             while not any(c.text for c in read):
                 item = chunks.get()
+                if item is _CANCELLED:  # stopped while the prompt is read: the engine drops it at its next batch
+                    forget()
+                    return cancelled_stream()
                 if item is _END:
                     ended = True
                     break
@@ -279,12 +295,13 @@ class LlamaCppBackend:
                 if error is not None:
                     raise BackendError(error.message, error.kind)
         except BaseException:  # an error before any text, or Ctrl-C while the prompt is read: free the slot
+            forget()
             stop.set()
             raise
-        return self._consume(read, ended, chunks, stop, meter, request["messages"])
+        return self._consume(read, ended, chunks, stop, meter, request["messages"], forget)
 
     def _consume(self, read: list[Chunk], ended: bool, chunks: queue.Queue, stop: threading.Event,
-                 meter: UsageMeter, messages: list[dict]) -> Iterator[str | Usage]:
+                 meter: UsageMeter, messages: list[dict], forget=lambda: None) -> Iterator[str | Usage]:
         answer: list[str] = []
         batch: list[Chunk] = read
         try:
@@ -299,11 +316,15 @@ class LlamaCppBackend:
                 item = chunks.get()
                 if item is _END:
                     break
+                if item is _CANCELLED:
+                    meter.usage.finish_reason = "cancelled"
+                    break
                 if isinstance(item, Exception):
                     meter.fail(str(item))
                     break
                 batch = item
         finally:
+            forget()
             stop.set()  # also on close(): the engine's next callback returns True and the slot frees
         usage = meter.done()
         if self.prewarm and answer and usage.finish_reason in ("stop", "length"):
@@ -368,6 +389,10 @@ def engine_params(model_path: Path | str, context_window: int, parallel: int, th
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
     params.cache_prompt = True
+    # Read prompts in batches of one micro-batch (512 tokens; the compute is the same, llama.cpp
+    # splits larger batches into micro-batches anyway): a request stopped while its prompt is read
+    # ends after at most 512 more tokens, and other slots keep decoding between the batches.
+    params.n_batch = params.n_ubatch
     # Host-memory prompt cache (KV of finished prompts, restored when a later prompt shares the
     # prefix): 1 GiB holds ~85k tokens of a 0.5B model's KV (about 12 KiB a token).
     params.cache_ram_mib = 1024

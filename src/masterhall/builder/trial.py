@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Sequence
 
-from ..backends.base import ChatMessage, Usage
+from ..backends.base import ChatMessage, Usage, cancel_scope
 from ..catalog.models import Master, SamplingParams
 from ..chat.engine import ChatEngine
 from ..conversations.turns import Event, Generation, Listener, TurnPool
@@ -61,13 +61,14 @@ class Trial:
 
         def run() -> None:
             try:
-                turn = self.engine.stream(master, history, content, backend=backend, params=params)
+                turn = self.engine.stream(master, history, content, backend=backend, params=params, defer=True)
                 gen.emit(Event("debug", debug_info(self.engine, turn, master, backend, params)))
-                for delta in turn:
-                    gen.emit(Event("delta", {"text": delta}))
-                    if gen.stopping:
-                        turn.close()
-                        break
+                with cancel_scope(gen.cancel):  # Stop ends the request even while the prompt is read
+                    for delta in turn:
+                        gen.emit(Event("delta", {"text": delta}))
+                        if gen.stopping:
+                            turn.close()
+                            break
                 gen.emit(Event("done", {"text": turn.reply.text, "usage": _usage(turn), "notes": turn.reply.notes}))
             except Exception as exc:  # noqa: BLE001 - reported to the creator
                 gen.emit(Event("error", {"message": str(exc), "code": getattr(exc, "kind", "invalid")}))
@@ -105,12 +106,13 @@ class Trial:
 
         def one(index: int, text: str) -> None:
             try:
-                turn = self.engine.stream(master, [], text, backend=backend, params=params)
-                for delta in turn:
-                    emit(Event("delta", {"index": index, "text": delta}))
-                    if gen.stopping:
-                        turn.close()
-                        break
+                turn = self.engine.stream(master, [], text, backend=backend, params=params, defer=True)
+                with cancel_scope(gen.cancel):
+                    for delta in turn:
+                        emit(Event("delta", {"index": index, "text": delta}))
+                        if gen.stopping:
+                            turn.close()
+                            break
                 emit(Event("done", {"index": index, "text": turn.reply.text, "usage": _usage(turn)}))
             except Exception as exc:  # noqa: BLE001
                 emit(Event("error", {"index": index, "message": str(exc)}))

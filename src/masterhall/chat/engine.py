@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
-from ..backends.base import Backend, ChatMessage, Usage
+from ..backends.base import Backend, ChatMessage, Usage, deferred_stream
 from ..backends.registry import BackendRegistry
 from ..catalog.loader import Catalog
 from ..catalog.models import Example, Master, SamplingParams
@@ -211,8 +211,13 @@ class ChatEngine:
         backend: str | None = None,
         params: SamplingParams | None = None,
         client_system: str | None = None,
+        defer: bool = False,
     ) -> Turn:
         """Start a turn and return a :class:`Turn` to iterate.
+
+        ``defer``: build the prompt now but send the request on the first iteration (so a caller
+        can report what the prompt left out, and stop the turn, while the backend reads it);
+        a backend that cannot start then raises :class:`~masterhall.backends.BackendError` there.
 
         A message that signals a crisis is answered by the safety guard with real help (no model
         call, ``finish_reason="guard"``). Raises what :meth:`prepare` raises, and
@@ -236,11 +241,14 @@ class ChatEngine:
         notes = list(built.notes)
         final = {"prompt": built}
 
+        def send(messages: list[ChatMessage]) -> Iterator[str | Usage]:
+            return deferred_stream(chosen.stream_chat, messages, merged) if defer else chosen.stream_chat(messages, merged)
+
         def make_reply(text: str, usage: Usage) -> Reply:
             return Reply(text, usage, m.id, chosen.name, chosen.model, merged, lang, prompt=final["prompt"], notes=notes)
 
         if not self.checks:
-            return Turn(chosen.stream_chat(built.messages, merged), make_reply, prompt=built)
+            return Turn(send(built.messages), make_reply, prompt=built)
 
         def regenerate(echoed: Example | None, prefix: str) -> tuple[BuiltPrompt, Iterator[str | Usage]]:
             _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
@@ -250,7 +258,7 @@ class ChatEngine:
             messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
             return again, chosen.stream_chat(messages, merged)
 
-        stream = checked_stream(chosen.stream_chat(built.messages, merged), m, built, regenerate, notes)
+        stream = checked_stream(send(built.messages), m, built, regenerate, notes)
         return Turn(stream, make_reply, prompt=built)
 
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage
+from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage, cancel_scope, deferred_stream
 from ..backends.loader import ModelLoader
 from ..catalog.loader import UnknownMasterError
 from ..catalog.models import SamplingParams
@@ -200,14 +200,17 @@ class ChatService:
             raise UnknownBackendError(model, registry.names())
         if not message.strip():
             raise InvalidRequestError("The last message must be a non-empty user message.")
+        gen = Generation()
         if model in self.engine.catalog:
-            turn = self.engine.stream(model, history, message, params=params, client_system=client_system)
+            # The prompt is built here (its errors are raised to the caller); the backend request
+            # starts on the pool, where a Stop or a client that goes away can cancel it.
+            turn = self.engine.stream(model, history, message, params=params, client_system=client_system, defer=True)
         else:
             chosen = registry.get(model)
             messages = ([ChatMessage("system", client_system)] if client_system else []) + list(history)
-            stream = chosen.stream_chat(messages + [ChatMessage("user", message)], self.engine.settings.params.merged(params))
+            stream = deferred_stream(chosen.stream_chat, messages + [ChatMessage("user", message)],
+                                     self.engine.settings.params.merged(params))
             turn = Turn(stream, lambda text, usage: _RawReply(text, usage))
-        gen = Generation()
         if listener is not None:
             gen.on_event(listener)
         self.pool.submit(self._run_unstored, gen, turn)
@@ -304,7 +307,7 @@ class ChatService:
                 self.loader.wait(chosen, lambda: gen.emit(Event("loading", {"message": "The model is still loading…"})))
             if history is None:
                 history = _history(self.repo.messages(conv.id), user.id)
-            turn = self.engine.stream(master, history, user.content, backend=backend, params=params)
+            turn = self.engine.stream(master, history, user.content, backend=backend, params=params, defer=True)
             self._finish(gen, turn, message_id)
         except Exception as exc:  # noqa: BLE001 - every failure is stored and reported
             message = str(exc)
@@ -342,17 +345,18 @@ class ChatService:
         """Stream ``turn``'s deltas as events until it ends or ``gen`` is stopped; ``progress``
         sees the parts so far after each delta. Returns the text, usage and notes."""
         parts: list[str] = []
-        try:
-            for delta in turn:
-                parts.append(delta)
-                gen.emit(Event("delta", {"text": delta}))
-                if gen.stopping:
-                    break
-                if progress is not None:
-                    progress(parts)
-        finally:
-            if turn.reply is None:  # stopped, or a storage error: end the generation now
-                turn.close()
+        with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
+            try:
+                for delta in turn:
+                    parts.append(delta)
+                    gen.emit(Event("delta", {"text": delta}))
+                    if gen.stopping:
+                        break
+                    if progress is not None:
+                        progress(parts)
+            finally:
+                if turn.reply is None:  # stopped, or a storage error: end the generation now
+                    turn.close()
         reply = turn.reply
         usage = reply.usage if reply else Usage(finish_reason="cancelled")
         text = reply.text if reply else "".join(parts)

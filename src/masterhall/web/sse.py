@@ -21,7 +21,6 @@ from ..conversations.turns import Event, Generation, Listener, TurnPool
 #: Headers of every event stream: no caching, no proxy buffering.
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
-
 def sse(event: str | None, data) -> str:
     """One SSE frame: optional ``event:`` line and a JSON ``data:`` line (or the raw string)."""
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
@@ -146,7 +145,8 @@ async def event_stream(
     What ``start`` raises (a typed error: nothing was started) is raised here, for the app's error
     handlers, so the client gets a JSON error instead of a stream. Then the response sends
     ``opening``, ``frames(event)`` for each event, and ``closing()``; events that arrive together
-    go out in one write. A client that goes away stops the turn (its partial answer is kept).
+    go out in one write. A client that goes away stops the turn (its partial answer is kept), and
+    cancels its backend request.
     """
     bridge = ThreadBridge()
 
@@ -167,7 +167,7 @@ async def event_stream(
         try:
             batch = await anext(batches)
         except StopAsyncIteration:
-            batch = []
+            raise RuntimeError("the turn ended before it started") from None
         for i, item in enumerate(batch):
             if isinstance(item, _Refused):
                 raise item.error
@@ -176,9 +176,6 @@ async def event_stream(
                 early.extend(batch[i + 1:])
                 break
             early.append(item)
-        else:
-            if not batch:
-                raise RuntimeError("the turn ended before it started")
 
     def text(items: list) -> str:
         return "".join(frame for event in items for frame in frames(event))

@@ -21,7 +21,7 @@ from ...catalog.models import SamplingParams
 from ...conversations.turns import Event, Generation, Listener
 from ...errors import InvalidRequestError
 from ..deps import HallDep
-from ..errors import openai_error
+from ..errors import openai_backend_error
 from ..openai_protocol import ChatCompletionRequest, ModelCard, ModelList, error_body
 from ..sse import event_stream, json_around, sse, text_frame
 
@@ -119,8 +119,8 @@ def _collect(start, model: str, created: int, completion_id: str) -> JSONRespons
     gen.done.wait()
     usage, error = _outcome(gen.final)
     text = (gen.final.data.get("text") if gen.final is not None else None) or ""
-    if error is not None and not text:
-        return openai_error(502, error, type_="server_error", code="backend_error")
+    if error is not None and not text:  # the backend failed before any text: an HTTP error, by its kind
+        return openai_backend_error(error, gen.final.data.get("code", "internal") if gen.final is not None else "internal")
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage)}],
