@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from masterhall.web import sse as sse_module
+
 from .conftest import parse_sse
 
 pytestmark = pytest.mark.anyio
@@ -50,6 +52,29 @@ async def test_builder_preview_stop_before_the_first_token(client, fake, hall):
     gen.stop()
     assert await asyncio.to_thread(gen.done.wait, 2.0)
     assert gen.final.data["usage"]["finish_reason"] == "cancelled"
+
+
+@pytest.fixture
+def quick_keepalive(monkeypatch):
+    monkeypatch.setattr(sse_module, "KEEPALIVE_S", 0.05)
+
+
+async def test_web_chat_sends_keep_alive_comments_while_the_prompt_is_read(client, fake, quick_keepalive):
+    fake.first_token_delay_s = 0.5
+    r = await client.post("/api/messages", json={"master_id": "socrates", "content": "hello"})
+    before_first_delta = r.text.split("event: delta", 1)[0]
+    assert before_first_delta.count(": keep-alive\n\n") >= 3
+    assert parse_sse(r.text.replace(": keep-alive\n\n", ""))[-1][1]["status"] == "complete"
+
+
+async def test_v1_stream_sends_keep_alive_comments_while_the_prompt_is_read(client, fake, quick_keepalive):
+    fake.first_token_delay_s = 0.5
+    r = await client.post("/v1/chat/completions", json={"model": "socrates", "stream": True,
+                                                         "messages": [{"role": "user", "content": "hello"}]})
+    assert r.status_code == 200
+    head = r.text.split("[fake]", 1)[0]
+    assert head.count(": keep-alive\n\n") >= 3
+    assert r.text.rstrip().endswith("data: [DONE]")
 
 
 async def test_v1_stream_stops_the_backend_when_the_client_goes_away_before_the_first_token(hall, fake):
