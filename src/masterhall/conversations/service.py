@@ -205,12 +205,14 @@ class ChatService:
             # The prompt is built here (its errors are raised to the caller); the backend request
             # starts on the pool, where a Stop or a client that goes away can cancel it.
             turn = self.engine.stream(model, history, message, params=params, client_system=client_system, defer=True)
+            gen.context = _context(turn)
         else:
             chosen = registry.get(model)
             messages = ([ChatMessage("system", client_system)] if client_system else []) + list(history)
             stream = deferred_stream(chosen.stream_chat, messages + [ChatMessage("user", message)],
                                      self.engine.settings.params.merged(params))
             turn = Turn(stream, lambda text, usage: _RawReply(text, usage))
+            gen.context = {"dropped_turns": 0, "notes": []}
         if listener is not None:
             gen.on_event(listener)
         self.pool.submit(self._run_unstored, gen, turn)
@@ -308,11 +310,14 @@ class ChatService:
             if history is None:
                 history = _history(self.repo.messages(conv.id), user.id)
             turn = self.engine.stream(master, history, user.content, backend=backend, params=params, defer=True)
+            gen.context = _context(turn)
+            if gen.context["dropped_turns"] or gen.context["notes"]:
+                gen.emit(Event("context", gen.context))
             self._finish(gen, turn, message_id)
         except Exception as exc:  # noqa: BLE001 - every failure is stored and reported
             message = str(exc)
             if message_id is not None:
-                self.repo.finish_message(message_id, "", "error", error=message)
+                self.repo.finish_message(message_id, "", "error", error=message, notes=gen.context.get("notes") or None)
             gen.emit(Event("error", {"code": _error_code(exc), "message": message, "message_id": message_id}))
         finally:
             self._release(conv.id)
@@ -378,6 +383,13 @@ def _history(messages: list[Message], before_id: int) -> list[ChatMessage]:
         if m.role in ("user", "assistant") and m.content.strip():
             history.append(ChatMessage(m.role, m.content))
     return history
+
+
+def _context(turn: Turn) -> dict:
+    """What ``turn``'s prompt left out to fit the context window: ``dropped_turns`` (history
+    messages) and the prompt's ``notes`` (see :class:`~masterhall.chat.prompt.BuiltPrompt`)."""
+    prompt = turn.prompt
+    return {"dropped_turns": prompt.dropped_turns if prompt else 0, "notes": list(prompt.notes) if prompt else []}
 
 
 def _error_code(exc: Exception) -> str:

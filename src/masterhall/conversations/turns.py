@@ -15,13 +15,15 @@ from typing import Callable, Literal
 
 from ..backends.base import CancelToken
 
-EventType = Literal["start", "loading", "delta", "done", "error", "debug", "starters"]
+EventType = Literal["start", "loading", "context", "delta", "done", "error", "debug", "starters"]
 
 
 @dataclass
 class Event:
     """One step of a turn, in order: ``start`` (conversation and message ids), optional
-    ``loading`` (the model is still loading), ``delta`` (text), then ``done`` (status, usage) or
+    ``loading`` (the model is still loading), ``context`` (what the prompt left out to fit the
+    context window: ``dropped_turns``, ``notes``; sent before the first token, only when something
+    was left out), ``delta`` (text), then ``done`` (status, usage) or
     ``error`` (code, message — the partial answer is kept). Builder runs also send ``debug``
     (what the model receives) and ``starters`` (the one-click test's list)."""
 
@@ -115,6 +117,8 @@ class Generation:
         self._stop = threading.Event()
         #: Cancels the backend request (see :func:`~masterhall.backends.base.cancel_scope`).
         self.cancel = CancelToken()
+        #: What the prompt left out to fit the context window (``dropped_turns``, ``notes``), once known.
+        self.context: dict = {}
         self._stop_reason = "stopped by the user"
         self._listeners: list[Listener] = []
 

@@ -161,6 +161,7 @@ async def event_stream(
     *,
     opening: Iterable[str] = (),
     closing: Callable[[], Iterable[str]] | None = None,
+    headers: Callable[[Generation], dict[str, str]] | None = None,
 ) -> StreamingResponse:
     """Start a turn and stream it as ``text/event-stream``.
 
@@ -171,8 +172,8 @@ async def event_stream(
     handlers, so the client gets a JSON error instead of a stream. Then the response sends
     ``opening``, ``frames(event)`` for each event, and ``closing()``; events that arrive together
     go out in one write; a stream silent for :data:`KEEPALIVE_S` seconds (a long prompt being
-    read) gets a :data:`KEEPALIVE` comment.
-    A client that goes away stops the turn (its partial answer is kept), and cancels its backend request.
+    read) gets a :data:`KEEPALIVE` comment. ``headers(generation)`` adds response headers (known
+    once the turn has started). A client that goes away stops the turn (its partial answer is kept), and cancels its backend request.
     """
     bridge = ThreadBridge()
 
@@ -224,4 +225,5 @@ async def event_stream(
         if not gen.done.is_set():
             gen.stop("the client disconnected")
 
-    return StreamingResponse(guarded(body(), abort), media_type="text/event-stream", headers=STREAM_HEADERS)
+    extra = headers(gen) if headers is not None else {}
+    return StreamingResponse(guarded(body(), abort), media_type="text/event-stream", headers={**STREAM_HEADERS, **extra})

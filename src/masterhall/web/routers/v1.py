@@ -4,6 +4,11 @@
 (a client's own system messages are added after the master's, not instead of it); ``model`` = a
 backend name talks to that backend with the client's messages as they are. Turns run through
 the chat service like every other turn (not stored), streamed with the same SSE helper.
+
+When earlier messages are left out to fit the master's context window, the response says so:
+the header ``X-MasterHall-History-Dropped: N`` (on every master response, ``0`` when nothing was
+left out) and a ``masterhall`` object (``{"history_dropped": N, "notes": [...]}``) in the
+non-streaming body and in the first chunk of a stream (see the README, *OpenAI-compatible API*).
 """
 
 from __future__ import annotations
@@ -26,6 +31,18 @@ from ..openai_protocol import ChatCompletionRequest, ModelCard, ModelList, error
 from ..sse import event_stream, json_around, sse, text_frame
 
 router = APIRouter(prefix="/v1", tags=["openai"])
+
+#: Response header: how many of the client's earlier messages were left out to fit the context window.
+DROPPED_HEADER = "X-MasterHall-History-Dropped"
+
+
+def _context_headers(gen: Generation) -> dict[str, str]:
+    return {DROPPED_HEADER: str(gen.context.get("dropped_turns", 0))}
+
+
+def _extension(gen: Generation) -> dict:
+    """The ``masterhall`` object of a response: what the prompt left out."""
+    return {"history_dropped": gen.context.get("dropped_turns", 0), "notes": list(gen.context.get("notes", []))}
 
 
 @router.get("/models", response_model=ModelList, summary="Every master (and raw backend) as a model")
@@ -54,6 +71,18 @@ def _start(hall, body: ChatCompletionRequest):
     return start
 
 
+class _Started:
+    """Remembers the generation a start function returned (for the stream's first chunk)."""
+
+    def __init__(self, start):
+        self._start = start
+        self.gen: Generation | None = None
+
+    def __call__(self, listener: Listener) -> Generation:
+        self.gen = self._start(listener)
+        return self.gen
+
+
 def _usage(usage: dict | None) -> dict:
     usage = usage or {}
     prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
@@ -80,16 +109,22 @@ def _finish_reason(usage: dict | None) -> str:
 async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
     created = int(time.time())
     completion_id = "chatcmpl-" + uuid.uuid4().hex
-    start = _start(hall, body)
+    start = _Started(_start(hall, body))
     if not body.stream:
         return await run_in_threadpool(_collect, start, body.model, created, completion_id)
 
-    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> str:
+    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True,
+              extension: dict | None = None) -> str:
         data = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else []}
         if usage is not None:
             data["usage"] = usage
+        if extension is not None:
+            data["masterhall"] = extension
         return sse(None, data)
+
+    def opening() -> Iterable[str]:  # read once the turn has started: its prompt is known
+        yield chunk({"role": "assistant", "content": ""}, extension=_extension(start.gen))
 
     final: list[Event] = []
     around = json_around(None, {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
@@ -111,7 +146,7 @@ async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
             yield chunk({}, usage=_usage(usage), choices=False)
         yield sse(None, "[DONE]")
 
-    return await event_stream(hall.pool, start, frames, opening=[chunk({"role": "assistant", "content": ""})], closing=closing)
+    return await event_stream(hall.pool, start, frames, opening=opening(), closing=closing, headers=_context_headers)
 
 
 def _collect(start, model: str, created: int, completion_id: str) -> JSONResponse:
@@ -125,4 +160,5 @@ def _collect(start, model: str, created: int, completion_id: str) -> JSONRespons
         "id": completion_id, "object": "chat.completion", "created": created, "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage)}],
         "usage": _usage(usage),
-    })
+        "masterhall": _extension(gen),
+    }, headers=_context_headers(gen))

@@ -1,6 +1,7 @@
 /* MasterHall — message bubbles of the chat page.
  *
- * A message is `{id, role, content, html, status, error}`. User text and streaming model text
+ * A message is `{id, role, content, html, status, error, notes}`; `notes` (what the hall left out
+ * of the prompt to fit the context window) show in a small note above the answer. User text and streaming model text
  * are set with textContent; only `html` that the server produced (Markdown rendered, then
  * sanitized by nh3) is ever assigned as HTML.
  */
@@ -29,6 +30,7 @@ export function create(message, master) {
   const isUser = message.role === "user";
   const content = el("div", { className: "msg-content" });
   const note = el("p", { className: "msg-note", hidden: true, attrs: { role: "status" } });
+  const context = el("p", { className: "msg-context", hidden: true });
   const actions = el("div", { className: "msg-actions" }, actionButton("copy", t("copy")));
   if (isUser) actions.append(actionButton("edit", t("edit")));
   else actions.append(actionButton("regenerate", t("regenerate")));
@@ -42,6 +44,7 @@ export function create(message, master) {
       "div",
       { className: "msg-main" },
       el("div", { className: "msg-meta" }, el("span", { className: "msg-who" }, isUser ? t("you") : master.name)),
+      context,
       content,
       note,
       actions
@@ -70,6 +73,24 @@ export function update(node, message) {
   node.classList.toggle("is-waiting", waiting);
   if (waiting && !message.restored) content.append(typingDots());
   setNote(node, noteText(message), message.status === "error" ? "error" : "info");
+  if (message.notes) setContext(node, message.notes);
+}
+
+const DROPPED = /^(\d+) earlier message\(s\) left out to fit the context window$/;
+
+/** One of the hall's notes on a prompt, in the page's language when it is a known one. */
+function contextText(note) {
+  const dropped = DROPPED.exec(note);
+  return dropped ? t("note_history_dropped", { n: dropped[1] }) : note;
+}
+
+/** Show what the hall left out of the prompt (`notes`, a list of strings) above the answer. */
+export function setContext(node, notes) {
+  const context = node.querySelector(".msg-context");
+  if (!context) return;
+  const text = (notes || []).map(contextText).join(" · ");
+  context.textContent = text;
+  context.hidden = !text;
 }
 
 function typingDots() {
