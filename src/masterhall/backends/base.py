@@ -96,7 +96,8 @@ class Backend(Protocol):
     ``context_window`` (tokens one conversation may use, prompt + reply), ``default_params``
     (the model's recommended sampling settings, see :mod:`masterhall.backends.sampling`) and
     ``prompt_style`` (``compact``: small model, the master's reply recipe ends the system
-    prompt; ``full``: the instructions alone).
+    prompt; ``full``: the instructions alone). A backend sends at most one system message, and
+    none to a model whose chat template has no system role (see :func:`fit_roles`).
     """
 
     name: str
@@ -198,6 +199,38 @@ def cancel_scope(token: CancelToken | None) -> Iterator[CancelToken | None]:
 def cancelled_stream(usage: Usage | None = None) -> Iterator[str | Usage]:
     """The stream of a request cancelled before its first token: one ``Usage`` (``cancelled``)."""
     yield usage or Usage(finish_reason="cancelled")
+
+
+def fit_roles(messages: Sequence[ChatMessage], system_role: bool = True) -> list[ChatMessage]:
+    """``messages`` as a chat template can take them: at most one system message, first (the
+    texts of several are joined, in order, with a blank line); for a template without a system
+    role (``system_role=False``: Gemma, early Mistral, which answer an error to one), that text
+    opens the first user message instead. Roles of the other messages are kept as they are."""
+    system = [m.content for m in messages if m.role == "system" and m.content.strip()]
+    rest = [m for m in messages if m.role != "system"]
+    if not system:
+        return rest
+    text = "\n\n".join(system)
+    if system_role:
+        return [ChatMessage("system", text), *rest]
+    first_user = next((i for i, m in enumerate(rest) if m.role == "user"), None)
+    if first_user is None:
+        return [ChatMessage("user", text), *rest]
+    folded = ChatMessage("user", f"{text}\n\n{rest[first_user].content}")
+    return rest[:first_user] + [folded] + rest[first_user + 1:]
+
+
+def template_has_system_role(template: str | None) -> bool:
+    """Whether a model's chat template (Jinja, from the GGUF's ``tokenizer.chat_template``) takes
+    a system message: it must mention the ``system`` role and not refuse it (Gemma's templates
+    raise "System role not supported"; early Mistral ones never mention it and raise on any role
+    out of user/assistant alternation). ``None`` or an empty template (unknown): True."""
+    if not template:
+        return True
+    lowered = template.lower()
+    if "system" not in lowered:
+        return False
+    return "system role not supported" not in lowered
 
 
 def deferred_stream(stream_chat: Callable[..., Iterator[str | Usage]], *args) -> Iterator[str | Usage]:

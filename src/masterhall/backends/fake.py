@@ -8,7 +8,7 @@ from collections import deque
 from typing import Iterator, Sequence
 
 from ..catalog.models import SamplingParams
-from .base import BackendError, ChatMessage, PromptStyle, Usage, cancelled_stream, current_cancel, estimate_tokens
+from .base import BackendError, ChatMessage, PromptStyle, Usage, cancelled_stream, current_cancel, estimate_tokens, fit_roles
 
 
 class FakeBackend:
@@ -19,7 +19,8 @@ class FakeBackend:
     cancelled :func:`~masterhall.backends.base.cancel_scope` ends the wait at once (counted in
     ``cancelled``). Queue an ``Exception`` to make the next call raise it before streaming, or use
     :meth:`queue` with ``fail_after`` to fail mid-stream. ``calls`` records the messages and
-    params of every request, for assertions.
+    params of every request, for assertions (as sent: ``system_role=False`` folds the system
+    message into the first user message, as for a template without a system role).
     """
 
     def __init__(self, name: str = "fake", *, delay_s: float = 0.0, context_window: int = 4096,
@@ -31,6 +32,7 @@ class FakeBackend:
         self.prompt_style: PromptStyle = "full"
         self.delay_s = delay_s
         self.first_token_delay_s = first_token_delay_s
+        self.system_role = True
         self.cancelled = 0
         self.calls: list[tuple[list[ChatMessage], SamplingParams]] = []
         self._queue: deque[tuple[str | Exception, int | None]] = deque()
@@ -55,6 +57,7 @@ class FakeBackend:
 
     def stream_chat(self, messages: Sequence[ChatMessage], params: SamplingParams) -> Iterator[str | Usage]:
         """Yield the reply in word-sized deltas, then a :class:`Usage` with word counts."""
+        messages = fit_roles(messages, self.system_role)
         self.calls.append((list(messages), params))
         reply, fail_after = self._next_reply(messages)
         if isinstance(reply, Exception):

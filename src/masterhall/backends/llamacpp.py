@@ -20,7 +20,17 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ..catalog.models import SamplingParams
-from .base import BackendError, ChatMessage, PromptStyle, Usage, cancelled_stream, current_cancel, estimate_tokens
+from .base import (
+    BackendError,
+    ChatMessage,
+    PromptStyle,
+    Usage,
+    cancelled_stream,
+    current_cancel,
+    estimate_tokens,
+    fit_roles,
+    template_has_system_role,
+)
 from .openai_stream import Chunk, UsageMeter, leading_error, parse_chunk
 from .sampling import model_defaults, request_fields
 
@@ -124,6 +134,9 @@ class LlamaCppBackend:
     in the background, so the next turn reads only the user's own words — as fast as a
     conversation's first turn. A request with the same system prompt waits up to
     ``PREWARM_WAIT_S`` for a pre-read in progress (the slot it wants is busy meanwhile).
+    ``system_role``: whether the model's chat template takes a system message; ``None`` (the
+    default) reads the template from the engine (``/props``) once. Without one, the system
+    message opens the first user message (see :func:`~masterhall.backends.base.fit_roles`).
     """
 
     def __init__(
@@ -152,6 +165,7 @@ class LlamaCppBackend:
         self.queue_timeout_s = queue_timeout_s
         self.stream_interval_s = max(0.0, stream_interval_s)
         self.prewarm = prewarm
+        self.system_role: bool | None = None
         # Requests running in the engine, and next-turn pre-reads in progress (see ``prewarm``).
         self._busy = threading.Condition()
         self._running = 0
@@ -163,6 +177,7 @@ class LlamaCppBackend:
         self._server = None
         self._token_cache: OrderedDict[str, int] = OrderedDict()
         self._http = None
+        self._props: dict | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -211,11 +226,29 @@ class LlamaCppBackend:
             self._token_cache.popitem(last=False)
         return count
 
+    def props(self) -> dict:
+        """The engine's ``/props`` (``chat_template``, ``default_generation_settings.n_ctx`` …),
+        read once; ``{}`` when it cannot be read."""
+        if self._props is None:
+            try:
+                import httpx
+
+                self._props = httpx.get(self.http_address + "/props", timeout=10).json()
+            except Exception:  # noqa: BLE001 - a detail, never an error
+                self._props = {}
+        return self._props
+
+    def takes_system_role(self) -> bool:
+        """``system_role`` when set, else whether the GGUF's chat template takes a system message."""
+        if self.system_role is None:
+            self.system_role = template_has_system_role(self.props().get("chat_template"))
+        return self.system_role
+
     def stream_chat(self, messages: Sequence[ChatMessage], params: SamplingParams) -> Iterator[str | Usage]:
         """Stream a chat completion; see :class:`~masterhall.backends.base.Backend`."""
         server = self.load()
         request: dict = {
-            "messages": [m.to_dict() for m in messages],
+            "messages": [m.to_dict() for m in fit_roles(messages, self.takes_system_role())],
             "stream": True,
             "stream_options": {"include_usage": True},
             "cache_prompt": True,

@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 import httpx
 
 from ..catalog.models import SamplingParams
-from .base import BackendError, CancelToken, ChatMessage, PromptStyle, Usage, cancelled_stream, current_cancel, estimate_tokens
+from .base import BackendError, CancelToken, ChatMessage, PromptStyle, Usage, cancelled_stream, current_cancel, estimate_tokens, fit_roles
 from .openai_stream import DONE, Chunk, UsageMeter, error_kind, error_message, leading_error, parse_sse_line
 from .sampling import model_defaults, request_fields
 
@@ -29,6 +29,8 @@ class OpenAICompatBackend:
     the API key is read from the environment variable ``api_key_env`` at request time (no key is
     sent when it is unset). ``context_window`` is what the hall assumes the server allows.
     ``transport``: an httpx transport to use instead of the network (tests serve canned streams).
+    ``system_role``: False for a model whose chat template has no system role (Gemma, early
+    Mistral): the system message then opens the first user message (see :func:`fit_roles`).
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class OpenAICompatBackend:
         self.prompt_style: PromptStyle = "full"
         self.timeout_s = timeout_s
         self.transport = transport
+        self.system_role = True
 
     def count_tokens(self, text: str) -> int:
         """Estimated tokens (no tokenizer endpoint is standard in the OpenAI API)."""
@@ -65,7 +68,7 @@ class OpenAICompatBackend:
         the server streams an error before any text (see :class:`~masterhall.backends.Backend`)."""
         body: dict = {
             "model": self.model,
-            "messages": [m.to_dict() for m in messages],
+            "messages": [m.to_dict() for m in fit_roles(messages, self.system_role)],
             "stream": True,
             "stream_options": {"include_usage": True},
         }

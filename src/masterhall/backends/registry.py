@@ -121,6 +121,8 @@ class BackendRegistry:
             backend.default_params = backend.default_params.merged(cfg.params)
         if cfg.prompt_style is not None:
             backend.prompt_style = cfg.prompt_style
+        if cfg.system_role is not None:
+            backend.system_role = cfg.system_role
         return backend
 
     def _embedded(self, cfg: BackendConfig) -> EmbeddedModel:
