@@ -20,6 +20,10 @@ from ..catalog.models import SamplingParams
 from .base import BackendError, CancelToken, ChatMessage, PromptStyle, Usage, cancelled_stream, current_cancel, estimate_tokens, fit_roles
 from .openai_stream import DONE, Chunk, UsageMeter, error_kind, error_message, leading_error, parse_sse_line
 from .sampling import model_defaults, request_fields
+from .window import server_context_window
+
+#: Context window assumed for a server that reports none and has none configured (tokens).
+DEFAULT_CONTEXT_WINDOW = 8192
 
 
 class OpenAICompatBackend:
@@ -27,7 +31,11 @@ class OpenAICompatBackend:
 
     ``base_url`` ends before ``/chat/completions`` (e.g. ``http://127.0.0.1:11434/v1``);
     the API key is read from the environment variable ``api_key_env`` at request time (no key is
-    sent when it is unset). ``context_window`` is what the hall assumes the server allows.
+    sent when it is unset). ``context_window``: tokens per conversation. Unset, it is read from
+    the server on first use (vLLM, llama.cpp server, Ollama: see :mod:`.window`), else
+    :data:`DEFAULT_CONTEXT_WINDOW`; set, it is still capped by what the server reports (a prompt
+    over the server's window would be refused). ``context_source`` says which it was:
+    ``server``, ``configured`` or ``default``.
     ``transport``: an httpx transport to use instead of the network (tests serve canned streams).
     ``system_role``: False for a model whose chat template has no system role (Gemma, early
     Mistral): the system message then opens the first user message (see :func:`fit_roles`).
@@ -40,7 +48,7 @@ class OpenAICompatBackend:
         model: str,
         *,
         api_key_env: str = "MASTERHALL_OPENAI_API_KEY",
-        context_window: int = 8192,
+        context_window: int | None = None,
         timeout_s: float = 600.0,
         transport: httpx.BaseTransport | None = None,
     ):
@@ -48,12 +56,37 @@ class OpenAICompatBackend:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key_env = api_key_env
-        self.context_window = context_window
+        self._configured_window = context_window
+        self._window: int | None = None
+        self._window_lock = threading.Lock()
+        self.context_source = "configured" if context_window else "default"
         self.default_params = model_defaults(model)
         self.prompt_style: PromptStyle = "full"
         self.timeout_s = timeout_s
         self.transport = transport
         self.system_role = True
+
+    @property
+    def context_window(self) -> int:
+        """Tokens per conversation (see the class docstring); the server is asked once."""
+        if self._window is None:
+            with self._window_lock:
+                if self._window is None:
+                    configured = self._configured_window
+                    try:
+                        reported = server_context_window(self.base_url, self.model, headers=self._headers(),
+                                                         transport=self.transport)
+                    except httpx.TransportError:  # down for now: assume, and ask again next time
+                        return configured or DEFAULT_CONTEXT_WINDOW
+                    if reported and (not configured or reported < configured):
+                        self._window, self.context_source = reported, "server"
+                    else:
+                        self._window = configured or DEFAULT_CONTEXT_WINDOW
+        return self._window
+
+    @context_window.setter
+    def context_window(self, tokens: int) -> None:
+        self._window, self.context_source = tokens, "configured"
 
     def count_tokens(self, text: str) -> int:
         """Estimated tokens (no tokenizer endpoint is standard in the OpenAI API)."""

@@ -16,11 +16,25 @@ from ..chat.engine import ChatEngine
 from ..conversations.turns import Event, Generation, Listener, TurnPool
 
 
+def context_warning(engine: ChatEngine, master: Master, backend: str | None = None,
+                    params: SamplingParams | None = None) -> dict | None:
+    """``{"asked", "available", "backend"}`` when ``master`` asks (``params.context_window``) for
+    a larger context window, in tokens, than its backend has (it then gets the backend's), else
+    ``None``. Reads the backend's window (a remote server may be asked for it once)."""
+    chosen, merged = engine.resolve(master, backend, params)
+    asked, available = merged.context_window, chosen.context_window
+    if asked and asked > available:
+        return {"asked": asked, "available": available, "backend": chosen.name}
+    return None
+
+
 def debug_info(engine: ChatEngine, turn, master: Master, backend: str | None, params: SamplingParams | None) -> dict:
     """What a turn sends: messages with token counts, the context window, what was left out,
-    the backend, model and merged sampling parameters."""
+    the backend, model and merged sampling parameters, and a ``context_warning`` (see
+    :func:`context_warning`)."""
     chosen, merged = engine.resolve(master, backend, params)
-    info = {"backend": chosen.name, "model": chosen.model, "params": merged.model_dump(exclude_none=True)}
+    info = {"backend": chosen.name, "model": chosen.model, "params": merged.model_dump(exclude_none=True),
+            "context_warning": context_warning(engine, master, backend, params)}
     prompt = turn.prompt
     if prompt is None:
         info.update(messages=[], guard=True)
@@ -90,8 +104,8 @@ class Trial:
         """One-click test: answer every conversation starter of ``master`` (in ``langs``) at once.
 
         Events carry ``index`` (position in the list sent first): ``starters``
-        (``[{index, lang, text}]``), then per starter ``delta`` / ``done`` / ``error``; ``None``
-        after the last one ends. The starters run concurrently on the pool; the llama.cpp backend
+        (``[{index, lang, text}]``, and ``context_warning``: see :func:`context_warning`), then
+        per starter ``delta`` / ``done`` / ``error``; ``None`` after the last one ends. The starters run concurrently on the pool; the llama.cpp backend
         batches them in its parallel slots.
         """
         items = [(lang, text) for lang in langs for text in master.starters.get(lang)]
@@ -123,7 +137,12 @@ class Trial:
                 if last:
                     gen.end()
 
-        emit(Event("starters", {"starters": [{"index": i, "lang": lang, "text": text} for i, (lang, text) in enumerate(items)]}))
+        try:
+            warning = context_warning(self.engine, master, backend, params)
+        except Exception:  # noqa: BLE001 - an unknown backend is reported by each starter's run
+            warning = None
+        emit(Event("starters", {"starters": [{"index": i, "lang": lang, "text": text} for i, (lang, text) in enumerate(items)],
+                                "context_warning": warning}))
         if not items:
             gen.end()
         for i, (_, text) in enumerate(items):
