@@ -105,8 +105,9 @@ class Trial:
 
         Events carry ``index`` (position in the list sent first): ``starters``
         (``[{index, lang, text}]``, and ``context_warning``: see :func:`context_warning`), then
-        per starter ``delta`` / ``done`` / ``error``; ``None`` after the last one ends. The starters run concurrently on the pool; the llama.cpp backend
-        batches them in its parallel slots.
+        per starter ``delta`` / ``done`` / ``error``; ``None`` after the last one ends. The
+        starters run concurrently on the pool; the llama.cpp backend batches them in its parallel
+        slots.
         """
         items = [(lang, text) for lang in langs for text in master.starters.get(lang)]
         gen = Generation()
