@@ -5,6 +5,13 @@
 backend name talks to that backend with the client's messages as they are. Turns run through
 the chat service like every other turn (not stored), streamed with the same SSE helper.
 
+``finish_reason`` is OpenAI's: ``length`` when the answer stopped at ``max_tokens`` (it is cut,
+not complete), else ``stop``. The hall's own reasons, which OpenAI clients do not know — ``loop``
+(the hall ended an answer that kept repeating itself), ``guard`` (the safety guard answered),
+``error``, ``cancelled`` — go out as ``stop``, with the real one in the extension field
+``native_finish_reason`` of the choice (the name OpenRouter uses for the same thing) and, for a
+response that is not streamed, in the header ``X-MasterHall-Finish-Reason``.
+
 When earlier messages are left out to fit the master's context window, the response says so:
 the header ``X-MasterHall-History-Dropped: N`` (on every master response, ``0`` when nothing was
 left out) and a ``masterhall`` object (``{"history_dropped": N, "notes": [...]}``) in the
@@ -101,8 +108,18 @@ def _outcome(final: Event | None) -> tuple[dict | None, str | None]:
     return usage, None
 
 
+#: Header of a non-streamed completion with the hall's own finish reason.
+FINISH_HEADER = "X-MasterHall-Finish-Reason"
+
+
 def _finish_reason(usage: dict | None) -> str:
-    return "length" if usage and usage.get("finish_reason") == "length" else "stop"
+    """OpenAI's ``finish_reason``: ``length`` passes through, every other reason is ``stop``."""
+    return "length" if _native_reason(usage) == "length" else "stop"
+
+
+def _native_reason(usage: dict | None) -> str:
+    """The hall's own finish reason (``stop``, ``length``, ``loop``, ``guard``, ``error``, ``cancelled``)."""
+    return (usage or {}).get("finish_reason") or "stop"
 
 
 @router.post("/chat/completions", summary="Chat with a master (OpenAI-compatible, streaming or not)")
@@ -114,9 +131,10 @@ async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
         return await run_in_threadpool(_collect, start, body.model, created, completion_id)
 
     def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True,
-              extension: dict | None = None) -> str:
+              native: str | None = None, extension: dict | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, **({"native_finish_reason": native} if native else {})}
         data = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else []}
+                "choices": [choice] if choices else []}
         if usage is not None:
             data["usage"] = usage
         if extension is not None:
@@ -141,7 +159,7 @@ async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
         usage, error = _outcome(final[-1] if final else None)
         if error is not None:
             yield sse(None, error_body(error, "server_error", "backend_error"))
-        yield chunk({}, _finish_reason(usage))
+        yield chunk({}, _finish_reason(usage), native=_native_reason(usage))
         if body.stream_options and body.stream_options.include_usage:
             yield chunk({}, usage=_usage(usage), choices=False)
         yield sse(None, "[DONE]")
@@ -158,7 +176,8 @@ def _collect(start, model: str, created: int, completion_id: str) -> JSONRespons
         return openai_backend_error(error, gen.final.data.get("code", "internal") if gen.final is not None else "internal")
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage)}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage),
+                     "native_finish_reason": _native_reason(usage)}],
         "usage": _usage(usage),
         "masterhall": _extension(gen),
-    }, headers=_context_headers(gen))
+    }, headers={FINISH_HEADER: _native_reason(usage), **_context_headers(gen)})

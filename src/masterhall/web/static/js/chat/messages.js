@@ -1,7 +1,10 @@
 /* MasterHall — message bubbles of the chat page.
  *
- * A message is `{id, role, content, html, status, error, notes}`; `notes` (what the hall left out
- * of the prompt to fit the context window) show in a small note above the answer. User text and streaming model text
+ * A message is `{id, role, content, html, status, error, finish_reason, notes}`. An answer that
+ * stopped at the token limit (finish_reason "length") says so under it, with a Continue button
+ * (data-action="continue"); one the hall ended because it repeated itself ("loop") says that;
+ * `notes` (what the hall left out of the prompt to fit the context window) show in a small note
+ * above the answer. User text and streaming model text
  * are set with textContent; only `html` that the server produced (Markdown rendered, then
  * sanitized by nh3) is ever assigned as HTML.
  */
@@ -18,7 +21,13 @@ function noteText(message) {
   }
   if (message.status === "error") return describeError(message.code, message.error || message.message || "");
   if (message.status === "streaming" && message.restored) return t("status_generating");
+  if (message.role === "assistant" && message.finish_reason === "loop") return t("status_loop");
   return "";
+}
+
+/** Whether `message` is an answer cut at the token limit (it can be continued). */
+export function isCut(message) {
+  return message.role === "assistant" && message.status === "complete" && message.finish_reason === "length";
 }
 
 function actionButton(action, label) {
@@ -31,6 +40,13 @@ export function create(message, master) {
   const content = el("div", { className: "msg-content" });
   const note = el("p", { className: "msg-note", hidden: true, attrs: { role: "status" } });
   const context = el("p", { className: "msg-context", hidden: true });
+  const cut = el(
+    "p",
+    { className: "msg-cut", hidden: true, attrs: { role: "status" } },
+    el("span", { className: "msg-cut-text" }, t("status_length")),
+    " ",
+    el("button", { type: "button", className: "msg-continue", dataset: { action: "continue" } }, t("continue_answer"))
+  );
   const actions = el("div", { className: "msg-actions" }, actionButton("copy", t("copy")));
   if (isUser) actions.append(actionButton("edit", t("edit")));
   else actions.append(actionButton("regenerate", t("regenerate")));
@@ -47,6 +63,7 @@ export function create(message, master) {
       context,
       content,
       note,
+      cut,
       actions
     )
   );
@@ -60,6 +77,7 @@ export function update(node, message) {
   if (message.id !== undefined && message.id !== null) node.dataset.id = String(message.id);
   node.dataset.status = message.status || "complete";
   node._raw = message.content || "";
+  node._message = message;
   if (message.role === "assistant" && typeof message.html === "string" && message.status !== "streaming") {
     content.classList.add("markdown");
     content.classList.remove("plain");
@@ -73,22 +91,23 @@ export function update(node, message) {
   node.classList.toggle("is-waiting", waiting);
   if (waiting && !message.restored) content.append(typingDots());
   setNote(node, noteText(message), message.status === "error" ? "error" : "info");
+  const cut = node.querySelector(".msg-cut");
+  if (cut) cut.hidden = !isCut(message);
+  if (isCut(message)) node.dataset.finish = "length";
+  else delete node.dataset.finish;
   if (message.notes) setContext(node, message.notes);
 }
 
 const DROPPED = /^(\d+) earlier message\(s\) left out to fit the context window$/;
 
-/** One of the hall's notes on a prompt, in the page's language when it is a known one. */
-function contextText(note) {
-  const dropped = DROPPED.exec(note);
-  return dropped ? t("note_history_dropped", { n: dropped[1] }) : note;
-}
-
-/** Show what the hall left out of the prompt (`notes`, a list of strings) above the answer. */
+/** Show the earlier messages the hall left out of the prompt to fit the context window, from
+ *  its `notes` (a list of strings; the other notes are for the builder's debug view), above the
+ *  answer, in the page's language. */
 export function setContext(node, notes) {
   const context = node.querySelector(".msg-context");
   if (!context) return;
-  const text = (notes || []).map(contextText).join(" · ");
+  const dropped = (notes || []).map((note) => DROPPED.exec(note)).find(Boolean);
+  const text = dropped ? t("note_history_dropped", { n: dropped[1] }) : "";
   context.textContent = text;
   context.hidden = !text;
 }
