@@ -18,12 +18,6 @@ from masterhall.catalog.models import SamplingParams
 MESSAGES = [ChatMessage("user", "a very long prompt")]
 
 
-def _cancel_after(token: CancelToken, seconds: float) -> None:
-    timer = threading.Timer(seconds, token.cancel)
-    timer.daemon = True
-    timer.start()
-
-
 class SlowPromptEngine:
     """Stands in for ``xllamacpp.Server`` reading a long prompt: one ``prompt_progress`` chunk per
     batch (every ``batch_s`` seconds), then text; records whether its callback asked to stop."""
@@ -54,13 +48,20 @@ def test_llamacpp_stop_while_the_prompt_is_read_ends_at_once_and_the_engine_drop
     backend = LlamaCppBackend("stub", "/nonexistent.gguf", threads=1, prewarm=False)
     engine = SlowPromptEngine()
     backend._server = engine
+    backend._props = {}  # no chat template to read
     token = CancelToken()
-    _cancel_after(token, 0.2)
+
+    def stop_once_reading() -> None:  # Stop while the engine is two batches into the prompt
+        while engine.read < 2:
+            time.sleep(0.005)
+        token.cancel()
+
+    threading.Thread(target=stop_once_reading, daemon=True).start()
     started = time.monotonic()
     with cancel_scope(token):
         items = list(backend.stream_chat(MESSAGES, SamplingParams()))
     elapsed = time.monotonic() - started
-    assert elapsed < 1.0  # the whole prompt would take 4 s
+    assert elapsed < 2.0  # the whole prompt takes 4 s
     assert len(items) == 1 and isinstance(items[0], Usage) and items[0].finish_reason == "cancelled"
     assert engine.requests[0]["return_progress"] is True  # the engine calls back while it reads the prompt
     assert engine.stopped.wait(1.0) and engine.read < engine.batches  # dropped at the next batch
