@@ -42,6 +42,9 @@ async def test_web_chat_shows_and_stores_the_history_left_out(client, hall, fake
     stored = (await client.get(f"/api/conversations/{conv_id}")).json()["messages"]
     assert stored[-1]["notes"] == context["notes"]  # still there after a reload
     assert stored[1]["notes"] is None
+    page = (await client.get(f"/chat/{conv_id}")).text  # the chat page opened again
+    data = json.loads(page.split('id="mh-page">', 1)[1].split("</script>", 1)[0])
+    assert data["messages"][-1]["notes"] == context["notes"]
 
 
 def _history(n: int) -> list[dict]:

@@ -48,7 +48,7 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     app = FastAPI(title="MasterHall", version=__version__, lifespan=lifespan,
                   description="A hall of AI masters: native JSON API under /api, OpenAI-compatible API under /v1.")
     app.state.hall = hall
-    app.state.render = MarkdownRenderer()
+    app.state.render = MarkdownRenderer(lambda: hall.catalog.masters)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
