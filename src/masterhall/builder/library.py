@@ -32,7 +32,7 @@ class InvalidMasterError(InvalidRequestError):
 
 class ImportRejectedError(InvalidRequestError):
     """An import whose records were (partly) rejected: nothing was stored. ``details`` is the
-    import report (``format``, ``masters``, ``rejected``, ``notes``)."""
+    import report (``format``, ``masters``, ``rejected``, ``notes``, ``warnings``)."""
 
     code = "rejected_records"
 
@@ -177,7 +177,8 @@ class MasterLibrary:
         """Import masters from the bytes of a file (see :func:`masterhall.interop.import_bytes`),
         all or nothing; ids never take a built-in's.
 
-        Returns the report: ``format``, ``masters`` (ids), ``rejected``, ``notes`` and ``stored``.
+        Returns the report: ``format``, ``masters`` (ids), ``rejected``, ``notes``, ``warnings``
+        (unknown fields kept, settings moved, the encoding read …) and ``stored``.
         Raises :class:`~masterhall.errors.InvalidRequestError` (code ``invalid_file``) for a file
         that cannot be read and :class:`ImportRejectedError` when records were rejected.
         """
@@ -186,7 +187,8 @@ class MasterLibrary:
         except InteropError as exc:
             raise InvalidRequestError(str(exc), code="invalid_file") from exc
         report = {"format": result.format, "masters": [m.id for m in result.masters],
-                  "rejected": [str(r) for r in result.rejected], "notes": list(result.notes)}
+                  "rejected": [str(r) for r in result.rejected], "notes": list(result.notes),
+                  "warnings": list(result.warnings)}
         if result.rejected:
             raise ImportRejectedError(f"{len(result.rejected)} record(s) rejected; nothing was imported", **report)
         if dry_run:

@@ -67,13 +67,16 @@ class ImportResult:
 
     ``format`` is the format that was read (``card``, ``lobechat``, ``nextchat``, ``yaml``,
     ``json`` or ``table``); ``notes`` are human-readable remarks (ids renamed to stay unique,
-    data kept in ``extensions``, …).
+    data kept in ``extensions``, …); ``warnings`` are what the user should check before storing
+    (unknown fields kept in ``extensions["unknown_fields"]``, sampling settings moved, the
+    encoding a text file was read in when it was not UTF-8 …). Neither rejects anything.
     """
 
     masters: list[Master] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     format: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -89,12 +92,13 @@ class ImportResult:
             raise InteropError("\n".join(lines), self.rejected)
 
     def to_dict(self) -> dict:
-        """JSON-ready summary: format, the masters' ids and names, rejections and notes."""
+        """JSON-ready summary: format, the masters' ids and names, rejections, notes and warnings."""
         return {
             "format": self.format,
             "masters": [{"id": m.id, "name": m.name.model_dump()} for m in self.masters],
             "rejected": [r.to_dict() for r in self.rejected],
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
 
 
