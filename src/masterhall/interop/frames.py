@@ -125,9 +125,9 @@ def read_parquet(data: bytes):
     if declared > MAX_DECODED_BYTES:
         raise over_limit("bytes of uncompressed data", declared, MAX_DECODED_BYTES, "the Parquet file")
     # No value is longer than its column chunk, so a batch of this many rows decodes to at most
-    # about the limit even when every row repeats the longest value (dictionary encoding).
+    # an eighth of the limit even when every row repeats the longest value (dictionary encoding).
     row_bound = max(sum(widest.values()), 1)
-    batch_rows = max(1, min(1024, MAX_DECODED_BYTES // row_bound))
+    batch_rows = max(1, min(1024, MAX_DECODED_BYTES // 8 // row_bound))
     batches, decoded = [], 0
     try:
         for batch in pq.ParquetFile(io.BytesIO(data)).iter_batches(batch_size=batch_rows):
