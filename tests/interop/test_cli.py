@@ -164,3 +164,12 @@ def test_warnings_are_shown(data_dir, tmp_path):
     assert "warning:" in result.output and "x_future" in result.output and "extensions.unknown_fields" in result.output
     as_json = runner.invoke(app, ["import", str(path), "--dry-run", "--json"])
     assert any("x_future" in w for w in json.loads(as_json.stdout)["warnings"])
+
+
+def test_a_file_over_a_limit_is_a_clear_error(data_dir, tmp_path):
+    path = tmp_path / "many.jsonl"
+    row = json.dumps({"act": "Helper", "prompt": "Act as a helper and answer in short, kind steps."})
+    path.write_text("\n".join([row] * 5001), encoding="utf-8")
+    result = runner.invoke(app, ["import", str(path)])
+    assert result.exit_code != 0 and "the limit is 5,000 rows" in result.output
+    assert stored(data_dir) == {}

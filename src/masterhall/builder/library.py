@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from ..catalog.loader import Catalog, UnknownMasterError
 from ..catalog.models import Master
 from ..errors import BuiltinReadOnlyError, InvalidRequestError, NotFoundError, TooLargeError
-from ..interop import ImportResult, InteropError, export_master, import_bytes, store_import
+from ..interop import ImportResult, InputTooLargeError, InteropError, export_master, import_bytes, store_import
 from ..store.masters import MasterFile, MasterStatus, UserMaster, UserMasterRepo
 
 #: Largest attached file, in bytes.
@@ -180,10 +180,13 @@ class MasterLibrary:
         Returns the report: ``format``, ``masters`` (ids), ``rejected``, ``notes``, ``warnings``
         (unknown fields kept, settings moved, the encoding read …) and ``stored``.
         Raises :class:`~masterhall.errors.InvalidRequestError` (code ``invalid_file``) for a file
-        that cannot be read and :class:`ImportRejectedError` when records were rejected.
+        that cannot be read, :class:`~masterhall.errors.TooLargeError` (``limit``, ``what``) for
+        one over an import limit, and :class:`ImportRejectedError` when records were rejected.
         """
         try:
             result = import_bytes(data, filename, fmt=fmt, category=category, reserved_ids=set(self.catalog.builtin_ids))
+        except InputTooLargeError as exc:
+            raise TooLargeError(str(exc), limit=exc.limit, what=exc.what) from exc
         except InteropError as exc:
             raise InvalidRequestError(str(exc), code="invalid_file") from exc
         report = {"format": result.format, "masters": [m.id for m in result.masters],

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from .. import __version__
 from ..hall import Hall, build_hall
 from . import errors
+from .limits import BodyLimitMiddleware
 from .render import MarkdownRenderer
 from .routers import ROUTERS
 
@@ -36,7 +37,8 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     ``hall`` defaults to :func:`~masterhall.hall.build_hall` on the settings. On start-up the
     hall starts (:meth:`~masterhall.hall.Hall.start`): interrupted answers are marked, published
     user masters join the catalog and, when ``load_model``, the default model loads and the
-    Finder's index builds in the background.
+    Finder's index builds in the background. Request bodies are capped
+    (:class:`~masterhall.web.limits.BodyLimitMiddleware`, limits from the settings).
     """
     hall = hall or build_hall()
 
@@ -50,6 +52,8 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     app.state.hall = hall
     app.state.render = MarkdownRenderer()
     errors.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=hall.settings.max_request_bytes,
+                       max_upload_bytes=hall.settings.max_upload_bytes)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticAssets(directory=WEB_DIR / "static"), name="static")
