@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from .. import __version__
+from ..config import Settings
 from ..hall import Hall, build_hall
 from . import errors
 from .limits import BodyLimitMiddleware
@@ -52,8 +53,8 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     app.state.hall = hall
     app.state.render = MarkdownRenderer()
     errors.install(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=hall.settings.max_request_bytes,
-                       max_upload_bytes=hall.settings.max_upload_bytes)
+    settings = getattr(hall, "settings", None) or Settings.model_construct()
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticAssets(directory=WEB_DIR / "static"), name="static")
