@@ -17,16 +17,30 @@ from ..conversations.turns import Event, Generation, Listener, TurnPool
 
 
 def debug_info(engine: ChatEngine, turn, master: Master, backend: str | None, params: SamplingParams | None) -> dict:
-    """What a turn sends: messages with token counts, the context window, what was left out,
-    the backend, model and merged sampling parameters."""
+    """What a turn sends: messages with token counts and a ``kind`` each (system, example,
+    history, new), the example exchanges chosen for this turn (``examples``: ``[{user,
+    assistant}]``, quoted in the system prompt or sent as turns), the context window, what was
+    left out, the backend, model and merged sampling parameters."""
     chosen, merged = engine.resolve(master, backend, params)
     info = {"backend": chosen.name, "model": chosen.model, "params": merged.model_dump(exclude_none=True)}
     prompt = turn.prompt
     if prompt is None:
         info.update(messages=[], guard=True)
         return info
+    example_texts = {text for ex in prompt.examples for text in (ex.user, ex.assistant)}
+    last = len(prompt.messages) - 1
+
+    def kind(i: int, m: ChatMessage) -> str:
+        if i == 0 and m.role == "system":
+            return "system"
+        if i == last:
+            return "new"
+        return "example" if m.content in example_texts else "history"
+
     info.update(
-        messages=[{"role": m.role, "content": m.content, "tokens": t} for m, t in zip(prompt.messages, prompt.tokens)],
+        messages=[{"role": m.role, "content": m.content, "tokens": t, "kind": kind(i, m)}
+                  for i, (m, t) in enumerate(zip(prompt.messages, prompt.tokens))],
+        examples=[{"user": ex.user, "assistant": ex.assistant} for ex in prompt.examples],
         prompt_tokens=prompt.prompt_tokens, context_window=prompt.context_window, reply_reserve=prompt.reply_reserve,
         dropped_turns=prompt.dropped_turns, dropped_examples=prompt.dropped_examples, notes=prompt.notes, guard=False,
     )

@@ -115,6 +115,21 @@ class Turn:
         return self.reply
 
 
+def conversation_anchor(history: Sequence[ChatMessage], user_message: str, lang: str) -> str:
+    """The message the examples of a turn are chosen by: the conversation's first user message in
+    ``lang`` (``user_message`` when there is none).
+
+    Choosing by the first message keeps a conversation's system prompt the same from turn to turn,
+    so the backend's KV cache covers the whole earlier conversation and long conversations do not
+    slow down; choosing by each new message would change the prompt near its start every turn and
+    force the backend to re-read the whole history.
+    """
+    for message in history:
+        if message.role == "user" and detect_language(message.content) == lang:
+            return message.content
+    return user_message
+
+
 class ChatEngine:
     """Runs turns with the masters of ``catalog`` on the backends of ``registry``.
 
@@ -184,7 +199,8 @@ class ChatEngine:
         if options.examples is not None:
             pool = m.model_copy(update={"examples": [ex for ex in m.examples if ex not in exclude_examples]}) \
                 if exclude_examples else m
-            examples = self.examples.select(pool, lang, user_message, options.examples) if pool.examples else []
+            anchor = conversation_anchor(history, user_message, lang)
+            examples = self.examples.select(pool, lang, anchor, options.examples) if pool.examples else []
         built = build_prompt(
             m,
             history,

@@ -1,7 +1,8 @@
 """``masterhall eval …``: measure parts of the hall on evaluation sets (see :mod:`masterhall.eval`).
 
 One subcommand per part: ``finder`` (top-1 / top-3 of the Master Finder), ``personas`` (how the
-masters answer: language, echo, loops, length cuts, format, an optional rubric judge).
+masters answer: language, echo, loops, length cuts, format, an optional rubric judge), and
+``blind-pack`` / ``blind-score`` (anonymous packets of several variants' answers for readers).
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import typer
 from rich.table import Table
 
 from ..backends.base import BackendError
+from ..chat.prompt import PromptOptions
+from ..eval.blind import make_packet, read_saved, score_packet, write_packet
 from ..eval.finder import EvalSetError, evaluate_finder, read_finder_set
 from ..eval.judge import judge_answer
 from ..eval.personas import load_cases, run_personas, summarize
+from ..eval.sets import read_jsonl
 from ..finder.query import FinderQueryError
 from .common import err, fail, open_hall, out
 from .finder import build_finder
@@ -84,11 +88,23 @@ def eval_personas(
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N cases."),
     save: Optional[Path] = typer.Option(None, "--save", help="Write every answer with its checks as JSON lines."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    examples: Optional[int] = typer.Option(None, "--examples", min=0, max=4,
+                                           help="Example exchanges shown per turn (0: none; default: the hall's)."),
+    placement: Optional[str] = typer.Option(None, "--placement", help="Where examples go: system (quoted) or turns."),
+    style: Optional[str] = typer.Option(None, "--style", help="compact (recipe at the end) or full (default: the backend's)."),
 ) -> None:
-    """Ask masters the questions of FILE and measure the answers (per language and overall)."""
+    """Ask masters the questions of FILE and measure the answers (per language and overall).
+
+    ``--examples``, ``--placement`` and ``--style`` try another prompt layout for this run only.
+    """
+    if placement not in (None, "system", "turns") or style not in (None, "compact", "full"):
+        fail("--placement is system or turns; --style is compact or full.", 2)
     hall = open_hall(progress=True)
     hall.close()
     catalog, registry, engine = hall.catalog, hall.registry, hall.engine
+    base = engine.prompt_options
+    engine.prompt_options = PromptOptions(examples=base.examples if examples is None else examples,
+                                          placement=placement or base.placement, style=style or base.style)
     try:
         cases = load_cases(file, catalog)
     except EvalSetError as exc:
@@ -127,6 +143,55 @@ def eval_personas(
         if not any(summary[g].get(key) is not None for g in groups):
             continue
         table.add_row(label, *(fmt.format(summary[g][key]) if summary[g].get(key) is not None else "—" for g in groups))
+    out.print(table)
+
+
+@eval_app.command("blind-pack")
+def eval_blind_pack(
+    runs: list[str] = typer.Argument(..., help="VARIANT=FILE pairs: answers saved by `eval personas --save`."),
+    folder: Path = typer.Option(..., "--out", help="Folder for packet.txt (give it to the reader) and key.json (keep it)."),
+    seed: int = typer.Option(7, "--seed", help="Shuffle seed."),
+) -> None:
+    """Pool several variants' answers into one shuffled, anonymous packet for a blind reader."""
+    loaded = {}
+    for run in runs:
+        variant, sep, path = run.partition("=")
+        if not sep or not variant or not path:
+            fail(f"{run!r}: expected VARIANT=FILE.", 2)
+        try:
+            loaded[variant] = read_saved(Path(path))
+        except EvalSetError as exc:
+            fail(str(exc), 2)
+    hall = open_hall()
+    hall.close()
+    packet = make_packet(loaded, hall.catalog, seed=seed)
+    reader, key = write_packet(packet, folder)
+    out.print(f"{len(packet.items)} answers · reader: {reader} · key: {key}")
+
+
+@eval_app.command("blind-score")
+def eval_blind_score(
+    scores: Path = typer.Argument(..., help='The reader\'s JSON lines: {"id", "persona", "usefulness"}.'),
+    key: Path = typer.Option(..., "--key", help="key.json written by blind-pack."),
+    as_json: bool = typer.Option(False, "--json", help="Print the means as JSON."),
+) -> None:
+    """Means of a blind reader's scores per variant and language."""
+    try:
+        rows = [row for _, row in read_jsonl(scores, lambda r: isinstance(r, dict) and "id" in r, '{"id", "persona", "usefulness"}')]
+        result = score_packet(rows, json.loads(key.read_text(encoding="utf-8")))
+    except (EvalSetError, OSError, json.JSONDecodeError) as exc:
+        fail(str(exc), 2)
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    table = Table(title=f"Blind reading · {scores.name}")
+    for col in ("variant", "group", "answers", "persona (0-2)", "usefulness (0-2)"):
+        table.add_column(col)
+    for variant, groups in sorted(result.items()):
+        for group in ("all", "zh", "en"):
+            if group in groups:
+                g = groups[group]
+                table.add_row(variant, group, str(g["n"]), f"{g['persona']:.2f}", f"{g['usefulness']:.2f}")
     out.print(table)
 
 

@@ -45,6 +45,8 @@ export function createPreview(ctx, runs) {
   }
 
   function kindOf(index, count, info, sentHistory) {
+    const given = info.messages[index].kind;
+    if (given) return given;
     if (index === 0 && info.messages[0].role === "system") return "system";
     if (index === count - 1) return "new";
     const kept = Math.max(0, sentHistory - (info.dropped_turns || 0));
@@ -111,6 +113,17 @@ export function createPreview(ctx, runs) {
         )
       );
     });
+    if ((info.examples || []).length) {
+      const examples = el("ol", { className: "debug-examples" });
+      info.examples.forEach((ex) => {
+        examples.append(
+          el("li", { className: "debug-example" },
+            el("pre", { className: "debug-content debug-example-user" }, ex.user),
+            el("pre", { className: "debug-content debug-example-assistant" }, ex.assistant))
+        );
+      });
+      box.append(el("p", { className: "debug-subtitle" }, t("debug_examples", { n: info.examples.length })), examples);
+    }
     box.append(el("p", { className: "debug-subtitle" }, t("debug_messages", { n: count })), list);
     return box;
   }
