@@ -307,7 +307,9 @@ class LlamaCppBackend:
             stop.set()  # also on close(): the engine's next callback returns True and the slot frees
         usage = meter.done()
         if self.prewarm and answer and usage.finish_reason in ("stop", "length"):
-            self._start_prewarm(messages + [{"role": "assistant", "content": "".join(answer)}])
+            head, prefill = (messages[:-1], messages[-1]["content"]) if messages and messages[-1]["role"] == "assistant" \
+                else (messages, "")  # a continued answer: the prefill and what followed are one message
+            self._start_prewarm(head + [{"role": "assistant", "content": prefill + "".join(answer)}])
         yield usage
 
     def _start_prewarm(self, messages: list[dict]) -> None:

@@ -17,7 +17,7 @@ from ..config import Settings
 from .examples import ExampleSelector, LexicalExampleSelector
 from .guard import GuardResult, check_message, help_answer
 from .language import detect_language
-from .prompt import BuiltPrompt, PromptOptions, build_prompt
+from .prompt import MESSAGE_OVERHEAD_TOKENS, BuiltPrompt, PromptOptions, build_prompt
 from .stream_checks import checked_stream
 
 #: ``guide_context(master, user_message, lang) -> str``: extra system text for a guide master.
@@ -183,10 +183,13 @@ class ChatEngine:
         params: SamplingParams | None = None,
         client_system: str | None = None,
         exclude_examples: Sequence[Example] = (),
+        prefill: str | None = None,
     ) -> tuple[Master, Backend, SamplingParams, BuiltPrompt, str]:
         """Resolve and build the prompt without generating (for previews and debugging).
 
-        ``exclude_examples`` are never shown (a regeneration after an echo). Raises
+        ``exclude_examples`` are never shown (a regeneration after an echo). ``prefill`` (the
+        start of the answer, to be continued) is not in the built prompt, but its tokens are
+        taken from the context window so that the prompt plus it still fits. Raises
         :class:`~masterhall.catalog.UnknownMasterError`, :class:`~masterhall.backends.BackendError`
         or :class:`~masterhall.chat.prompt.ContextTooLongError`.
         """
@@ -207,7 +210,8 @@ class ChatEngine:
             user_message,
             lang=lang,
             count_tokens=chosen.count_tokens,
-            context_window=min(chosen.context_window, merged.context_window or chosen.context_window),
+            context_window=min(chosen.context_window, merged.context_window or chosen.context_window)
+            - (chosen.count_tokens(prefill) + MESSAGE_OVERHEAD_TOKENS if prefill else 0),
             max_tokens=merged.max_tokens,
             today=self._today(),
             extra_system=extra,
@@ -227,11 +231,16 @@ class ChatEngine:
         backend: str | None = None,
         params: SamplingParams | None = None,
         client_system: str | None = None,
+        prefill: str | None = None,
     ) -> Turn:
         """Start a turn and return a :class:`Turn` to iterate.
 
         A message that signals a crisis is answered by the safety guard with real help (no model
-        call, ``finish_reason="guard"``). Raises what :meth:`prepare` raises, and
+        call, ``finish_reason="guard"``). ``prefill``: the start of the answer, already given (an
+        answer cut at the length limit, to be continued). It is sent as a last assistant message,
+        which llama.cpp (its server and xllamacpp), vLLM and Ollama continue in place; an
+        OpenAI-compatible server that does not may start a new answer instead. The turn's text
+        and the reply's are the continuation only. Raises what :meth:`prepare` raises, and
         :class:`~masterhall.backends.BackendError` when the backend cannot start the request.
         """
         m = self.catalog.get(master) if isinstance(master, str) else master
@@ -247,8 +256,9 @@ class ChatEngine:
 
             return Turn(guarded(), lambda t, u: Reply(t, u, m.id, chosen.name, chosen.model, merged, lang, guard=guard))
         m, chosen, merged, built, lang = self.prepare(
-            m, history, user_message, backend=backend, params=params, client_system=client_system
+            m, history, user_message, backend=backend, params=params, client_system=client_system, prefill=prefill
         )
+        head = [ChatMessage("assistant", prefill)] if prefill else []
         notes = list(built.notes)
         final = {"prompt": built}
 
@@ -256,17 +266,18 @@ class ChatEngine:
             return Reply(text, usage, m.id, chosen.name, chosen.model, merged, lang, prompt=final["prompt"], notes=notes)
 
         if not self.checks:
-            return Turn(chosen.stream_chat(built.messages, merged), make_reply, prompt=built)
+            return Turn(chosen.stream_chat(built.messages + head, merged), make_reply, prompt=built)
 
         def regenerate(echoed: Example | None, prefix: str) -> tuple[BuiltPrompt, Iterator[str | Usage]]:
             _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
-                                             client_system=client_system,
+                                             client_system=client_system, prefill=prefix or None,
                                              exclude_examples=[echoed] if echoed else [])
             final["prompt"] = again
             messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
             return again, chosen.stream_chat(messages, merged)
 
-        stream = checked_stream(chosen.stream_chat(built.messages, merged), m, built, regenerate, notes)
+        stream = checked_stream(chosen.stream_chat(built.messages + head, merged), m, built, regenerate, notes,
+                                shown=prefill or "")
         return Turn(stream, make_reply, prompt=built)
 
 

@@ -55,10 +55,14 @@ def checked_stream(
     built: BuiltPrompt,
     regenerate: Regenerate,
     notes: list[str],
+    *,
+    shown: str = "",
 ) -> Iterator[str | Usage]:
     """Yield ``stream``'s text with echo and loop checks applied, then one :class:`Usage`.
 
-    ``notes`` receives a line for each intervention. TTFT in the final usage is the time to the
+    ``shown``: the start of the answer already shown (a continuation after the length limit):
+    the checks read on from it, and a regeneration continues after it too. ``notes`` receives a
+    line for each intervention. TTFT in the final usage is the time to the
     first *shown* text (a regenerated answer's includes the first attempt). Closing this
     iterator closes the backend's stream.
     """
@@ -67,6 +71,9 @@ def checked_stream(
     texts, owners = echo_sources(master, built)
     watch: EchoWatch | None = EchoWatch(texts)
     loops = LoopWatch()
+    if shown:
+        watch.resume(shown)
+        loops.start_after(shown)
     retried = False
     usage: Usage | None = None
     shown_deltas = 0

@@ -320,6 +320,26 @@ class ConversationRepo:
             self._touch(conn, row["conversation_id"], now)
         return _message(row)
 
+    def reopen(self, message_id: int, finish_reason: str = "length") -> Message | None:
+        """Put a ``complete`` message that ended with ``finish_reason`` back into ``streaming``
+        (its text kept, its finish reason cleared), committed, to be continued: the check and the
+        change are one UPDATE. Returns the message as it was before, or ``None`` (changing
+        nothing) when it is not such a message."""
+        with self.engine.begin() as conn:
+            before = conn.execute(select(_messages).where(_messages.c.id == message_id)).mappings().first()
+            if before is None or before["status"] != "complete" or before["finish_reason"] != finish_reason:
+                return None
+            changed = conn.execute(
+                update(_messages)
+                .where(_messages.c.id == message_id, _messages.c.status == "complete",
+                       _messages.c.finish_reason == finish_reason)
+                .values(status="streaming", finish_reason=None, updated_at=self._now())
+            ).rowcount
+            if changed == 0:
+                return None
+            self._touch(conn, before["conversation_id"], self._now())
+        return _message(before)
+
     def messages(self, conversation_id: str) -> builtins.list[Message]:
         """A conversation's messages, oldest first. Raises :class:`NotFoundError`."""
         with self.engine.connect() as conn:

@@ -2,8 +2,9 @@
 
 A message stream is ``text/event-stream`` with typed events: ``start`` (conversation and
 message ids), ``loading`` (the model is still loading), ``delta`` (``{"text"}``), then ``done``
-(status, usage, the answer as sanitized ``html``) or ``error`` (``{"code", "message"}``; the
-partial answer is kept).
+(status, ``finish_reason``, usage, the answer as sanitized ``html``) or ``error`` (``{"code",
+"message"}``; the partial answer is kept). An answer whose ``finish_reason`` is ``length`` was cut
+at the token limit; ``…/messages/{id}/continue`` streams the rest into the same message.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ class SendMessage(BaseModel):
     backend: str | None = Field(default=None, description="Backend name (default: the master's, then the hall's).")
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
+
+
+class ContinueAnswer(BaseModel):
+    """Optional settings for continuing an answer (default: the master's and the hall's)."""
+
+    backend: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768, description="Tokens the continuation may add.")
 
 
 class EditMessage(BaseModel):
@@ -125,6 +134,19 @@ async def regenerate(hall: HallDep, render: RenderDep, conversation_id: str):
 async def edit_last(hall: HallDep, render: RenderDep, conversation_id: str, body: EditMessage):
     return await event_stream(hall.pool, lambda listener: hall.chat.edit_last(conversation_id, body.content, listener=listener),
                               _frames(render))
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/continue",
+             summary="Continue an answer cut at the length limit, in the same message (SSE)", responses=SSE_RESPONSES)
+async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: str, message_id: int,
+                          body: ContinueAnswer | None = None):
+    """The continuation streams like a new answer: ``start`` (``continued: true``), deltas (the
+    new text only), then ``done`` with the whole answer. 409 ``cannot_continue`` when the message
+    is not the conversation's last answer or did not end with ``finish_reason`` ``length``."""
+    body = body or ContinueAnswer()
+    params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
+    return await event_stream(hall.pool, lambda listener: hall.chat.continue_answer(
+        conversation_id, message_id, backend=body.backend, params=params, listener=listener), _frames(render))
 
 
 @router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated")

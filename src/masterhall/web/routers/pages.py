@@ -84,6 +84,7 @@ def _chat_page(request: Request, hall, render, master: Master, transcript=None, 
             continue
         messages.append({
             "id": msg.id, "role": msg.role, "content": msg.content, "status": msg.status, "error": msg.error,
+            "finish_reason": msg.finish_reason,
             "html": render(msg.content) if msg.role == "assistant" else None,
         })
     conversation = transcript.conversation if transcript else None

@@ -4,6 +4,13 @@
 (a client's own system messages are added after the master's, not instead of it); ``model`` = a
 backend name talks to that backend with the client's messages as they are. Turns run through
 the chat service like every other turn (not stored), streamed with the same SSE helper.
+
+``finish_reason`` is OpenAI's: ``length`` when the answer stopped at ``max_tokens`` (it is cut,
+not complete), else ``stop``. The hall's own reasons, which OpenAI clients do not know — ``loop``
+(the hall ended an answer that kept repeating itself), ``guard`` (the safety guard answered),
+``error``, ``cancelled`` — go out as ``stop``, with the real one in the extension field
+``native_finish_reason`` of the choice (the name OpenRouter uses for the same thing) and, for a
+response that is not streamed, in the header ``X-MasterHall-Finish-Reason``.
 """
 
 from __future__ import annotations
@@ -72,8 +79,18 @@ def _outcome(final: Event | None) -> tuple[dict | None, str | None]:
     return usage, None
 
 
+#: Header of a non-streamed completion with the hall's own finish reason.
+FINISH_HEADER = "X-MasterHall-Finish-Reason"
+
+
 def _finish_reason(usage: dict | None) -> str:
-    return "length" if usage and usage.get("finish_reason") == "length" else "stop"
+    """OpenAI's ``finish_reason``: ``length`` passes through, every other reason is ``stop``."""
+    return "length" if _native_reason(usage) == "length" else "stop"
+
+
+def _native_reason(usage: dict | None) -> str:
+    """The hall's own finish reason (``stop``, ``length``, ``loop``, ``guard``, ``error``, ``cancelled``)."""
+    return (usage or {}).get("finish_reason") or "stop"
 
 
 @router.post("/chat/completions", summary="Chat with a master (OpenAI-compatible, streaming or not)")
@@ -84,9 +101,11 @@ async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
     if not body.stream:
         return await run_in_threadpool(_collect, start, body.model, created, completion_id)
 
-    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> str:
+    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True,
+              native: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, **({"native_finish_reason": native} if native else {})}
         data = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else []}
+                "choices": [choice] if choices else []}
         if usage is not None:
             data["usage"] = usage
         return sse(None, data)
@@ -106,7 +125,7 @@ async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
         usage, error = _outcome(final[-1] if final else None)
         if error is not None:
             yield sse(None, error_body(error, "server_error", "backend_error"))
-        yield chunk({}, _finish_reason(usage))
+        yield chunk({}, _finish_reason(usage), native=_native_reason(usage))
         if body.stream_options and body.stream_options.include_usage:
             yield chunk({}, usage=_usage(usage), choices=False)
         yield sse(None, "[DONE]")
@@ -123,6 +142,7 @@ def _collect(start, model: str, created: int, completion_id: str) -> JSONRespons
         return openai_error(502, error, type_="server_error", code="backend_error")
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage)}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage),
+                     "native_finish_reason": _native_reason(usage)}],
         "usage": _usage(usage),
-    })
+    }, headers={FINISH_HEADER: _native_reason(usage)})

@@ -1,6 +1,8 @@
 /* MasterHall — message bubbles of the chat page.
  *
- * A message is `{id, role, content, html, status, error}`. User text and streaming model text
+ * A message is `{id, role, content, html, status, error, finish_reason}`. An answer that stopped
+ * at the token limit (finish_reason "length") says so under it, with a Continue button
+ * (data-action="continue"); one the hall ended because it repeated itself ("loop") says that. User text and streaming model text
  * are set with textContent; only `html` that the server produced (Markdown rendered, then
  * sanitized by nh3) is ever assigned as HTML.
  */
@@ -17,7 +19,13 @@ function noteText(message) {
   }
   if (message.status === "error") return describeError(message.code, message.error || message.message || "");
   if (message.status === "streaming" && message.restored) return t("status_generating");
+  if (message.role === "assistant" && message.finish_reason === "loop") return t("status_loop");
   return "";
+}
+
+/** Whether `message` is an answer cut at the token limit (it can be continued). */
+export function isCut(message) {
+  return message.role === "assistant" && message.status === "complete" && message.finish_reason === "length";
 }
 
 function actionButton(action, label) {
@@ -29,6 +37,13 @@ export function create(message, master) {
   const isUser = message.role === "user";
   const content = el("div", { className: "msg-content" });
   const note = el("p", { className: "msg-note", hidden: true, attrs: { role: "status" } });
+  const cut = el(
+    "p",
+    { className: "msg-cut", hidden: true, attrs: { role: "status" } },
+    el("span", { className: "msg-cut-text" }, t("status_length")),
+    " ",
+    el("button", { type: "button", className: "msg-continue", dataset: { action: "continue" } }, t("continue_answer"))
+  );
   const actions = el("div", { className: "msg-actions" }, actionButton("copy", t("copy")));
   if (isUser) actions.append(actionButton("edit", t("edit")));
   else actions.append(actionButton("regenerate", t("regenerate")));
@@ -44,6 +59,7 @@ export function create(message, master) {
       el("div", { className: "msg-meta" }, el("span", { className: "msg-who" }, isUser ? t("you") : master.name)),
       content,
       note,
+      cut,
       actions
     )
   );
@@ -57,6 +73,7 @@ export function update(node, message) {
   if (message.id !== undefined && message.id !== null) node.dataset.id = String(message.id);
   node.dataset.status = message.status || "complete";
   node._raw = message.content || "";
+  node._message = message;
   if (message.role === "assistant" && typeof message.html === "string" && message.status !== "streaming") {
     content.classList.add("markdown");
     content.classList.remove("plain");
@@ -70,6 +87,10 @@ export function update(node, message) {
   node.classList.toggle("is-waiting", waiting);
   if (waiting && !message.restored) content.append(typingDots());
   setNote(node, noteText(message), message.status === "error" ? "error" : "info");
+  const cut = node.querySelector(".msg-cut");
+  if (cut) cut.hidden = !isCut(message);
+  if (isCut(message)) node.dataset.finish = "length";
+  else delete node.dataset.finish;
 }
 
 function typingDots() {
