@@ -20,8 +20,21 @@ from .language import detect_language
 from .prompt import MESSAGE_OVERHEAD_TOKENS, BuiltPrompt, PromptOptions, build_prompt
 from .stream_checks import checked_stream
 
-#: ``guide_context(master, user_message, lang) -> str``: extra system text for a guide master.
-GuideContext = Callable[[Master, str, str], str]
+
+@dataclass
+class GuideBrief:
+    """What a guide context gives a guide's turn: ``text`` for its system prompt and
+    ``recommendations``, a JSON-ready record of the masters recommended for the message (kept with
+    the answer and shown as master cards), e.g. ``{"query", "lang", "no_fit", "matches": [{"id",
+    "name", "reason", "strength", "fit"}]}``; ``None`` when there are none to show."""
+
+    text: str
+    recommendations: dict | None = None
+
+
+#: ``guide_context(master, user_message, lang) -> str | GuideBrief``: extra system text (and
+#: recommendations) for a guide master.
+GuideContext = Callable[[Master, str, str], "str | GuideBrief"]
 
 
 @dataclass
@@ -42,6 +55,8 @@ class Reply:
     prompt: BuiltPrompt | None = None
     guard: GuardResult | None = None
     notes: list[str] = field(default_factory=list)
+    #: A guide's recommendations for the turn (see :class:`GuideBrief`), else ``None``.
+    recommendations: dict | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready form (for ``--json`` and the APIs)."""
@@ -56,6 +71,7 @@ class Reply:
             "guard": None if self.guard is None else {"crisis": self.guard.crisis, "kind": self.guard.kind},
             "dropped_turns": self.prompt.dropped_turns if self.prompt else 0,
             "notes": self.notes,
+            "recommendations": self.recommendations,
         }
 
 
@@ -197,6 +213,9 @@ class ChatEngine:
         chosen, merged = self.resolve(m, backend, params)
         lang = detect_language(user_message)
         extra = self.guide_context(m, user_message, lang) if m.is_guide else None
+        recommendations = None
+        if isinstance(extra, GuideBrief):
+            extra, recommendations = extra.text, extra.recommendations
         options = self.prompt_options
         examples = None
         if options.examples is not None:
@@ -220,6 +239,7 @@ class ChatEngine:
             options=options,
             style=getattr(chosen, "prompt_style", "full"),
         )
+        built.recommendations = recommendations
         return m, chosen, merged, built, lang
 
     def stream(
@@ -263,7 +283,8 @@ class ChatEngine:
         final = {"prompt": built}
 
         def make_reply(text: str, usage: Usage) -> Reply:
-            return Reply(text, usage, m.id, chosen.name, chosen.model, merged, lang, prompt=final["prompt"], notes=notes)
+            return Reply(text, usage, m.id, chosen.name, chosen.model, merged, lang, prompt=final["prompt"], notes=notes,
+                         recommendations=final["prompt"].recommendations)
 
         if not self.checks:
             return Turn(chosen.stream_chat(built.messages + head, merged), make_reply, prompt=built)

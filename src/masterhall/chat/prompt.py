@@ -64,6 +64,8 @@ class BuiltPrompt:
     notes: list[str] = field(default_factory=list)
     #: The example exchanges shown (in the system prompt or as turns), for echo checks.
     examples: list[Example] = field(default_factory=list)
+    #: A guide's recommendations for this turn (see :class:`~masterhall.chat.engine.GuideBrief`).
+    recommendations: dict | None = None
 
     @property
     def prompt_tokens(self) -> int:

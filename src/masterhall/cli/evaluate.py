@@ -17,7 +17,7 @@ from rich.table import Table
 from ..backends.base import BackendError
 from ..chat.prompt import PromptOptions
 from ..eval.blind import make_packet, read_saved, score_packet, write_packet
-from ..eval.finder import EvalSetError, evaluate_finder, read_finder_set
+from ..eval.finder import EvalSetError, calibrate_fit, evaluate_finder, read_finder_set
 from ..eval.judge import judge_answer
 from ..eval.personas import load_cases, run_personas, summarize
 from ..eval.sets import read_jsonl
@@ -33,33 +33,58 @@ def eval_finder(
     file: Path = typer.Argument(..., help='JSONL: {"id", "lang", "query", "relevant": [master ids]} per line.'),
     show_misses: bool = typer.Option(False, "--misses", help="List the queries whose first match is not relevant."),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+    calibrate: Optional[Path] = typer.Option(
+        None, "--calibrate", help="Refit the Finder's fit: FILE holds in-scope dev needs, this file out-of-scope dev needs "
+        '("relevant": []); prints the constants for masterhall/finder/fit.py. Never pass a test split.'),
 ) -> None:
-    """Top-1 and top-3 accuracy of the Master Finder per language on a JSONL file.
+    """Top-1 and top-3 accuracy and abstention of the Master Finder per language on a JSONL file.
 
-    A query counts at top-k when any id of its "relevant" list is among the first k matches.
+    A query counts at top-k when any id of its "relevant" list is among the first k matches. Lines
+    with "relevant": [] are out-of-scope needs: the Finder should say no master fits (abstention
+    recall); saying so for the other lines is a false abstention.
     """
     try:
         rows = read_finder_set(file)
+        negatives = read_finder_set(calibrate) if calibrate else []
     except EvalSetError as exc:
         fail(str(exc), 2)
     hall = open_hall()
     hall.close()
+    finder = build_finder(hall)
+    if calibrate:
+        try:
+            result = calibrate_fit(finder, [r for r in rows if r["relevant"]], [r for r in negatives if not r["relevant"]])
+        except (ValueError, FinderQueryError) as exc:
+            fail(str(exc), 2)
+        if as_json:
+            print(json.dumps(result.__dict__, indent=2))
+            return
+        out.print(result.as_code(), highlight=False)
+        out.print(f"[dim]on these rows: false abstention {result.false_abstention:.1%}, "
+                  f"abstention recall {result.abstention_recall:.1%}[/]")
+        return
     try:
-        result = evaluate_finder(build_finder(hall), rows)
+        result = evaluate_finder(finder, rows)
     except FinderQueryError as exc:
         fail(str(exc), 2)
     if as_json:
         print(json.dumps(result.scores, indent=2))
         return
     table = Table(title=f"Master Finder · {file.name}")
-    for col in ("lang", "queries", "top-1", "top-3"):
+    for col in ("lang", "queries", "top-1", "top-3", "false abstention", "out-of-scope", "abstention recall"):
         table.add_column(col)
+
+    def cell(r: dict, key: str, fmt: str = "{:.3f}") -> str:
+        return fmt.format(r[key]) if key in r else "—"
+
     for lang, r in result.scores.items():
-        table.add_row(lang, str(r["n"]), f"{r['top1']:.3f}", f"{r['top3']:.3f}")
+        table.add_row(lang, cell(r, "n", "{}"), cell(r, "top1"), cell(r, "top3"), cell(r, "false_abstention"),
+                      cell(r, "n_oos", "{}"), cell(r, "abstention_recall"))
     out.print(table)
     if show_misses:
         for qid, query, relevant, found in result.misses:
-            out.print(f"[yellow]{qid}[/] {query}\n    expected {', '.join(relevant)} · got {', '.join(found)}", highlight=False)
+            expected = ", ".join(relevant) or "no master"
+            out.print(f"[yellow]{qid}[/] {query}\n    expected {expected} · got {', '.join(found)}", highlight=False)
 
 
 ROWS = (

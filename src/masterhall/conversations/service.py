@@ -242,8 +242,9 @@ class ChatService:
 
     def _run_unstored(self, gen: Generation, turn: Turn) -> None:
         try:
-            text, usage, notes = self._pump(gen, turn)
-            gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes}))
+            text, usage, notes, recommendations = self._pump(gen, turn)
+            gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes,
+                                    "recommendations": recommendations}))
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             gen.emit(Event("error", {"code": _error_code(exc), "message": str(exc)}))
         finally:
@@ -326,7 +327,11 @@ class ChatService:
                 message_id = self.repo.start_assistant(conv.id, model=f"{chosen.name}:{chosen.model}").id
                 gen.assistant_message_id = message_id
             gen.emit(Event("start", {"conversation_id": conv.id, "user_message_id": user.id,
+<<<<<<< HEAD
                                      "message_id": message_id, "title": conv.title, **({"continued": True} if cont else {})}))
+=======
+                                     "message_id": message_id, "title": conv.title, "master_id": conv.master_id}))
+>>>>>>> wt9f
             if self.loader is not None:
                 chosen = self.engine.registry.get(backend or master.model or None)
                 self.loader.wait(chosen, lambda: gen.emit(Event("loading", {"message": "The model is still loading…"})))
@@ -359,7 +364,7 @@ class ChatService:
                 self.repo.update_content(message_id, prefix + "".join(parts))
                 last_flush[:] = [now, len(parts)]
 
-        text, usage, notes = self._pump(gen, turn, flush)
+        text, usage, notes, recommendations = self._pump(gen, turn, flush)
         status, error = _status(usage, gen)
         completion = usage.completion_tokens
         if cont is not None:
@@ -369,17 +374,18 @@ class ChatService:
             message_id, text, status, error=error,
             prompt_tokens=usage.prompt_tokens or None, completion_tokens=completion or None,
             ttft_s=usage.ttft_s, tokens_per_s=usage.tokens_per_s, finish_reason=usage.finish_reason,
-            notes=notes or None,
+            notes=notes or None, recommendations=recommendations,
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
-                   "finish_reason": usage.finish_reason, "notes": notes}
+                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
 
     @staticmethod
-    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str]]:
+    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str], dict | None]:
         """Stream ``turn``'s deltas as events until it ends or ``gen`` is stopped; ``progress``
-        sees the parts so far after each delta. Returns the text, usage and notes."""
+        sees the parts so far after each delta. Returns the text, usage, notes and a guide's
+        recommendations (``None`` for other masters)."""
         parts: list[str] = []
         try:
             for delta in turn:
@@ -395,7 +401,7 @@ class ChatService:
         reply = turn.reply
         usage = reply.usage if reply else Usage(finish_reason="cancelled")
         text = reply.text if reply else "".join(parts)
-        return text, usage, list(getattr(reply, "notes", None) or [])
+        return text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None)
 
 
 class _RawReply:

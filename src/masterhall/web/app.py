@@ -51,7 +51,7 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     app = FastAPI(title="MasterHall", version=__version__, lifespan=lifespan,
                   description="A hall of AI masters: native JSON API under /api, OpenAI-compatible API under /v1.")
     app.state.hall = hall
-    app.state.render = MarkdownRenderer()
+    app.state.render = MarkdownRenderer(lambda: hall.catalog.masters)
     errors.install(app)
     settings = getattr(hall, "settings", None) or Settings.model_construct()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)

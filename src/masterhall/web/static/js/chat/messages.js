@@ -1,10 +1,18 @@
 /* MasterHall — message bubbles of the chat page.
  *
+<<<<<<< HEAD
  * A message is `{id, role, content, html, status, error, finish_reason}`. An answer that stopped
  * at the token limit (finish_reason "length") says so under it, with a Continue button
  * (data-action="continue"); one the hall ended because it repeated itself ("loop") says that. User text and streaming model text
  * are set with textContent; only `html` that the server produced (Markdown rendered, then
  * sanitized by nh3) is ever assigned as HTML.
+=======
+ * A message is `{id, role, content, html, status, error, cards}`. User text and streaming model
+ * text are set with textContent; only `html` that the server produced (Markdown rendered, then
+ * sanitized by nh3) is ever assigned as HTML. `cards` (the master-finder's answers only) are the
+ * recommended masters, real ones only, shown under the answer: avatar, name, one-line reason and a
+ * "talk to" link; or "no master fits" with a link to create one.
+>>>>>>> wt9f
  */
 
 import { describeError } from "../lib/api.js";
@@ -83,6 +91,7 @@ export function update(node, message) {
     content.classList.remove("markdown");
     content.textContent = message.content || "";
   }
+  showCards(node, message.cards);
   const waiting = message.role === "assistant" && message.status === "streaming" && !message.content;
   node.classList.toggle("is-waiting", waiting);
   if (waiting && !message.restored) content.append(typingDots());
@@ -91,6 +100,46 @@ export function update(node, message) {
   if (cut) cut.hidden = !isCut(message);
   if (isCut(message)) node.dataset.finish = "length";
   else delete node.dataset.finish;
+}
+
+/** Only the hall's own paths are used as card links. */
+function samePath(url) {
+  return typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : null;
+}
+
+/** The guide's recommendations under its answer (replacing any shown before). */
+function showCards(node, cards) {
+  const old = node.querySelector(".guide-cards");
+  if (old) old.remove();
+  if (!cards) return;
+  let box;
+  if (cards.no_fit) {
+    const create = samePath(cards.create_url);
+    box = el(
+      "div",
+      { className: "guide-cards is-nofit" },
+      el("p", { className: "guide-nofit" }, t("finder_no_fit")),
+      create ? el("a", { className: "button button-primary guide-create", href: create }, t("finder_create")) : null
+    );
+  } else {
+    box = el("div", { className: "guide-cards" });
+    for (const m of cards.matches || []) {
+      const url = samePath(m.url);
+      if (!url) continue;
+      box.append(
+        el(
+          "div",
+          { className: "guide-card" + (m.strength === "weak" ? " is-weak" : ""), dataset: { id: m.id } },
+          fillAvatar(el("span", { className: "avatar", attrs: { "aria-hidden": "true" } }), m),
+          el("span", { className: "guide-card-text" }, el("span", { className: "card-name" }, m.name),
+            el("span", { className: "finder-reason" }, m.reason)),
+          el("a", { className: "button guide-talk", href: url }, t("finder_talk"))
+        )
+      );
+    }
+    if (!box.children.length) return;
+  }
+  node.querySelector(".msg-content").after(box);
 }
 
 function typingDots() {
