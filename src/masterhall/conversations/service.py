@@ -327,11 +327,8 @@ class ChatService:
                 message_id = self.repo.start_assistant(conv.id, model=f"{chosen.name}:{chosen.model}").id
                 gen.assistant_message_id = message_id
             gen.emit(Event("start", {"conversation_id": conv.id, "user_message_id": user.id,
-<<<<<<< HEAD
-                                     "message_id": message_id, "title": conv.title, **({"continued": True} if cont else {})}))
-=======
-                                     "message_id": message_id, "title": conv.title, "master_id": conv.master_id}))
->>>>>>> wt9f
+                                     "message_id": message_id, "title": conv.title, "master_id": conv.master_id,
+                                     **({"continued": True} if cont else {})}))
             if self.loader is not None:
                 chosen = self.engine.registry.get(backend or master.model or None)
                 self.loader.wait(chosen, lambda: gen.emit(Event("loading", {"message": "The model is still loading…"})))

@@ -163,7 +163,7 @@ async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: str
     body = body or ContinueAnswer()
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.chat.continue_answer(
-        conversation_id, message_id, backend=body.backend, params=params, listener=listener), _frames(render))
+        conversation_id, message_id, backend=body.backend, params=params, listener=listener), _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated")

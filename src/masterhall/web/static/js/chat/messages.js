@@ -1,18 +1,12 @@
 /* MasterHall — message bubbles of the chat page.
  *
-<<<<<<< HEAD
- * A message is `{id, role, content, html, status, error, finish_reason}`. An answer that stopped
- * at the token limit (finish_reason "length") says so under it, with a Continue button
- * (data-action="continue"); one the hall ended because it repeated itself ("loop") says that. User text and streaming model text
- * are set with textContent; only `html` that the server produced (Markdown rendered, then
- * sanitized by nh3) is ever assigned as HTML.
-=======
- * A message is `{id, role, content, html, status, error, cards}`. User text and streaming model
- * text are set with textContent; only `html` that the server produced (Markdown rendered, then
- * sanitized by nh3) is ever assigned as HTML. `cards` (the master-finder's answers only) are the
- * recommended masters, real ones only, shown under the answer: avatar, name, one-line reason and a
- * "talk to" link; or "no master fits" with a link to create one.
->>>>>>> wt9f
+ * A message is `{id, role, content, html, status, error, finish_reason, cards}`. An answer that
+ * stopped at the token limit (finish_reason "length") says so under it, with a Continue button
+ * (data-action="continue"); one the hall ended because it repeated itself ("loop") says that. User
+ * text and streaming model text are set with textContent; only `html` that the server produced
+ * (Markdown rendered, then sanitized by nh3) is ever assigned as HTML. `cards` (the master-finder's
+ * answers only) are the recommended masters, real ones only, shown under the answer: avatar, name,
+ * one-line reason and a "talk to" link; or "no master fits" with a link to create one.
  */
 
 import { describeError } from "../lib/api.js";
