@@ -206,3 +206,20 @@ def test_registry_gives_embedded_models_the_compact_style(style):
                                                                            params=SamplingParams(top_k=7))})
     backend = BackendRegistry(settings).get("x")
     assert backend.prompt_style == style and backend.default_params.top_k == 7
+
+
+def test_the_guide_naming_the_same_masters_as_its_example_is_not_a_copy(catalog):
+    from masterhall.chat.checks import find_echo
+    from masterhall.chat.prompt import BuiltPrompt
+    from masterhall.chat.stream_checks import echo_sources
+
+    guide = catalog.get("master-finder")
+    example = guide.examples[0]
+    built = BuiltPrompt(messages=[], tokens=[], context_window=4096, reply_reserve=512, examples=[example])
+    texts, _ = echo_sources(guide, built)
+    naming = next(line for line in example.assistant.splitlines() if "(" in line and ")" in line)
+    assert find_echo(naming, texts) is None  # "Name (id) — reason" is the guide's format, not a copy
+    assert find_echo(example.assistant.splitlines()[0], texts) is not None  # its framing sentence still is
+    advisor = catalog.get("sleep-coach")
+    texts, _ = echo_sources(advisor, BuiltPrompt([], [], 4096, 512, examples=[advisor.examples[0]]))
+    assert find_echo(advisor.examples[0].assistant, texts) is not None

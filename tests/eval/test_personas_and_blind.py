@@ -72,3 +72,13 @@ def test_blind_packet_hides_the_variant_and_scores_back(catalog):
 def test_blind_packet_keeps_only_questions_every_variant_answered(catalog):
     packet = make_packet({"a": _answers("A"), "b": _answers("B")[:1]}, catalog)
     assert sorted(entry["case_id"] for entry in packet.key.values()) == ["q1", "q1"]
+
+
+def test_first_per_master_keeps_file_order(tmp_path, catalog):
+    from masterhall.eval.personas import first_per_master
+
+    path = tmp_path / "many.jsonl"
+    rows = CASES + [{"id": "q3", "master": "socrates", "lang": "zh", "question": "什么是勇敢？"}]
+    path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in rows), encoding="utf-8")
+    assert [c.id for c in first_per_master(load_cases(path, catalog), 1)] == ["q1", "q2"]
+    assert [c.id for c in first_per_master(load_cases(path, catalog), 2)] == ["q1", "q2", "q3"]

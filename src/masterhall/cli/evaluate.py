@@ -19,7 +19,7 @@ from ..chat.prompt import PromptOptions
 from ..eval.blind import make_packet, read_saved, score_packet, write_packet
 from ..eval.finder import EvalSetError, calibrate_fit, evaluate_finder, read_finder_set
 from ..eval.judge import judge_answer
-from ..eval.personas import load_cases, run_personas, summarize
+from ..eval.personas import first_per_master, load_cases, run_personas, summarize
 from ..eval.sets import read_jsonl
 from ..finder.query import FinderQueryError
 from .common import err, fail, open_hall, out
@@ -111,6 +111,8 @@ def eval_personas(
     judge: Optional[str] = typer.Option(None, "--judge", help="A backend (any OpenAI-compatible model) scoring method and usefulness."),
     parallel: int = typer.Option(2, "--parallel", min=1, max=32, help="Cases answered at once."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N cases."),
+    per_master: Optional[int] = typer.Option(None, "--per-master", min=1,
+                                             help="Only the first K cases of each master (a stratified subset, in file order)."),
     save: Optional[Path] = typer.Option(None, "--save", help="Write every answer with its checks as JSON lines."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     examples: Optional[int] = typer.Option(None, "--examples", min=0, max=4,
@@ -134,6 +136,8 @@ def eval_personas(
         cases = load_cases(file, catalog)
     except EvalSetError as exc:
         fail(str(exc), 2)
+    if per_master:
+        cases = first_per_master(cases, per_master)
     cases = cases[:limit] if limit else cases
     try:
         answering = registry.get(backend)
