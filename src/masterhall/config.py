@@ -25,7 +25,10 @@ class BackendConfig(BaseModel):
     without ``model_path``, ``model`` names which embedded model to serve. ``params`` override the
     model's recommended sampling defaults; ``prompt_style`` is ``compact`` (the master's reply
     recipe ends the system prompt: for small models; the embedded models' default) or ``full``
-    (the instructions alone: for large models; the default elsewhere).
+    (the instructions alone: for large models; the default elsewhere). ``system_role``: whether
+    the model's chat template takes a system message (false for Gemma, early Mistral: the system
+    text then opens the first user message); unset, ``llamacpp`` reads it from the GGUF's template
+    and ``openai`` assumes it does.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -41,6 +44,7 @@ class BackendConfig(BaseModel):
     delay_s: float = 0.0
     params: SamplingParams | None = None
     prompt_style: Literal["compact", "full"] | None = None
+    system_role: bool | None = None
 
 
 def config_path() -> Path:

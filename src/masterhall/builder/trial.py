@@ -10,19 +10,33 @@ from __future__ import annotations
 import threading
 from typing import Sequence
 
-from ..backends.base import ChatMessage, Usage
+from ..backends.base import ChatMessage, Usage, cancel_scope
 from ..catalog.models import Master, SamplingParams
 from ..chat.engine import ChatEngine
 from ..conversations.turns import Event, Generation, Listener, TurnPool
+
+
+def context_warning(engine: ChatEngine, master: Master, backend: str | None = None,
+                    params: SamplingParams | None = None) -> dict | None:
+    """``{"asked", "available", "backend"}`` when ``master`` asks (``params.context_window``) for
+    a larger context window, in tokens, than its backend has (it then gets the backend's), else
+    ``None``. Reads the backend's window (a remote server may be asked for it once)."""
+    chosen, merged = engine.resolve(master, backend, params)
+    asked, available = merged.context_window, chosen.context_window
+    if asked and asked > available:
+        return {"asked": asked, "available": available, "backend": chosen.name}
+    return None
 
 
 def debug_info(engine: ChatEngine, turn, master: Master, backend: str | None, params: SamplingParams | None) -> dict:
     """What a turn sends: messages with token counts and a ``kind`` each (system, example,
     history, new), the example exchanges chosen for this turn (``examples``: ``[{user,
     assistant}]``, quoted in the system prompt or sent as turns), the context window, what was
-    left out, the backend, model and merged sampling parameters."""
+    left out, the backend, model and merged sampling parameters, and a ``context_warning`` (see
+    :func:`context_warning`)."""
     chosen, merged = engine.resolve(master, backend, params)
-    info = {"backend": chosen.name, "model": chosen.model, "params": merged.model_dump(exclude_none=True)}
+    info = {"backend": chosen.name, "model": chosen.model, "params": merged.model_dump(exclude_none=True),
+            "context_warning": context_warning(engine, master, backend, params)}
     prompt = turn.prompt
     if prompt is None:
         info.update(messages=[], guard=True)
@@ -75,13 +89,14 @@ class Trial:
 
         def run() -> None:
             try:
-                turn = self.engine.stream(master, history, content, backend=backend, params=params)
+                turn = self.engine.stream(master, history, content, backend=backend, params=params, defer=True)
                 gen.emit(Event("debug", debug_info(self.engine, turn, master, backend, params)))
-                for delta in turn:
-                    gen.emit(Event("delta", {"text": delta}))
-                    if gen.stopping:
-                        turn.close()
-                        break
+                with cancel_scope(gen.cancel):  # Stop ends the request even while the prompt is read
+                    for delta in turn:
+                        gen.emit(Event("delta", {"text": delta}))
+                        if gen.stopping:
+                            turn.close()
+                            break
                 gen.emit(Event("done", {"text": turn.reply.text, "usage": _usage(turn), "notes": turn.reply.notes}))
             except Exception as exc:  # noqa: BLE001 - reported to the creator
                 gen.emit(Event("error", {"message": str(exc), "code": getattr(exc, "kind", "invalid")}))
@@ -103,9 +118,10 @@ class Trial:
         """One-click test: answer every conversation starter of ``master`` (in ``langs``) at once.
 
         Events carry ``index`` (position in the list sent first): ``starters``
-        (``[{index, lang, text}]``), then per starter ``delta`` / ``done`` / ``error``; ``None``
-        after the last one ends. The starters run concurrently on the pool; the llama.cpp backend
-        batches them in its parallel slots.
+        (``[{index, lang, text}]``, and ``context_warning``: see :func:`context_warning`), then
+        per starter ``delta`` / ``done`` / ``error``; ``None`` after the last one ends. The
+        starters run concurrently on the pool; the llama.cpp backend batches them in its parallel
+        slots.
         """
         items = [(lang, text) for lang in langs for text in master.starters.get(lang)]
         gen = Generation()
@@ -119,12 +135,13 @@ class Trial:
 
         def one(index: int, text: str) -> None:
             try:
-                turn = self.engine.stream(master, [], text, backend=backend, params=params)
-                for delta in turn:
-                    emit(Event("delta", {"index": index, "text": delta}))
-                    if gen.stopping:
-                        turn.close()
-                        break
+                turn = self.engine.stream(master, [], text, backend=backend, params=params, defer=True)
+                with cancel_scope(gen.cancel):
+                    for delta in turn:
+                        emit(Event("delta", {"index": index, "text": delta}))
+                        if gen.stopping:
+                            turn.close()
+                            break
                 emit(Event("done", {"index": index, "text": turn.reply.text, "usage": _usage(turn)}))
             except Exception as exc:  # noqa: BLE001
                 emit(Event("error", {"index": index, "message": str(exc)}))
@@ -135,7 +152,12 @@ class Trial:
                 if last:
                     gen.end()
 
-        emit(Event("starters", {"starters": [{"index": i, "lang": lang, "text": text} for i, (lang, text) in enumerate(items)]}))
+        try:
+            warning = context_warning(self.engine, master, backend, params)
+        except Exception:  # noqa: BLE001 - an unknown backend is reported by each starter's run
+            warning = None
+        emit(Event("starters", {"starters": [{"index": i, "lang": lang, "text": text} for i, (lang, text) in enumerate(items)],
+                                "context_warning": warning}))
         if not items:
             gen.end()
         for i, (_, text) in enumerate(items):

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
-from ..backends.base import Backend, ChatMessage, Usage
+from ..backends.base import Backend, ChatMessage, Usage, deferred_stream
 from ..backends.registry import BackendRegistry
 from ..catalog.loader import Catalog
 from ..catalog.models import Example, Master, SamplingParams
@@ -252,8 +252,13 @@ class ChatEngine:
         params: SamplingParams | None = None,
         client_system: str | None = None,
         prefill: str | None = None,
+        defer: bool = False,
     ) -> Turn:
         """Start a turn and return a :class:`Turn` to iterate.
+
+        ``defer``: build the prompt now but send the request on the first iteration (so a caller
+        can report what the prompt left out, and stop the turn, while the backend reads it);
+        a backend that cannot start then raises :class:`~masterhall.backends.BackendError` there.
 
         A message that signals a crisis is answered by the safety guard with real help (no model
         call, ``finish_reason="guard"``). ``prefill``: the start of the answer, already given (an
@@ -282,12 +287,15 @@ class ChatEngine:
         notes = list(built.notes)
         final = {"prompt": built}
 
+        def send(messages: list[ChatMessage]) -> Iterator[str | Usage]:
+            return deferred_stream(chosen.stream_chat, messages, merged) if defer else chosen.stream_chat(messages, merged)
+
         def make_reply(text: str, usage: Usage) -> Reply:
             return Reply(text, usage, m.id, chosen.name, chosen.model, merged, lang, prompt=final["prompt"], notes=notes,
                          recommendations=final["prompt"].recommendations)
 
         if not self.checks:
-            return Turn(chosen.stream_chat(built.messages + head, merged), make_reply, prompt=built)
+            return Turn(send(built.messages + head), make_reply, prompt=built)
 
         def regenerate(echoed: Example | None, prefix: str) -> tuple[BuiltPrompt, Iterator[str | Usage]]:
             _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
@@ -297,8 +305,7 @@ class ChatEngine:
             messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
             return again, chosen.stream_chat(messages, merged)
 
-        stream = checked_stream(chosen.stream_chat(built.messages + head, merged), m, built, regenerate, notes,
-                                shown=prefill or "")
+        stream = checked_stream(send(built.messages + head), m, built, regenerate, notes, shown=prefill or "")
         return Turn(stream, make_reply, prompt=built)
 
 

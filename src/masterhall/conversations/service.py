@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage
+from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage, cancel_scope, deferred_stream
 from ..backends.loader import ModelLoader
 from ..catalog.loader import UnknownMasterError
 from ..catalog.models import SamplingParams
@@ -227,14 +227,19 @@ class ChatService:
             raise UnknownBackendError(model, registry.names())
         if not message.strip():
             raise InvalidRequestError("The last message must be a non-empty user message.")
+        gen = Generation()
         if model in self.engine.catalog:
-            turn = self.engine.stream(model, history, message, params=params, client_system=client_system)
+            # The prompt is built here (its errors are raised to the caller); the backend request
+            # starts on the pool, where a Stop or a client that goes away can cancel it.
+            turn = self.engine.stream(model, history, message, params=params, client_system=client_system, defer=True)
+            gen.context = _context(turn)
         else:
             chosen = registry.get(model)
             messages = ([ChatMessage("system", client_system)] if client_system else []) + list(history)
-            stream = chosen.stream_chat(messages + [ChatMessage("user", message)], self.engine.settings.params.merged(params))
+            stream = deferred_stream(chosen.stream_chat, messages + [ChatMessage("user", message)],
+                                     self.engine.settings.params.merged(params))
             turn = Turn(stream, lambda text, usage: _RawReply(text, usage))
-        gen = Generation()
+            gen.context = {"dropped_turns": 0, "notes": []}
         if listener is not None:
             gen.on_event(listener)
         self.pool.submit(self._run_unstored, gen, turn)
@@ -335,7 +340,10 @@ class ChatService:
             if history is None:
                 history = _history(self.repo.messages(conv.id), user.id)
             turn = self.engine.stream(master, history, user.content, backend=backend, params=params,
-                                      prefill=cont.answer.content if cont else None)
+                                      prefill=cont.answer.content if cont else None, defer=True)
+            gen.context = _context(turn)
+            if gen.context["dropped_turns"] or gen.context["notes"]:
+                gen.emit(Event("context", gen.context))
             self._finish(gen, turn, message_id, cont)
         except Exception as exc:  # noqa: BLE001 - every failure is stored and reported
             message = str(exc)
@@ -345,7 +353,7 @@ class ChatService:
                                          completion_tokens=a.completion_tokens, ttft_s=a.ttft_s, tokens_per_s=a.tokens_per_s,
                                          finish_reason=a.finish_reason, safety=a.safety, notes=a.notes)
             elif message_id is not None:
-                self.repo.finish_message(message_id, "", "error", error=message)
+                self.repo.finish_message(message_id, "", "error", error=message, notes=gen.context.get("notes") or None)
             gen.emit(Event("error", {"code": _error_code(exc), "message": message, "message_id": message_id}))
         finally:
             self._release(conv.id)
@@ -384,17 +392,18 @@ class ChatService:
         sees the parts so far after each delta. Returns the text, usage, notes and a guide's
         recommendations (``None`` for other masters)."""
         parts: list[str] = []
-        try:
-            for delta in turn:
-                parts.append(delta)
-                gen.emit(Event("delta", {"text": delta}))
-                if gen.stopping:
-                    break
-                if progress is not None:
-                    progress(parts)
-        finally:
-            if turn.reply is None:  # stopped, or a storage error: end the generation now
-                turn.close()
+        with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
+            try:
+                for delta in turn:
+                    parts.append(delta)
+                    gen.emit(Event("delta", {"text": delta}))
+                    if gen.stopping:
+                        break
+                    if progress is not None:
+                        progress(parts)
+            finally:
+                if turn.reply is None:  # stopped, or a storage error: end the generation now
+                    turn.close()
         reply = turn.reply
         usage = reply.usage if reply else Usage(finish_reason="cancelled")
         text = reply.text if reply else "".join(parts)
@@ -416,6 +425,13 @@ def _history(messages: list[Message], before_id: int) -> list[ChatMessage]:
         if m.role in ("user", "assistant") and m.content.strip():
             history.append(ChatMessage(m.role, m.content))
     return history
+
+
+def _context(turn: Turn) -> dict:
+    """What ``turn``'s prompt left out to fit the context window: ``dropped_turns`` (history
+    messages) and the prompt's ``notes`` (see :class:`~masterhall.chat.prompt.BuiltPrompt`)."""
+    prompt = turn.prompt
+    return {"dropped_turns": prompt.dropped_turns if prompt else 0, "notes": list(prompt.notes) if prompt else []}
 
 
 def _error_code(exc: Exception) -> str:

@@ -1,10 +1,12 @@
 """``/api`` conversations: list, read, rename, delete, export, and messages streamed as SSE.
 
 A message stream is ``text/event-stream`` with typed events: ``start`` (conversation and
-message ids), ``loading`` (the model is still loading), ``delta`` (``{"text"}``), then ``done``
-(status, ``finish_reason``, usage, the answer as sanitized ``html``) or ``error`` (``{"code",
-"message"}``; the partial answer is kept). An answer whose ``finish_reason`` is ``length`` was cut
-at the token limit; ``…/messages/{id}/continue`` streams the rest into the same message.
+message ids), ``loading`` (the model is still loading), ``context`` (``{"dropped_turns",
+"notes"}``: what the prompt left out to fit the context window, before the answer; only when
+something was), ``delta`` (``{"text"}``), then ``done`` (status, ``finish_reason``, usage, the
+answer as sanitized ``html``) or ``error`` (``{"code", "message"}``; the partial answer is kept).
+An answer whose ``finish_reason`` is ``length`` was cut at the token limit;
+``…/messages/{id}/continue`` streams the rest into the same message.
 """
 
 from __future__ import annotations

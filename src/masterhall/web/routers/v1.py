@@ -11,6 +11,11 @@ not complete), else ``stop``. The hall's own reasons, which OpenAI clients do no
 ``error``, ``cancelled`` — go out as ``stop``, with the real one in the extension field
 ``native_finish_reason`` of the choice (the name OpenRouter uses for the same thing) and, for a
 response that is not streamed, in the header ``X-MasterHall-Finish-Reason``.
+
+When earlier messages are left out to fit the master's context window, the response says so:
+the header ``X-MasterHall-History-Dropped: N`` (on every master response, ``0`` when nothing was
+left out) and a ``masterhall`` object (``{"history_dropped": N, "notes": [...]}``) in the
+non-streaming body and in the first chunk of a stream (see the README, *OpenAI-compatible API*).
 """
 
 from __future__ import annotations
@@ -28,11 +33,23 @@ from ...catalog.models import SamplingParams
 from ...conversations.turns import Event, Generation, Listener
 from ...errors import InvalidRequestError
 from ..deps import HallDep
-from ..errors import openai_error
+from ..errors import openai_backend_error
 from ..openai_protocol import ChatCompletionRequest, ModelCard, ModelList, error_body
 from ..sse import event_stream, json_around, sse, text_frame
 
 router = APIRouter(prefix="/v1", tags=["openai"])
+
+#: Response header: how many of the client's earlier messages were left out to fit the context window.
+DROPPED_HEADER = "X-MasterHall-History-Dropped"
+
+
+def _context_headers(gen: Generation) -> dict[str, str]:
+    return {DROPPED_HEADER: str(gen.context.get("dropped_turns", 0))}
+
+
+def _extension(gen: Generation) -> dict:
+    """The ``masterhall`` object of a response: what the prompt left out."""
+    return {"history_dropped": gen.context.get("dropped_turns", 0), "notes": list(gen.context.get("notes", []))}
 
 
 @router.get("/models", response_model=ModelList, summary="Every master (and raw backend) as a model")
@@ -59,6 +76,18 @@ def _start(hall, body: ChatCompletionRequest):
         return hall.chat.complete(body.model, history, last, client_system=client_system, params=params, listener=listener)
 
     return start
+
+
+class _Started:
+    """Remembers the generation a start function returned (for the stream's first chunk)."""
+
+    def __init__(self, start):
+        self._start = start
+        self.gen: Generation | None = None
+
+    def __call__(self, listener: Listener) -> Generation:
+        self.gen = self._start(listener)
+        return self.gen
 
 
 def _usage(usage: dict | None) -> dict:
@@ -97,18 +126,23 @@ def _native_reason(usage: dict | None) -> str:
 async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
     created = int(time.time())
     completion_id = "chatcmpl-" + uuid.uuid4().hex
-    start = _start(hall, body)
+    start = _Started(_start(hall, body))
     if not body.stream:
         return await run_in_threadpool(_collect, start, body.model, created, completion_id)
 
     def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True,
-              native: str | None = None) -> str:
+              native: str | None = None, extension: dict | None = None) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": finish, **({"native_finish_reason": native} if native else {})}
         data = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
                 "choices": [choice] if choices else []}
         if usage is not None:
             data["usage"] = usage
+        if extension is not None:
+            data["masterhall"] = extension
         return sse(None, data)
+
+    def opening() -> Iterable[str]:  # read once the turn has started: its prompt is known
+        yield chunk({"role": "assistant", "content": ""}, extension=_extension(start.gen))
 
     final: list[Event] = []
     around = json_around(None, {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
@@ -130,7 +164,7 @@ async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
             yield chunk({}, usage=_usage(usage), choices=False)
         yield sse(None, "[DONE]")
 
-    return await event_stream(hall.pool, start, frames, opening=[chunk({"role": "assistant", "content": ""})], closing=closing)
+    return await event_stream(hall.pool, start, frames, opening=opening(), closing=closing, headers=_context_headers)
 
 
 def _collect(start, model: str, created: int, completion_id: str) -> JSONResponse:
@@ -138,11 +172,12 @@ def _collect(start, model: str, created: int, completion_id: str) -> JSONRespons
     gen.done.wait()
     usage, error = _outcome(gen.final)
     text = (gen.final.data.get("text") if gen.final is not None else None) or ""
-    if error is not None and not text:
-        return openai_error(502, error, type_="server_error", code="backend_error")
+    if error is not None and not text:  # the backend failed before any text: an HTTP error, by its kind
+        return openai_backend_error(error, gen.final.data.get("code", "internal") if gen.final is not None else "internal")
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage),
                      "native_finish_reason": _native_reason(usage)}],
         "usage": _usage(usage),
-    }, headers={FINISH_HEADER: _native_reason(usage)})
+        "masterhall": _extension(gen),
+    }, headers={FINISH_HEADER: _native_reason(usage), **_context_headers(gen)})

@@ -89,6 +89,7 @@ export function createPreview(ctx, runs) {
     if (info.dropped_turns) left.push(t("debug_dropped_turns", { n: info.dropped_turns }));
     if (info.dropped_examples) left.push(t("debug_dropped_examples", { n: info.dropped_examples }));
     meta.append(...dlRow("dropped", t("debug_dropped"), left.length ? left.join(" · ") : t("debug_nothing_dropped")));
+    if (info.context_warning) meta.append(...dlRow("context-warning", t("debug_warning"), runs.contextWarning(info.context_warning)));
     if (left.length) meta.lastChild.classList.add("is-warn");
     meta.append(...dlRow("timing", t("debug_timing"), t("debug_waiting")));
     box.append(meta);

@@ -1,12 +1,14 @@
 /* MasterHall — message bubbles of the chat page.
  *
- * A message is `{id, role, content, html, status, error, finish_reason, cards}`. An answer that
- * stopped at the token limit (finish_reason "length") says so under it, with a Continue button
- * (data-action="continue"); one the hall ended because it repeated itself ("loop") says that. User
- * text and streaming model text are set with textContent; only `html` that the server produced
- * (Markdown rendered, then sanitized by nh3) is ever assigned as HTML. `cards` (the master-finder's
- * answers only) are the recommended masters, real ones only, shown under the answer: avatar, name,
- * one-line reason and a "talk to" link; or "no master fits" with a link to create one.
+ * A message is `{id, role, content, html, status, error, finish_reason, notes, cards}`. An answer
+ * that stopped at the token limit (finish_reason "length") says so under it, with a Continue
+ * button (data-action="continue"); one the hall ended because it repeated itself ("loop") says
+ * that. `notes` (what the hall left out of the prompt to fit the context window) show in a small
+ * note above the answer. `cards` (the master-finder's answers only) are the recommended masters,
+ * real ones only, shown under the answer: avatar, name, one-line reason and a "talk to" link; or
+ * "no master fits" with a link to create one. User text and streaming model text are set with
+ * textContent; only `html` that the server produced (Markdown rendered, then sanitized by nh3) is
+ * ever assigned as HTML.
  */
 
 import { describeError } from "../lib/api.js";
@@ -39,6 +41,7 @@ export function create(message, master) {
   const isUser = message.role === "user";
   const content = el("div", { className: "msg-content" });
   const note = el("p", { className: "msg-note", hidden: true, attrs: { role: "status" } });
+  const context = el("p", { className: "msg-context", hidden: true });
   const cut = el(
     "p",
     { className: "msg-cut", hidden: true, attrs: { role: "status" } },
@@ -59,6 +62,7 @@ export function create(message, master) {
       "div",
       { className: "msg-main" },
       el("div", { className: "msg-meta" }, el("span", { className: "msg-who" }, isUser ? t("you") : master.name)),
+      context,
       content,
       note,
       cut,
@@ -94,6 +98,21 @@ export function update(node, message) {
   if (cut) cut.hidden = !isCut(message);
   if (isCut(message)) node.dataset.finish = "length";
   else delete node.dataset.finish;
+  if (message.notes) setContext(node, message.notes);
+}
+
+const DROPPED = /^(\d+) earlier message\(s\) left out to fit the context window$/;
+
+/** Show the earlier messages the hall left out of the prompt to fit the context window, from
+ *  its `notes` (a list of strings; the other notes are for the builder's debug view), above the
+ *  answer, in the page's language. */
+export function setContext(node, notes) {
+  const context = node.querySelector(".msg-context");
+  if (!context) return;
+  const dropped = (notes || []).map((note) => DROPPED.exec(note)).find(Boolean);
+  const text = dropped ? t("note_history_dropped", { n: dropped[1] }) : "";
+  context.textContent = text;
+  context.hidden = !text;
 }
 
 /** Only the hall's own paths are used as card links. */

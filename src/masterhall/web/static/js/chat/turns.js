@@ -44,6 +44,8 @@ export function createTurns(view) {
         if (handlers.userNode) handlers.userNode.dataset.id = String(data.user_message_id);
         if (!state.conversationId) view.setConversation(data.conversation_id);
         if (data.title) view.setTitle(data.title);
+      } else if (event.event === "context") {
+        M.setContext(node, data.notes);
       } else if (event.event === "loading") {
         M.setNote(node, t("loading_model"), "info");
       } else if (event.event === "delta") {
@@ -59,7 +61,7 @@ export function createTurns(view) {
         if (event.event === "done") {
           M.update(node, {
             role: "assistant", id: data.message_id, content: data.text, html: data.html, status: data.status, error: data.error,
-            finish_reason: data.finish_reason, cards: data.cards,
+            finish_reason: data.finish_reason, notes: data.notes, cards: data.cards,
           });
         } else {
           M.update(node, { role: "assistant", id: data.message_id, content: text, status: "error", code: data.code, error: data.message });
