@@ -75,6 +75,7 @@ def start_server(db_path: Path):
     fake = FakeBackend("fake")
     hall.registry.register(fake)
     app = create_app(hall, load_model=False)
+    hall.finder.get()  # the full Finder index, as a server has it soon after start (searches never wait for it)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
