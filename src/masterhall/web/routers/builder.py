@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ...backends.base import ChatMessage
+from ...builder.draft import draft_for_run
 from ...builder.library import MAX_FILE_BYTES, validate_master
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
@@ -112,21 +113,28 @@ def fork(hall: HallDep, source_id: str, body: ForkBody | None = None):
     return hall.library.fork(source_id, body.new_id if body else None).to_dict()
 
 
-@router.post("/test", summary="One-click test: answer every conversation starter of a draft (SSE)")
+def _incomplete(missing: list[dict]) -> list[str]:
+    """The opening ``draft`` event of a run of an incomplete draft: ``{"missing": [{field, message,
+    type, ctx}]}`` (what saving would refuse; the run goes on without it, see
+    :func:`~masterhall.builder.draft.draft_for_run`)."""
+    return [sse("draft", {"missing": missing})] if missing else []
+
+
+@router.post("/test", summary="One-click test: answer every conversation starter of a draft, even an incomplete one (SSE)")
 async def test_starters(hall: HallDep, body: TestBody):
-    master = validate_master(body.master)
+    master, missing = draft_for_run(body.master)
     params = SamplingParams(max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.trial.run_starters(master, listener, langs=body.langs, params=params),
-                              _frames)
+                              _frames, opening=_incomplete(missing))
 
 
-@router.post("/preview", summary="Chat with a draft; each turn shows exactly what the model receives (SSE)")
+@router.post("/preview", summary="Chat with a draft, even an incomplete one; each turn shows exactly what the model receives (SSE)")
 async def preview_turn(hall: HallDep, body: PreviewBody):
-    master = validate_master(body.master)
+    master, missing = draft_for_run(body.master)
     history = [ChatMessage(m["role"], str(m.get("content", ""))) for m in body.history if m.get("role") in ("user", "assistant")]
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.trial.preview(master, history, body.content, listener, params=params),
-                              _frames)
+                              _frames, opening=_incomplete(missing))
 
 
 @router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)")
