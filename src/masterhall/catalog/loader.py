@@ -20,6 +20,10 @@ from pydantic import ValidationError
 from ..errors import NotFoundError
 from .models import CATEGORIES, CATEGORY_IDS, Category, Master
 
+#: libyaml's safe loader when PyYAML was built with it (10x faster: 0.04 s instead of 0.4 s for the
+#: built-in catalog, at every start), else the pure-Python one; both read the same YAML subset.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class CatalogError(ValueError):
     """A master file could not be read or validated; the message names file and field."""
@@ -31,7 +35,7 @@ def load_master_file(path: Path) -> Master:
     Raises :class:`CatalogError` naming the file and each failing field.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogError(f"catalog error in {path}: cannot read YAML: {exc}") from exc
     if not isinstance(data, dict):
