@@ -62,7 +62,10 @@ class Settings(BaseSettings):
     are the llama.cpp defaults. ``params`` are the hall's default sampling parameters, merged over
     each backend's model defaults (by default only ``max_tokens`` = 512).
     ``database_url``: SQLAlchemy URL of the conversation store (default: a SQLite file in the user
-    data dir). ``host`` / ``port``: where ``masterhall serve`` listens.
+    data dir). ``host`` / ``port``: where ``masterhall serve`` listens. ``max_request_bytes``:
+    the largest request body the web hall reads (default 4 MiB); ``max_upload_bytes``: the same
+    for uploads (``multipart/form-data``: imports, attached files; default 33 MiB, the 32 MiB
+    import limit plus room for the form).
     """
 
     model_config = SettingsConfigDict(env_prefix="MASTERHALL_", env_nested_delimiter="__", extra="ignore")
@@ -80,6 +83,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8042, ge=1, le=65535)
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=33 * 1024 * 1024, ge=1024)
 
     @classmethod
     def settings_customise_sources(
