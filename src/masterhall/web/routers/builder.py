@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ...backends.base import ChatMessage
+from ...builder.draft import draft_for_run
 from ...builder.library import MAX_FILE_BYTES, InvalidMasterError, validate_master
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
@@ -69,7 +70,12 @@ def _checked(hall, data: dict):
     """``data`` as a master (:func:`validate_master`) whose ``model`` is not a model file path
     unless the operator configured it: requests pick backends by name (README, *Security*).
     Raises :class:`InvalidMasterError` (field ``model``) with the configured names."""
-    master = validate_master(data)
+    return _model_checked(hall, validate_master(data))
+
+
+def _model_checked(hall, master):
+    """``master`` unchanged when its ``model`` is a configured backend (or none); else
+    :class:`InvalidMasterError` (field ``model``), as in :func:`_checked`."""
     model = master.model
     if model and not hall.registry.configured(model) and (model.lower().endswith(".gguf") or "/" in model or "\\" in model):
         message = f"must name a configured backend ({', '.join(hall.registry.names())}), not a model file"
@@ -125,21 +131,30 @@ def fork(hall: HallDep, source_id: str, body: ForkBody | None = None):
     return hall.library.fork(source_id, body.new_id if body else None).to_dict()
 
 
-@router.post("/test", summary="One-click test: answer every conversation starter of a draft (SSE)")
+def _incomplete(missing: list[dict]) -> list[str]:
+    """The opening ``draft`` event of a run of an incomplete draft: ``{"missing": [{field, message,
+    type, ctx}]}`` (what saving would refuse; the run goes on without it, see
+    :func:`~masterhall.builder.draft.draft_for_run`)."""
+    return [sse("draft", {"missing": missing})] if missing else []
+
+
+@router.post("/test", summary="One-click test: answer every conversation starter of a draft, even an incomplete one (SSE)")
 async def test_starters(hall: HallDep, body: TestBody):
-    master = _checked(hall, body.master)
+    master, missing = draft_for_run(body.master)
+    master = _model_checked(hall, master)
     params = SamplingParams(max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.trial.run_starters(master, listener, langs=body.langs, params=params),
-                              _frames)
+                              _frames, opening=_incomplete(missing))
 
 
-@router.post("/preview", summary="Chat with a draft; each turn shows exactly what the model receives (SSE)")
+@router.post("/preview", summary="Chat with a draft, even an incomplete one; each turn shows exactly what the model receives (SSE)")
 async def preview_turn(hall: HallDep, body: PreviewBody):
-    master = _checked(hall, body.master)
+    master, missing = draft_for_run(body.master)
+    master = _model_checked(hall, master)
     history = [ChatMessage(m["role"], str(m.get("content", ""))) for m in body.history if m.get("role") in ("user", "assistant")]
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.trial.preview(master, history, body.content, listener, params=params),
-                              _frames)
+                              _frames, opening=_incomplete(missing))
 
 
 @router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)")
