@@ -58,7 +58,11 @@ class Settings(BaseSettings):
     are the llama.cpp defaults. ``params`` are the hall's default sampling parameters, merged over
     each backend's model defaults (by default only ``max_tokens`` = 512).
     ``database_url``: SQLAlchemy URL of the conversation store (default: a SQLite file in the user
-    data dir). ``host`` / ``port``: where ``masterhall serve`` listens.
+    data dir). ``host`` / ``port``: where ``masterhall serve`` listens. ``crisis_region``: whose
+    crisis lines the safety guard's help answers name (``CN``, ``US``, ``UK``, ``IE``; any other
+    code: findahelpline.com and 112; unset: ``CN`` for Chinese messages, ``US`` otherwise).
+    ``safety_semantic``: the guard's semantic layer (sentence encoder and classifier) on top of its
+    rules (default on).
     """
 
     model_config = SettingsConfigDict(env_prefix="MASTERHALL_", env_nested_delimiter="__", extra="ignore")
@@ -74,6 +78,8 @@ class Settings(BaseSettings):
     params: SamplingParams = Field(default_factory=lambda: SamplingParams(max_tokens=512))
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
     database_url: str | None = None
+    crisis_region: str | None = None
+    safety_semantic: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8042, ge=1, le=65535)
 

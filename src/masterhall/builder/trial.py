@@ -18,9 +18,11 @@ from ..conversations.turns import Event, Generation, Listener, TurnPool
 
 def debug_info(engine: ChatEngine, turn, master: Master, backend: str | None, params: SamplingParams | None) -> dict:
     """What a turn sends: messages with token counts, the context window, what was left out,
-    the backend, model and merged sampling parameters."""
+    the backend, model and merged sampling parameters, and the safety guard's record (``safety``:
+    level, kind, rule or score, action; ``None`` for an ordinary turn)."""
     chosen, merged = engine.resolve(master, backend, params)
-    info = {"backend": chosen.name, "model": chosen.model, "params": merged.model_dump(exclude_none=True)}
+    info = {"backend": chosen.name, "model": chosen.model, "params": merged.model_dump(exclude_none=True),
+            "safety": getattr(turn, "safety", None)}
     prompt = turn.prompt
     if prompt is None:
         info.update(messages=[], guard=True)

@@ -215,8 +215,8 @@ class ChatService:
 
     def _run_unstored(self, gen: Generation, turn: Turn) -> None:
         try:
-            text, usage, notes = self._pump(gen, turn)
-            gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes}))
+            text, usage, notes, safety = self._pump(gen, turn)
+            gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes, "safety": safety}))
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             gen.emit(Event("error", {"code": _error_code(exc), "message": str(exc)}))
         finally:
@@ -324,23 +324,24 @@ class ChatService:
                 self.repo.update_content(message_id, "".join(parts))
                 last_flush[:] = [now, len(parts)]
 
-        text, usage, notes = self._pump(gen, turn, flush)
+        text, usage, notes, safety = self._pump(gen, turn, flush)
         status, error = _status(usage, gen)
         self.repo.finish_message(
             message_id, text, status, error=error,
             prompt_tokens=usage.prompt_tokens or None, completion_tokens=usage.completion_tokens or None,
             ttft_s=usage.ttft_s, tokens_per_s=usage.tokens_per_s, finish_reason=usage.finish_reason,
-            notes=notes or None,
+            notes=notes or None, safety=safety,
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
-                   "finish_reason": usage.finish_reason, "notes": notes}
+                   "finish_reason": usage.finish_reason, "notes": notes, "safety": safety}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
 
     @staticmethod
-    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str]]:
+    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str], dict | None]:
         """Stream ``turn``'s deltas as events until it ends or ``gen`` is stopped; ``progress``
-        sees the parts so far after each delta. Returns the text, usage and notes."""
+        sees the parts so far after each delta. Returns the text, usage, notes and the safety
+        guard's record (stored on the message for an audit)."""
         parts: list[str] = []
         try:
             for delta in turn:
@@ -356,7 +357,7 @@ class ChatService:
         reply = turn.reply
         usage = reply.usage if reply else Usage(finish_reason="cancelled")
         text = reply.text if reply else "".join(parts)
-        return text, usage, list(getattr(reply, "notes", None) or [])
+        return text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "safety", None)
 
 
 class _RawReply:

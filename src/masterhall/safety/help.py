@@ -93,7 +93,8 @@ _OPEN = {
         "suicide": ["Thank you for telling me. What you're carrying sounds heavy, and you don't have to hold it alone.",
                     "I'm really glad you said this, and I'm worried about you. You matter, and you deserve someone with you right now.",
                     "I hear you, and I care whether you're safe. This pain is real, but you don't have to face it by yourself."],
-        "self_harm": ["Thank you for trusting me with this. Hurting yourself tells me how much pain you're in — you deserve care, not more pain."],
+        "self_harm": ["Thank you for trusting me with this. Hurting yourself tells me how much pain you're in — "
+                      "you deserve care, not more pain."],
         "abuse": ["What you describe is not okay, and it is not your fault. You deserve to be safe."],
         "sexual_violence": ["I'm so sorry this happened to you. It was not your fault, and you deserve support and care."],
         "medical": ["This sounds like an emergency — please get help right now."],
