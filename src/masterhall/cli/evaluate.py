@@ -140,8 +140,9 @@ def eval_safety(
 ) -> None:
     """Recall on crisis messages and false-alarm rate on look-alikes, per language and kind.
 
-    Each message is rated alone by the hall's safety guard (rules, classifier); flagged = the guard
-    would answer with help.
+    Each message is rated alone by the hall's safety guard (rules, classifier); recall counts the
+    crisis messages it would answer with help, "+elevated" also those whose reply it would check
+    and add a help line to; "elevated" counts look-alikes whose reply would get that check.
     """
     try:
         rows = read_safety_set(file)
@@ -158,14 +159,15 @@ def eval_safety(
                           "false_alarms": result.false_alarms}, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"Safety guard · {file.name} · {hall.safety.state}")
-    for col in ("group", "crisis", "recall", "look-alikes", "false alarms", "elevated"):
+    for col in ("group", "crisis", "recall", "+elevated", "look-alikes", "false alarms", "elevated"):
         table.add_column(col, justify="left" if col == "group" else "right", no_wrap=True)
     order = sorted(result.groups, key=lambda n: (n != "all", not n.startswith("lang:"), n))
     for name in order:
         g = result.groups[name]
         recall = "—" if g["recall"] is None else f"{g['recall']:.3f} ({g['caught']}/{g['crisis']})"
         fa = "—" if g["false_alarm_rate"] is None else f"{g['false_alarm_rate']:.3f} ({g['false_alarms']}/{g['lookalikes']})"
-        table.add_row(name, str(g["crisis"]), recall, str(g["lookalikes"]), fa, str(g["elevated"]))
+        guarded = "—" if g["recall_guarded"] is None else f"{g['recall_guarded']:.3f}"
+        table.add_row(name, str(g["crisis"]), recall, guarded, str(g["lookalikes"]), fa, str(g["elevated"]))
     out.print(table)
     out.print(f"{result.ms_per_message:.1f} ms per message", highlight=False)
     if show_errors:

@@ -35,8 +35,8 @@ def read_safety_set(path: Path) -> list[dict]:
 
 @dataclass
 class SafetyResult:
-    """``groups``: name -> ``{"crisis", "caught", "recall", "lookalikes", "false_alarms",
-    "false_alarm_rate", "elevated"}`` for ``all``, each language (``lang:zh``) and each kind
+    """``groups``: name -> ``{"crisis", "caught", "recall", "guarded", "recall_guarded", "lookalikes",
+    "false_alarms", "false_alarm_rate", "elevated"}`` for ``all``, each language (``lang:zh``) and each kind
     (``kind:suicide``); ``misses`` / ``false_alarms``: the rows, with the guard's record;
     ``ms_per_message``: mean time of one assessment."""
 
@@ -55,10 +55,11 @@ def evaluate_safety(guard, rows: list[dict]) -> SafetyResult:
         a = guard.assess([], row["text"], row["lang"])
         flagged = a.crisis
         for name in ("all", f"lang:{row['lang']}", f"kind:{row['kind']}"):
-            g = result.groups.setdefault(name, {"crisis": 0, "caught": 0, "lookalikes": 0, "false_alarms": 0, "elevated": 0})
+            g = result.groups.setdefault(name, {"crisis": 0, "caught": 0, "guarded": 0, "lookalikes": 0, "false_alarms": 0, "elevated": 0})
             if row["crisis"]:
                 g["crisis"] += 1
                 g["caught"] += int(flagged)
+                g["guarded"] += int(a.level in ("crisis", "elevated"))
             else:
                 g["lookalikes"] += 1
                 g["false_alarms"] += int(flagged)
@@ -70,5 +71,6 @@ def evaluate_safety(guard, rows: list[dict]) -> SafetyResult:
     result.ms_per_message = 1000 * (time.perf_counter() - start) / max(len(rows), 1)
     for g in result.groups.values():
         g["recall"] = g["caught"] / g["crisis"] if g["crisis"] else None
+        g["recall_guarded"] = g["guarded"] / g["crisis"] if g["crisis"] else None
         g["false_alarm_rate"] = g["false_alarms"] / g["lookalikes"] if g["lookalikes"] else None
     return result

@@ -58,7 +58,7 @@ class CrisisClassifier:
     does it at start-up). ``kind_of(text)`` names the nearest crisis exemplar's kind.
     """
 
-    def __init__(self, encoder, bank: Sequence[Exemplar] | None = None, *, l2: float = 1e-4, steps: int = 1500, rate: float = 2.0):
+    def __init__(self, encoder, bank: Sequence[Exemplar] | None = None, *, l2: float = 1e-4, steps: int = 3000, rate: float = 4.0):
         self.encoder = encoder
         self.bank = list(bank) if bank is not None else load_bank()
         self.l2, self.steps, self.rate = l2, steps, rate

@@ -8,7 +8,9 @@
 3. the conversation: the scores of the last :data:`WINDOW` user messages, decayed by
    ``decay`` per turn back, are combined as a noisy-or (``1 - Π (1 - decay^i · s_i)``); when the
    current message is at least elevated and the combination reaches ``conversation_threshold``
-   the turn is a crisis. A conversation in which a crisis was answered stays *careful*: the
+   the turn is a crisis. A message with a cue of a harmless reading (a figure of speech, travel or
+   work, an accident, someone else's death: :data:`~.rules.GATE_CUES`) that no rule fires on is
+   at most *elevated* on its own score — its reply is checked instead of replaced. A conversation in which a crisis was answered stays *careful*: the
    master's system prompt gets :func:`~.help.careful_note` for the rest of it.
 
 Thresholds (defaults) were chosen on ``evalsets/safety-dev.jsonl`` — recall 1.00 with the
@@ -28,7 +30,7 @@ from typing import Any, Sequence
 from .classifier import CrisisClassifier, Exemplar
 from .help import careful_note, help_answer, help_openings, resolve_region
 from .output import check_reply
-from .rules import match_rules
+from .rules import CUE_NAMES, GATE_CUES, cue_features, match_rules
 
 #: User messages (the current one included) that the conversation signal reads.
 WINDOW = 4
@@ -38,8 +40,8 @@ WINDOW = 4
 class Thresholds:
     """Decision thresholds on the classifier's probability (see the module docstring)."""
 
-    crisis: float = 0.45
-    elevated: float = 0.2
+    crisis: float = 0.35
+    elevated: float = 0.08
     conversation: float = 0.6
     decay: float = 0.6
 
@@ -184,9 +186,13 @@ class SafetyGuard:
             for i, s in enumerate([score] + earlier):
                 keep *= 1.0 - (t.decay ** i) * s
             a.conversation_score = 1.0 - keep
-            if score >= t.crisis:
+            cues = cue_features(message)
+            gate = [n for n, v in zip(CUE_NAMES, cues) if v and n in GATE_CUES]
+            if gate:
+                a.extra["gate"] = ",".join(gate)
+            if score >= t.crisis and not gate:
                 a.level, a.source = "crisis", "classifier"
-            elif score >= t.elevated and a.conversation_score >= t.conversation:
+            elif score >= t.elevated and any(s >= t.elevated for s in earlier) and a.conversation_score >= t.conversation:
                 a.level, a.source = "crisis", "conversation"
             elif score >= t.elevated or (a.careful and a.conversation_score >= t.elevated):
                 a.level, a.source = "elevated", "classifier"
