@@ -7,15 +7,18 @@
    elevated_threshold`` is *elevated* (the reply is checked before it is shown, :mod:`.output`);
 3. the conversation: the scores of the last :data:`WINDOW` user messages, decayed by
    ``decay`` per turn back, are combined as a noisy-or (``1 - Π (1 - decay^i · s_i)``); when the
-   current message is at least elevated and the combination reaches ``conversation_threshold``
-   the turn is a crisis. A message with a cue of a harmless reading (a figure of speech, travel or
-   work, an accident, someone else's death: :data:`~.rules.GATE_CUES`) that no rule fires on is
-   at most *elevated* on its own score — its reply is checked instead of replaced. A conversation in which a crisis was answered stays *careful*: the
-   master's system prompt gets :func:`~.help.careful_note` for the rest of it.
+   current message and an earlier one are at least elevated and the combination reaches
+   ``conversation`` the turn is a crisis. A conversation in which a crisis was answered stays
+   *careful*: the master's system prompt gets :func:`~.help.careful_note` for the rest of it.
 
-Thresholds (defaults) were chosen on ``evalsets/safety-dev.jsonl`` — recall 1.00 with the
-fewest false alarms, then lowered a little for margin — and are reported on
-``evalsets/safety-test.jsonl`` in the README. Without an encoder (or while it cannot load) the
+A message with a cue of a harmless reading (a figure of speech, travel or work, an accident,
+someone else's death: :data:`~.rules.GATE_CUES`) that no rule fires on is at most *elevated* on
+its own score — its reply is checked and gets a help line instead of being replaced.
+
+Thresholds (defaults) were chosen on ``evalsets/safety-dev.jsonl``: the crisis threshold is the
+lowest that keeps false alarms under 4 %, the elevated threshold sits below the lowest-scored
+crisis message that no rule catches, so every dev crisis message is at least checked. Figures
+on ``evalsets/safety-test.jsonl`` are in the README. Without an encoder (or while it cannot load) the
 guard runs on the rules alone and says so in the record (``semantic: false``).
 """
 

@@ -61,7 +61,7 @@ _EN: list[tuple[str, str]] = [
     ("abuse", r"\b(?:he|she|they)\s+(?:\w+\s+){0,2}(?:hits?|beats?|whips?|chok(?:es|ed)|strangl(?:es|ed)|threaten(?:s|ed)?\s+to\s+kill|"
      r"said (?:he|she)'?(?:ll| will) kill)\s+me\b|\bhands\s+around\s+my\s+neck\b|\bslam(?:s|med)?\s+my\s+head\b|\bstarted\s+on\s+me\b"),
     ("sexual_violence", r"\b(?:raped|rape me|sexually (?:assaulted|abused)|molest\w*)\b|\bforced\s+(?:me\s+)?(?:into|to have)\s+sex\b"
-     r"|\bforced himself on me\b|\bforced\s+me\s+to\s+(?:touch|have sex|do sexual)|\b(?:assaulted|groped)\s+me\b"),
+     r"|\bforced himself on me\b|\bforced\s+me\s+to\s+(?:touch|have sex|do sexual)|\bgrop(?:es|ing)\s+me\b|\b(?:keeps?|kept)\s+touching\s+me\b|\b(?:assaulted|groped)\s+me\b"),
     ("medical", r"\b(?:i|i've|i have|just)\s+(?:just\s+)?(?:took|taken|swallowed|drank|had)\s+(?:a\s+whole|an?\s+entire|all|\d+|twenty|thirty|forty|fifty|"
      r"a (?:handful|bottle|pack)|too many)\b.*\b(?:" + _PILLS_EN + r"|bleach|pills?)\b"),
     ("medical", r"\b(?:crushing|severe|bad)\s+chest\s+pain\b|\bchest\s+(?:is|feels)\s+crushing\b|\bclutching\s+(?:his|her|my)\s+chest\b"
@@ -69,7 +69,7 @@ _EN: list[tuple[str, str]] = [
      r"|\bchest\s+(?:hurts|pain)\b.{0,40}\b(?:pass(?:ing)? out|faint|can'?t breathe|sweating|arm|jaw)\b"),
     ("harm_others", r"\b(?:brought|bringing|took|taking|carry(?:ing)?)\s+a\s+(?:knife|gun|weapon|machete)\s+to\s+(?:work|school|class|the office)\b"
      r"|\b(?:picturing|imagining|fantasi[sz]ing about)\s+(?:stabbing|killing|hurting|shooting|strangling)\s+(?:my|him|her|them)\b"),
-    ("harm_others", r"\b(?:going to|gonna|will|want to|plan to)\s+(?:kill|hurt|stab|shoot|poison|burn)\s+(?:him|her|them|my\s+\w+|the people|everyone)\b"
+    ("harm_others", r"\b(?:going to|gonna|will|want to|plan to)\s+(?:kill|hurt|stab|shoot|poison|burn)\s+(?:him|her|them|my\s+\w+|the\s+(?:people|children|kids|guy|man|woman)|everyone|people|children|kids)\b"
      r"|\bshoot up (?:my|the) school\b"),
 ]
 
@@ -89,23 +89,23 @@ _ZH: list[tuple[str, str]] = [
     ("abuse", _REL_ZH + r"(?:又|总是|经常|一喝酒就|喝醉了?就|天天|昨晚|昨天|一生气就)?(?:动手)?(?:打我|打了我|揍我|掐我|踢我|打伤我|扇我|抽我|"
      r"拿皮带抽我|揪着我|威胁要杀(?:了)?我|说.{0,6}(?:杀了我|弄死我))|(?:开始|又|就|会)(?:打|揍|抽)我"),
     ("abuse", r"(?:他|她)(?:说)?要(?:杀了|弄死)我|掐(?:住)?(?:了)?我的脖子|把我的头往"),
-    ("sexual_violence", r"强奸|性侵|被.{0,3}侵犯|侵犯了我|堵在.{0,4}强迫我|强迫我(?:发生)?(?:了)?关系|强迫了我|猥亵|强迫我发生|迷奸"),
+    ("sexual_violence", r"强奸|性侵|被.{0,3}侵犯|侵犯了我|对我动手动脚|堵在.{0,4}强迫我|强迫我(?:发生)?(?:了)?关系|强迫了我|猥亵|强迫我发生|迷奸"),
     ("medical", r"(?:吞|吃)(?:了|下)?(?:掉|光)?(?:了)?(?:一整瓶|一瓶|整瓶|一板|一把|全部|所有|很多|太多|\d+片|[一二三四五六七八九十百]+片)的?.{0,4}"
      + _PILLS_ZH + r"|喝了(?:消毒水|农药|洗洁精|漂白)|" + _PILLS_ZH + r"(?:一次)?全(?:吃|吞)了"),
     ("medical", r"胸口.{0,6}(?:剧痛|压|绞痛|痛得厉害|疼得厉害).{0,10}(?:喘|汗|麻|下巴|分钟|晕)|捂着胸口|没(?:有)?呼吸|叫不醒|昏迷不醒|不省人事|抽搐|嘴唇发紫|吐血|喘不上气"),
-    ("harm_others", r"(?:要|想|准备|打算)(?:去)?(?:杀了|弄死|捅|砍|毒死|报复)(?:我的?)?(?:他|她|他们|邻居|老板|老公|室友|同事|那些人)|等他.{0,6}就(?:捅|动手)"
+    ("harm_others", r"(?<!不)(?:要|想|准备|打算)(?:去)?(?:杀了|弄死|捅|砍|毒死|报复|伤害)(?:我的?)?.{0,12}(?:他|她|他们|邻居|老板|老公|室友|同事|那些人|孩子|人)(?!的感情)|等他.{0,6}就(?:捅|动手)"
      r"|(?:想象|幻想)(?:着)?(?:捅|杀|砍|打死|弄死)|带(?:了)?刀(?:去)?(?:上班|学校|公司)|(?:饭|水)里下毒|对室友动手|冲进人群|(?:他|她)一?(?:进门|回来|出现).{0,4}(?:我)?就(?:动手|捅|砍)"),
 ]
 
 # Harmless figures of speech, removed before matching.
 _ZH_IDIOMS = re.compile(
-    r"再.{1,12}(?:我)?就要(?:死|疯)了|逼死|逼疯|(?:整个人|人)?废了|瘫了|快断气|社死|累成狗|"
+    r"(?<=[，,])\s*想死了|再.{1,12}(?:我)?就要(?:死|疯)了|逼死|逼疯|(?:整个人|人)?废了|瘫了|快断气|社死|累成狗|"
     r"想死(?:你|您|他|她|它|我)们?(?:了|做的)?|(?:笑|累|热|饿|困|冷|气|急|烦|忙|吓|美|馋|羡慕|痒|疼|难|无聊|闷)死(?:我|人)?了?"
     r"|[\u4e00-\u9fff]得(?:我|人)?(?:都)?(?:快|要)?(?:想死|要死|半死)|要(?:了)?我的(?:老)?命|要死要活|生不如死，哈哈")
 _EN_IDIOMS = re.compile(
     r"\b(?:be|is|was)\s+the\s+death\s+of\s+me\b|\b(?:i'?ll|i will|i'?d|i would|i'?m going to)\s+(?:literally\s+)?die\s+if\b"
     r"|\bone more (?:time|bite|minute|song)\b.{0,40}\b(?:i'?ll|i will)\s+die\b|\bdead on my feet\b|\bearly grave\b|\bout of my misery\b"
-    r"|\bmurder(?:ed)?\s+me\b|\b(?:is|was)\s+murder\b|^\s*i'?m dead\b|\bi'?m a corpse\b|\bwants me dead\b|"
+    r"|\b(?:feet|legs|arms|back|brain|phone|battery|laptop)\s+(?:are|is|were|was)\s+(?:\w+\s+)?dead\b|\bmurder(?:ed)?\s+me\b|\b(?:is|was)\s+murder\b|^\s*i'?m dead\b|\bi'?m a corpse\b|\bwants me dead\b|"
     r"\bdie\s+(?:my|her|his|their|your)\s+hair\b|\bdie\s+on\s+(?:this|that)\s+hill\b|\bdying\s+(?:to|of)\b|\bcould\s+(?:just\s+)?die\b"
     r"|\b(?:is|are|was)\s+killing\s+me\b|\bkill(?:ed|ing)?\s+it\b|\bkill(?:ing)?\s+time\b|\bkill\s+(?:for|a|the)\s+(?:coffee|process|job|weeds?|lobster)\b",
     re.I)
@@ -115,13 +115,14 @@ _ZH_ACCIDENT = re.compile(r"不小心|切菜|做饭|摔|运动|打球|跑步|健
 _EN_NEGATED = re.compile(r"\b(?:not|never|no longer|wouldn'?t|won'?t|don'?t)\s+(?:be\s+|feel\s+|want\s+to\s+)?"
                          r"(?:suicidal|kill(?:ing)? myself|hurt(?:ing)? myself)\b", re.I)
 #: A message about a text, a study, a game or another person's case (weak cues do not count there).
-_EN_TOPIC = re.compile(r"\b(?:signs?|warning|someone|somebody|friend who|support|respond|employee|manager|teacher|nurse|"
+_EN_TOPIC = re.compile(r"\b(?:theor(?:y|ies)|why (?:do|did|does|would) (?:people|someone|he|she)|signs?|warning|someone|somebody|friend who|support|respond|employee|manager|teacher|nurse|"
                        r"essay|paper|novel|story|character|book|article|research|study|statistics?|rates?|history|philosoph\w*|"
                        r"film|movie|song|poem|play|plot|scene|screenplay|game|boss|level|patient|student|teenager|theory|thriller)\b", re.I)
 _ZH_TOPIC = re.compile(r"数据|怎么发现|朋友告诉|怎么支持|倾向|预警|信号|学生|老师|护士|咨询师|小说|论文|文章|研究|统计|角色|人物|电影|历史|哲学|理论|作品|诗|剧本|游戏|新闻|报道|为什么|来访者|病人|学生|情节|故事")
 
 #: Words that name a topic; a rule whose match is only such a word does not fire in a message about the topic.
-_NOUNS = re.compile(r"suicid|self[-\s]?(?:harm|injur)|domestic|rape|sexually|thinking about|自杀|自伤|自残|家暴|家庭暴力|性侵|遗书|强奸|猥亵|怎么死", re.I)
+_NOUNS = re.compile(r"suicid|self[-\s]?(?:harm|injur)|domestic|rape|sexually|thinking about|overdose|hang|jump|自杀|自伤|自残|家暴|家庭暴力|性侵|遗书|强奸|猥亵|怎么死"
+                    r"|卧轨|跳楼|跳河|上吊|割腕|服毒|自刎|投河|投江", re.I)
 #: The person writing is the one harmed ("I was raped", "我被…").
 _VICTIM = re.compile(r"我被|\bi (?:was|got|am being|'m being|have been|'ve been)\b", re.I)
 
@@ -177,7 +178,8 @@ _CUES: list[tuple[str, str]] = [
     ("resolve", r"想通了|决定|想好了|平静|解脱|放心地走|日子.{0,4}选好|走了|离开|\bmade (?:my )?peace\b|\bdecided\b|\bmade up my mind\b|\bat peace\b|\bchosen the day\b"
      r"|\bready to go\b|\bcan'?t stay\b|\bgoodbye\b|\bsay(?:ing)? goodbye\b"),
     ("sleep", r"睡(?:下去|过去|着了)?.{0,4}(?:不|再也不|不用|永远).{0,2}醒|闭上眼睛.{0,6}(?:不|别)|\bsleep\b.{0,30}\b(?:never|not|forever)\b|\bnever wake\b"),
-    ("harmless", r"出国|搬家|搬去|搬到|留学|读书|工作|上班|出差|离职|退休|旅游|旅行|产假|毕业|学期|手术|寄养|国外|部队|公司|同事|值班|志愿者|\bmoving\b|\bmove\b|\babroad\b|\bjob\b"
+    ("harmless", r"在(?:公司|医院|学校|店里?|单位).{0,4}最后一(?:天|个班|周)|能.{0,8}吗|可以.{0,8}吗|\blast (?:day|shift|week) (?:at|in|of)\b|\bcan i (?:take|eat|drink|mix)\b"
+     r"|\bis it (?:safe|ok|okay)\b|出国|搬家|搬去|搬到|留学|读书|工作|上班|出差|离职|退休|旅游|旅行|产假|毕业|学期|手术|寄养|国外|部队|公司|同事|值班|志愿者|\bmoving\b|\bmove\b|\babroad\b|\bjob\b"
      r"|\bretir\w*\b|\bsabbatical\b|\btrip\b|\btravel\w*\b|\bholiday\b|\bsemester\b|\bschool\b|\bsurgery\b|\bdeployment\b|\bemigrat\w*\b|\bnew city\b|\boffice\b|\bshift\b"
      r"|\bcolleagues\b|\bcompany\b|\bvolunteer\w*\b|\bgraduat\w*\b"),
     ("accident", r"不小心|切菜|做饭|烤箱|摔|扭伤|运动|打球|跑步|健身|创可贴|缝针|涂什么|\bby accident\b|\baccidentally\b|\bcooking\b|\bchopping\b|\boven\b"
