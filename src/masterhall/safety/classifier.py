@@ -44,6 +44,9 @@ def load_bank(name: str = "bank.jsonl") -> list[Exemplar]:
     return [Exemplar(r["text"], bool(r["crisis"]), r.get("kind", ""), r.get("lang", "")) for r in rows]
 
 
+#: Fits made in this process (see :meth:`CrisisClassifier.fit`).
+_FITS: dict[tuple, tuple] = {}
+
 #: Weight of the cue features next to a unit-length sentence vector (chosen on the dev split).
 CUE_SCALE = 1.0
 
@@ -79,11 +82,22 @@ class CrisisClassifier:
         return np.hstack([vectors.astype(np.float32), CUE_SCALE * cues])
 
     def fit(self) -> "CrisisClassifier":
-        """Encode the bank and fit the weights (balanced classes). Returns ``self``."""
+        """Encode the bank and fit the weights (balanced classes). Returns ``self``.
+
+        A fit is kept for the life of the process, keyed by the encoder's name, the bank and the
+        fit's settings: a second hall in the same process (tests, a CLI command) reuses it.
+        """
+        import hashlib
         import time
 
         start = time.perf_counter()
         texts = [e.text for e in self.bank]
+        key = (getattr(self.encoder, "name", repr(self.encoder)), self.l2, self.steps, self.rate, CUE_SCALE,
+               hashlib.sha256("\n".join(f"{int(e.crisis)}{e.kind}{e.text}" for e in self.bank).encode()).hexdigest())
+        if key in _FITS:
+            self.weights, self.bias, self._crisis_vecs, self._crisis_kinds = _FITS[key]
+            self.fit_seconds = time.perf_counter() - start
+            return self
         vectors = self.encoder.encode_documents(texts)
         x = self.features(vectors, texts).astype(np.float64)
         y = np.array([e.crisis for e in self.bank], np.float64)
@@ -101,6 +115,7 @@ class CrisisClassifier:
         crisis_rows = [i for i, e in enumerate(self.bank) if e.crisis]
         self._crisis_vecs = vectors[crisis_rows]
         self._crisis_kinds = [self.bank[i].kind for i in crisis_rows]
+        _FITS[key] = (self.weights, self.bias, self._crisis_vecs, self._crisis_kinds)
         self.fit_seconds = time.perf_counter() - start
         return self
 

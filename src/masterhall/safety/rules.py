@@ -90,7 +90,8 @@ _ZH: list[tuple[str, str]] = [
      r"拿皮带抽我|揪着我|威胁要杀(?:了)?我|说.{0,6}(?:杀了我|弄死我))|(?:开始|又|就|会)(?:打|揍|抽)我"),
     ("abuse", r"(?:他|她)(?:说)?要(?:杀了|弄死)我|掐(?:住)?(?:了)?我的脖子|把我的头往"),
     ("sexual_violence", r"强奸|性侵|被.{0,3}侵犯|侵犯了我|对我动手动脚|堵在.{0,4}强迫我|强迫我(?:发生)?(?:了)?关系|强迫了我|猥亵|强迫我发生|迷奸"),
-    ("medical", r"(?:吞|吃)(?:了|下)?(?:掉|光)?(?:了)?(?:一整瓶|一瓶|整瓶|一板|一把|全部|所有|很多|太多|\d+片|[一二三四五六七八九十百]+片)的?.{0,4}"
+    ("suicide", r"(?:吃|吞)(?:掉|光|下)?(?:所有|全部|一整瓶|整瓶)的?(?:安眠药|药片|药)(?:去死|自杀|结束)?"),
+    ("medical", r"(?:吞|吃)(?:了|下)?(?:掉|光)?(?:了)(?:一整瓶|一瓶|整瓶|一板|一把|全部|所有|很多|太多|\d+片|[一二三四五六七八九十百]+片)的?.{0,4}"
      + _PILLS_ZH + r"|喝了(?:消毒水|农药|洗洁精|漂白)|" + _PILLS_ZH + r"(?:一次)?全(?:吃|吞)了"),
     ("medical", r"胸口.{0,6}(?:剧痛|压|绞痛|痛得厉害|疼得厉害).{0,10}(?:喘|汗|麻|下巴|分钟|晕)|捂着胸口|没(?:有)?呼吸|叫不醒|昏迷不醒|不省人事|抽搐|嘴唇发紫|吐血|喘不上气"),
     ("harm_others", r"(?<!不)(?:要|想|准备|打算)(?:去)?(?:杀了|弄死|捅|砍|毒死|报复|伤害)(?:我的?)?.{0,12}(?:他|她|他们|邻居|老板|老公|室友|同事|那些人|孩子|人)(?!的感情)|等他.{0,6}就(?:捅|动手)"
@@ -115,7 +116,8 @@ _ZH_ACCIDENT = re.compile(r"不小心|切菜|做饭|摔|运动|打球|跑步|健
 _EN_NEGATED = re.compile(r"\b(?:not|never|no longer|wouldn'?t|won'?t|don'?t)\s+(?:be\s+|feel\s+|want\s+to\s+)?"
                          r"(?:suicidal|kill(?:ing)? myself|hurt(?:ing)? myself)\b", re.I)
 #: A message about a text, a study, a game or another person's case (weak cues do not count there).
-_EN_TOPIC = re.compile(r"\b(?:theor(?:y|ies)|why (?:do|did|does|would) (?:people|someone|he|she)|signs?|warning|someone|somebody|friend who|support|respond|employee|manager|teacher|nurse|"
+_EN_TOPIC = re.compile(r"\bwhat (?:did|does|do|would) \w+(?: \w+)? (?:think|say|write|believe)\b|\b(?:camus|durkheim|seneca|stoics?|hamlet|"
+                       r"theor(?:y|ies)|why (?:do|did|does|would) (?:people|someone|he|she)|signs?|warning|someone|somebody|friend who|support|respond|employee|manager|teacher|nurse|"
                        r"essay|paper|novel|story|character|book|article|research|study|statistics?|rates?|history|philosoph\w*|"
                        r"film|movie|song|poem|play|plot|scene|screenplay|game|boss|level|patient|student|teenager|theory|thriller)\b", re.I)
 _ZH_TOPIC = re.compile(r"数据|怎么发现|朋友告诉|怎么支持|倾向|预警|信号|学生|老师|护士|咨询师|小说|论文|文章|研究|统计|角色|人物|电影|历史|哲学|理论|作品|诗|剧本|游戏|新闻|报道|为什么|来访者|病人|学生|情节|故事")
