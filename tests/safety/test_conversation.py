@@ -21,6 +21,11 @@ class StubClassifier:
         return "suicide"
 
 
+A = "I keep wondering whether any of this is worth it"
+B = "Nobody really needs me around here these days"
+C = "I have been sorting out my things this afternoon"
+
+
 def _guard(scores):
     return SafetyGuard(classifier=StubClassifier(scores), thresholds=Thresholds(crisis=0.5, elevated=0.1, conversation=0.6, decay=0.6))
 
@@ -33,22 +38,22 @@ def _history(*user_texts):
 
 
 def test_signal_spread_over_turns_reaches_crisis():
-    scores = {"a": 0.4, "b": 0.4, "c": 0.45}
+    scores = {A: 0.4, B: 0.4, C: 0.45}
     guard = _guard(scores)
-    alone = guard.assess([], "c")
+    alone = guard.assess([], C)
     assert alone.level == "elevated"  # 0.45 < 0.5 on its own
-    together = guard.assess(_history("a", "b"), "c")
+    together = guard.assess(_history(A, B), C)
     # 1 - (1 - .45)(1 - .6·.4)(1 - .36·.4) = 0.642 >= 0.6
     assert together.level == "crisis" and together.source == "conversation"
     assert abs(together.conversation_score - 0.642) < 0.01
 
 
 def test_old_or_harmless_turns_do_not_add_up():
-    guard = _guard({"a": 0.4, "c": 0.45})
+    guard = _guard({A: 0.4, C: 0.45})
     # the concerning message is four user turns back: outside the window
-    assert guard.assess(_history("a", "x", "y", "z"), "c").level == "elevated"
+    assert guard.assess(_history(A, "x", "y", "z"), C).level == "elevated"
     # a harmless current message is never raised by earlier ones
-    assert guard.assess(_history("a", "a"), "fine thanks").level == "none"
+    assert guard.assess(_history(A, A), "thanks, that was a useful chat about books").level == "none"
 
 
 def test_careful_mode_after_a_crisis_answer(catalog):

@@ -47,6 +47,11 @@ def load_bank(name: str = "bank.jsonl") -> list[Exemplar]:
 #: Fits made in this process (see :meth:`CrisisClassifier.fit`).
 _FITS: dict[tuple, tuple] = {}
 
+#: Share of the nearest-exemplar vote in the score (the rest: the logistic regression), and how
+#: many exemplars vote (similarity-weighted, softmax temperature 0.05).
+KNN_WEIGHT = 0.7
+KNN_K = 10
+
 #: Weight of the cue features next to a unit-length sentence vector (chosen on the dev split).
 CUE_SCALE = 1.0
 
@@ -69,6 +74,8 @@ class CrisisClassifier:
         self.bias = 0.0
         self._crisis_vecs: np.ndarray | None = None
         self._crisis_kinds: list[str] = []
+        self._vecs = np.zeros((0, 1), np.float32)
+        self._labels = np.zeros(0, np.float32)
         self.fit_seconds = 0.0
 
     @property
@@ -95,7 +102,7 @@ class CrisisClassifier:
         key = (getattr(self.encoder, "name", repr(self.encoder)), self.l2, self.steps, self.rate, CUE_SCALE,
                hashlib.sha256("\n".join(f"{int(e.crisis)}{e.kind}{e.text}" for e in self.bank).encode()).hexdigest())
         if key in _FITS:
-            self.weights, self.bias, self._crisis_vecs, self._crisis_kinds = _FITS[key]
+            self.weights, self.bias, self._crisis_vecs, self._crisis_kinds, self._vecs, self._labels = _FITS[key]
             self.fit_seconds = time.perf_counter() - start
             return self
         vectors = self.encoder.encode_documents(texts)
@@ -115,7 +122,8 @@ class CrisisClassifier:
         crisis_rows = [i for i, e in enumerate(self.bank) if e.crisis]
         self._crisis_vecs = vectors[crisis_rows]
         self._crisis_kinds = [self.bank[i].kind for i in crisis_rows]
-        _FITS[key] = (self.weights, self.bias, self._crisis_vecs, self._crisis_kinds)
+        self._vecs, self._labels = vectors.astype(np.float32), y.astype(np.float32)
+        _FITS[key] = (self.weights, self.bias, self._crisis_vecs, self._crisis_kinds, self._vecs, self._labels)
         self.fit_seconds = time.perf_counter() - start
         return self
 
@@ -124,7 +132,14 @@ class CrisisClassifier:
         if self.weights is None:
             raise RuntimeError("CrisisClassifier.fit() has not run")
         feats = self.features(vector[None, :], [text])[0]
-        return float(1.0 / (1.0 + np.exp(-(feats @ self.weights + self.bias))))
+        linear = float(1.0 / (1.0 + np.exp(-(feats @ self.weights + self.bias))))
+        if not KNN_WEIGHT:
+            return linear
+        sims = self._vecs @ vector
+        top = np.argpartition(-sims, KNN_K)[:KNN_K]
+        weights = np.exp((sims[top] - sims[top].max()) / 0.05)  # nearer exemplars count more
+        neighbours = float((weights * self._labels[top]).sum() / weights.sum())
+        return (1.0 - KNN_WEIGHT) * linear + KNN_WEIGHT * neighbours
 
     def score(self, text: str) -> tuple[float, np.ndarray]:
         """``(probability, sentence vector)`` of ``text`` (one encoder call, ~2–6 ms with USE)."""

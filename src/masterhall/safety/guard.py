@@ -12,8 +12,9 @@
    *careful*: the master's system prompt gets :func:`~.help.careful_note` for the rest of it.
 
 A message with a cue of a harmless reading (a figure of speech, travel or work, an accident,
-someone else's death: :data:`~.rules.GATE_CUES`) that no rule fires on is at most *elevated* on
-its own score — its reply is checked and gets a help line instead of being replaced.
+someone else's death: :data:`~.rules.GATE_CUES`), or a very short one, that no rule fires on is
+at most *elevated* on its own score (a very short one is not rated at all unless an earlier
+message of the conversation was) — its reply is checked and gets a help line instead of being replaced.
 
 Thresholds (defaults) were chosen on ``evalsets/safety-dev.jsonl``: the crisis threshold is the
 lowest that keeps false alarms under 4 %, the elevated threshold sits below the lowest-scored
@@ -24,6 +25,7 @@ guard runs on the rules alone and says so in the record (``semantic: false``).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -38,13 +40,22 @@ from .rules import CUE_NAMES, GATE_CUES, cue_features, match_rules
 #: User messages (the current one included) that the conversation signal reads.
 WINDOW = 4
 
+_WORD = re.compile(r"[A-Za-z0-9']+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _short(text: str) -> bool:
+    """Fewer than four words (a Han character counts as half a word): too little for the
+    classifier to call a crisis on its own ("hi", "go on", "你好")."""
+    return len(_WORD.findall(text)) + len(_HAN.findall(text)) / 2 < 4
+
 
 @dataclass(frozen=True)
 class Thresholds:
     """Decision thresholds on the classifier's probability (see the module docstring)."""
 
-    crisis: float = 0.35
-    elevated: float = 0.08
+    crisis: float = 0.4
+    elevated: float = 0.2
     conversation: float = 0.6
     decay: float = 0.6
 
@@ -190,13 +201,15 @@ class SafetyGuard:
                 keep *= 1.0 - (t.decay ** i) * s
             a.conversation_score = 1.0 - keep
             cues = cue_features(message)
-            gate = [n for n, v in zip(CUE_NAMES, cues) if v and n in GATE_CUES]
+            gate = [n for n, v in zip(CUE_NAMES, cues) if v and n in GATE_CUES] + (["short"] if _short(message) else [])
             if gate:
                 a.extra["gate"] = ",".join(gate)
             if score >= t.crisis and not gate:
                 a.level, a.source = "crisis", "classifier"
             elif score >= t.elevated and any(s >= t.elevated for s in earlier) and a.conversation_score >= t.conversation:
                 a.level, a.source = "crisis", "conversation"
+            elif "short" in gate and not a.careful and not any(s >= t.elevated for s in earlier):
+                pass  # "hi", "谢谢": too short to rate alone, and nothing earlier to read it with
             elif score >= t.elevated or (a.careful and a.conversation_score >= t.elevated):
                 a.level, a.source = "elevated", "classifier"
             vector = self._scored(message)[1]
