@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import paths
 from .backends.embedded import Progress
 from .backends.loader import ModelLoader
 from .backends.registry import BackendRegistry
@@ -103,7 +104,7 @@ def build_hall(
         registry.progress = progress
     store = store or Store(settings.database_url)
     encoders = shared_encoders() if settings.safety_semantic else {}
-    safety = SafetyGuard(encoders.get("use"), region=settings.crisis_region)
+    safety = SafetyGuard(encoders.get("use"), region=settings.crisis_region, cache_dir=paths.cache_dir())
     engine = ChatEngine(catalog, registry, settings, safety=safety)
     loader = ModelLoader(registry)
     pool = TurnPool()

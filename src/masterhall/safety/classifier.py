@@ -11,8 +11,12 @@ sit next to the vector, and the model learns their weights from the bank. The mo
 L2-regularised logistic regression fitted by gradient descent in numpy (Cox 1958; no solver
 library needed at this size: ~700 rows × ~520 features, about 0.3 s on 2 cores).
 
-The bank's vectors are computed when the guard starts (about 4 s for ~700 texts with USE on 2
-cores, see ``bench/safety.py``) and kept in memory only; the fitted weights are deterministic.
+The bank's vectors are computed when the guard starts (about 3–8 s for ~1,300 texts with USE on
+2 cores, see ``bench/safety.py``) and the fit — weights and the bank's vectors — is kept in memory
+and, with ``cache_dir``, in ``<cache_dir>/safety/fit-<key>.npz`` (the key covers the encoder's
+name and version, the bank and the fit's settings), so a restart reads it in well under a second.
+The score blends the regression with a vote of the nearest exemplars (:data:`KNN_WEIGHT`): the
+regression generalises, the vote keeps ordinary messages close to ordinary exemplars.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -66,8 +71,10 @@ class CrisisClassifier:
     does it at start-up). ``kind_of(text)`` names the nearest crisis exemplar's kind.
     """
 
-    def __init__(self, encoder, bank: Sequence[Exemplar] | None = None, *, l2: float = 1e-4, steps: int = 3000, rate: float = 4.0):
+    def __init__(self, encoder, bank: Sequence[Exemplar] | None = None, *, l2: float = 1e-4, steps: int = 3000, rate: float = 4.0,
+                 cache_dir: Path | None = None):
         self.encoder = encoder
+        self.cache_dir = cache_dir
         self.bank = list(bank) if bank is not None else load_bank()
         self.l2, self.steps, self.rate = l2, steps, rate
         self.weights: np.ndarray | None = None
@@ -101,6 +108,11 @@ class CrisisClassifier:
         texts = [e.text for e in self.bank]
         key = (getattr(self.encoder, "name", repr(self.encoder)), self.l2, self.steps, self.rate, CUE_SCALE,
                hashlib.sha256("\n".join(f"{int(e.crisis)}{e.kind}{e.text}" for e in self.bank).encode()).hexdigest())
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+        if key not in _FITS and self.cache_dir is not None:
+            loaded = _load_fit(self.cache_dir / "safety" / f"fit-{digest}.npz")
+            if loaded is not None:
+                _FITS[key] = loaded
         if key in _FITS:
             self.weights, self.bias, self._crisis_vecs, self._crisis_kinds, self._vecs, self._labels = _FITS[key]
             self.fit_seconds = time.perf_counter() - start
@@ -124,6 +136,8 @@ class CrisisClassifier:
         self._crisis_kinds = [self.bank[i].kind for i in crisis_rows]
         self._vecs, self._labels = vectors.astype(np.float32), y.astype(np.float32)
         _FITS[key] = (self.weights, self.bias, self._crisis_vecs, self._crisis_kinds, self._vecs, self._labels)
+        if self.cache_dir is not None:
+            _save_fit(self.cache_dir / "safety" / f"fit-{digest}.npz", _FITS[key])
         self.fit_seconds = time.perf_counter() - start
         return self
 
@@ -151,3 +165,28 @@ class CrisisClassifier:
         if self._crisis_vecs is None or not len(self._crisis_kinds):
             return "suicide"
         return self._crisis_kinds[int(np.argmax(self._crisis_vecs @ vector))]
+
+
+def _save_fit(path: Path, fit: tuple) -> None:
+    """Write a fit (weights, bias, crisis vectors and kinds, bank vectors and labels); a cache
+    that cannot be written only costs the next start a new fit."""
+    weights, bias, crisis_vecs, kinds, vecs, labels = fit
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, weights=weights, bias=np.array([bias]), crisis_vecs=crisis_vecs, kinds=np.array(kinds, dtype=str),
+                     vecs=vecs, labels=labels)
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def _load_fit(path: Path) -> tuple | None:
+    """A fit written by :func:`_save_fit`, or ``None`` (missing or damaged: fit again)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return (data["weights"], float(data["bias"][0]), data["crisis_vecs"], [str(k) for k in data["kinds"]],
+                    data["vecs"], data["labels"])
+    except (OSError, ValueError, KeyError):
+        return None

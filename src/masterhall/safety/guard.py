@@ -108,16 +108,17 @@ class SafetyGuard:
 
     ``encoder``: the sentence encoder shared with the Finder (``None``: rules only). ``region``:
     the operator's ``crisis_region`` (``None``: from the message language). ``bank``: the
-    exemplars (default: the shipped bank). The classifier is fitted once, by :meth:`start` in
+    exemplars (default: the shipped bank). ``cache_dir``: where the fit is kept between runs
+    (``None``: memory only). The classifier is fitted once, by :meth:`start` in
     the background or on the first :meth:`assess` (callers wait); ``ready`` / ``state`` /
     ``error_message`` say where it stands, ``prepare_seconds`` what it cost.
     """
 
     def __init__(self, encoder=None, *, region: str | None = None, thresholds: Thresholds | None = None,
-                 bank: Sequence[Exemplar] | None = None, classifier: CrisisClassifier | None = None):
+                 bank: Sequence[Exemplar] | None = None, classifier: CrisisClassifier | None = None, cache_dir=None):
         self.region_setting = region
         self.thresholds = thresholds or Thresholds()
-        self.classifier = classifier or (CrisisClassifier(encoder, bank) if encoder is not None else None)
+        self.classifier = classifier or (CrisisClassifier(encoder, bank, cache_dir=cache_dir) if encoder is not None else None)
         self.state = "idle" if self.classifier is not None else "rules-only"
         self.error_message: str | None = None
         self.prepare_seconds = 0.0
