@@ -25,7 +25,10 @@ class BackendConfig(BaseModel):
     without ``model_path``, ``model`` names which embedded model to serve. ``params`` override the
     model's recommended sampling defaults; ``prompt_style`` is ``compact`` (the master's reply
     recipe ends the system prompt: for small models; the embedded models' default) or ``full``
-    (the instructions alone: for large models; the default elsewhere).
+    (the instructions alone: for large models; the default elsewhere). ``system_role``: whether
+    the model's chat template takes a system message (false for Gemma, early Mistral: the system
+    text then opens the first user message); unset, ``llamacpp`` reads it from the GGUF's template
+    and ``openai`` assumes it does.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -41,6 +44,7 @@ class BackendConfig(BaseModel):
     delay_s: float = 0.0
     params: SamplingParams | None = None
     prompt_style: Literal["compact", "full"] | None = None
+    system_role: bool | None = None
 
 
 def config_path() -> Path:
@@ -58,7 +62,10 @@ class Settings(BaseSettings):
     are the llama.cpp defaults. ``params`` are the hall's default sampling parameters, merged over
     each backend's model defaults (by default only ``max_tokens`` = 512).
     ``database_url``: SQLAlchemy URL of the conversation store (default: a SQLite file in the user
-    data dir). ``host`` / ``port``: where ``masterhall serve`` listens. ``crisis_region``: whose
+    data dir). ``host`` / ``port``: where ``masterhall serve`` listens. ``max_request_bytes``:
+    the largest request body the web hall reads (default 4 MiB); ``max_upload_bytes``: the same
+    for uploads (``multipart/form-data``: imports, attached files; default 33 MiB, the 32 MiB
+    import limit plus room for the form). ``crisis_region``: whose
     crisis lines the safety guard's help answers name (``CN``, ``US``, ``UK``, ``IE``; any other
     code: findahelpline.com and 112; unset: ``CN`` for Chinese messages, ``US`` otherwise).
     ``safety_semantic``: the guard's semantic layer (sentence encoder and classifier) on top of its
@@ -82,6 +89,8 @@ class Settings(BaseSettings):
     safety_semantic: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8042, ge=1, le=65535)
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=33 * 1024 * 1024, ge=1024)
 
     @classmethod
     def settings_customise_sources(

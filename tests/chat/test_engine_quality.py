@@ -120,6 +120,31 @@ def test_one_nearest_example_is_shown_by_default(catalog, fake):
     assert len(shown) == 1
 
 
+def test_no_example_in_the_other_language(catalog):
+    """With no example left in the person's language, none is shown (not one in the other language)."""
+    master = _with_examples(catalog.get("sleep-coach"), [("我晚上总刷手机到两点", "今晚十二点把手机放到卧室外。")])
+    assert examples_in(master, "en") == []
+    assert LexicalExampleSelector().select(master, "en", "I scroll my phone until 2am", 1) == []
+
+
+def test_examples_follow_the_first_message_so_the_prompt_prefix_stays_cached(catalog, fake):
+    """Turn 2's prompt begins with turn 1's system prompt unchanged (the KV cache covers it)."""
+    from masterhall.backends.base import ChatMessage
+
+    master = _with_examples(catalog.get("sleep-coach"), [
+        ("I drink coffee at 5pm and can't fall asleep", "Move the last coffee before 1pm. When is yours?"),
+        ("My baby wakes me up three times a night", "Sleep when the baby sleeps. Who can take one feed?"),
+    ])
+    eng = _engine(catalog, fake)
+    fake.queue("Stop caffeine after noon for a week. What time is your last cup?")
+    first = eng.stream(master, [], "too much coffee keeps me awake").collect()
+    history = [ChatMessage("user", "too much coffee keeps me awake"), ChatMessage("assistant", first.text)]
+    eng.stream(master, history, "and my baby wakes me up three times a night").collect()
+    one, two = fake.calls[-2][0], fake.calls[-1][0]
+    assert two[0].content == one[0].content and "Move the last coffee" in one[0].content
+    assert [m.content for m in two[1:3]] == [m.content for m in history]
+
+
 # -- echo and loops -----------------------------------------------------------------------------
 def test_an_answer_copying_an_example_is_regenerated_without_it(catalog, fake):
     master = catalog.get("sleep-coach")
@@ -181,3 +206,20 @@ def test_registry_gives_embedded_models_the_compact_style(style):
                                                                            params=SamplingParams(top_k=7))})
     backend = BackendRegistry(settings).get("x")
     assert backend.prompt_style == style and backend.default_params.top_k == 7
+
+
+def test_the_guide_naming_the_same_masters_as_its_example_is_not_a_copy(catalog):
+    from masterhall.chat.checks import find_echo
+    from masterhall.chat.prompt import BuiltPrompt
+    from masterhall.chat.stream_checks import echo_sources
+
+    guide = catalog.get("master-finder")
+    example = guide.examples[0]
+    built = BuiltPrompt(messages=[], tokens=[], context_window=4096, reply_reserve=512, examples=[example])
+    texts, _ = echo_sources(guide, built)
+    naming = next(line for line in example.assistant.splitlines() if "(" in line and ")" in line)
+    assert find_echo(naming, texts) is None  # "Name (id) — reason" is the guide's format, not a copy
+    assert find_echo(example.assistant.splitlines()[0], texts) is not None  # its framing sentence still is
+    advisor = catalog.get("sleep-coach")
+    texts, _ = echo_sources(advisor, BuiltPrompt([], [], 4096, 512, examples=[advisor.examples[0]]))
+    assert find_echo(advisor.examples[0].assistant, texts) is not None

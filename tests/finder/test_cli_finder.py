@@ -39,3 +39,23 @@ def test_eval_finder(finder, shared_models, tmp_path):
     bad.write_text('{"query": "x"}\n')
     broken = runner.invoke(app, ["eval", "finder", str(bad)])
     assert broken.exit_code == 2 and "relevant" in broken.output
+
+
+def test_match_says_when_no_master_fits(finder, shared_models):
+    result = runner.invoke(app, ["match", "xyzzy qwerty", "-k", "2"])
+    assert result.exit_code == 0 and "No master fits this need" in result.stdout
+    clear = runner.invoke(app, ["match", "I can't fall asleep and wake up at 3am", "-k", "2"])
+    assert "No master fits" not in clear.stdout
+
+
+def test_eval_finder_reports_abstention_and_calibrates(finder, shared_models, tmp_path):
+    rows = tmp_path / "mixed.jsonl"
+    rows.write_text('{"id": "a", "lang": "en", "query": "xyzzy qwerty", "relevant": []}\n'
+                    '{"id": "b", "lang": "zh", "query": "我总是半夜醒来然后想很多", "relevant": ["sleep-coach"]}\n'
+                    '{"id": "c", "lang": "en", "query": "book me a hotel in Rome", "relevant": []}\n', encoding="utf-8")
+    scores = json.loads(runner.invoke(app, ["eval", "finder", str(rows), "--json"]).stdout)
+    assert scores["all"]["n_oos"] == 2 and scores["all"]["abstention_recall"] == 1.0
+    assert scores["all"]["false_abstention"] == 0.0
+    refit = runner.invoke(app, ["eval", "finder", str(rows), "--calibrate", str(rows), "--json"])
+    assert refit.exit_code == 0, refit.output
+    assert set(json.loads(refit.stdout)) >= {"weights", "bias", "threshold", "strong"}

@@ -46,4 +46,5 @@ def test_lang_option_overrides_detection(finder):
 
 def test_match_to_dict(finder):
     data = finder.match("GTD", k=1)[0].to_dict()
-    assert set(data) == {"master_id", "name", "score", "reason", "lang"}
+    assert set(data) == {"master_id", "name", "score", "reason", "lang", "fit", "strength"}
+    assert data["strength"] == "strong" and data["fit"] == 1.0  # named by a tag

@@ -41,7 +41,7 @@ def test_embedded_model_is_assembled_and_verified(model):
 def test_default_embedded_model_answers_the_sleep_question():
     """The 1.5B default answers in Chinese, on topic (sleep), without running to a loop."""
     engine = ChatEngine(load_catalog(), BackendRegistry(load_settings(backend="embedded", parallel=1)))
-    assert engine.registry.get().name == QWEN_1_5B.name
+    assert engine.registry.get().model == QWEN_1_5B.name
     params = SamplingParams(temperature=0.0, seed=1, max_tokens=120)
     reply = engine.stream("sleep-coach", [], "我每天凌晨三点醒，然后就睡不着了", params=params).collect()
     assert detect_language(reply.text) == "zh", reply.text

@@ -34,7 +34,8 @@ def test_migrate_creates_tables_indexes_and_constraints(db_url):
         }
         assert {c["name"] for c in insp.get_columns("messages")} == {
             "id", "conversation_id", "role", "content", "status", "error", "prompt_tokens",
-            "completion_tokens", "ttft_s", "tokens_per_s", "finish_reason", "safety", "notes", "created_at", "updated_at",
+            "completion_tokens", "ttft_s", "tokens_per_s", "finish_reason", "safety", "notes", "recommendations", "created_at",
+            "updated_at",
         }
         assert [ix["column_names"] for ix in insp.get_indexes("conversations")] == [["updated_at"]]
         assert [ix["column_names"] for ix in insp.get_indexes("messages")] == [["conversation_id"]]
@@ -42,7 +43,7 @@ def test_migrate_creates_tables_indexes_and_constraints(db_url):
         assert fk["referred_table"] == "conversations"
         assert fk["constrained_columns"] == ["conversation_id"]
         assert fk["options"].get("ondelete", "").upper() == "CASCADE"
-        assert current_revision(engine) == head_revision() == "0003_message_details"
+        assert current_revision(engine) == head_revision() == "0004_message_recommendations"
 
         migrate(engine)  # idempotent: already at head
         assert current_revision(engine) == head_revision()

@@ -46,7 +46,7 @@ def test_client_disconnect_keeps_partial_answer(live, hall, fake):
                         break
     msgs = _wait_status(hall.store, conv_id, "stopped")
     assert msgs[0].content == "talk"
-    assert msgs[1].error == "the client disconnected" and msgs[1].content.startswith("w0 w1 w2 w3 w4")
+    assert msgs[1].error == "the client disconnected" and msgs[1].content.startswith("w0 w1 w2 w3 w")
 
 
 def test_server_killed_mid_answer_loses_nothing(tmp_path):

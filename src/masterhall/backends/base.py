@@ -7,9 +7,12 @@ plain strings out, and a last item that says how the generation went.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
+import threading
 from dataclasses import dataclass, field, fields
-from typing import Iterator, Literal, Protocol, Sequence, runtime_checkable
+from typing import Callable, Iterator, Literal, Protocol, Sequence, runtime_checkable
 
 from ..catalog.models import SamplingParams
 
@@ -93,7 +96,8 @@ class Backend(Protocol):
     ``context_window`` (tokens one conversation may use, prompt + reply), ``default_params``
     (the model's recommended sampling settings, see :mod:`masterhall.backends.sampling`) and
     ``prompt_style`` (``compact``: small model, the master's reply recipe ends the system
-    prompt; ``full``: the instructions alone).
+    prompt; ``full``: the instructions alone). A backend sends at most one system message, and
+    none to a model whose chat template has no system role (see :func:`fit_roles`).
     """
 
     name: str
@@ -107,7 +111,9 @@ class Backend(Protocol):
     ) -> Iterator["str | Usage"]:
         """Yield text deltas (``str``) as they are generated, then exactly one :class:`Usage`.
 
-        Closing the iterator early stops the generation (``finish_reason="cancelled"``).
+        Closing the iterator early stops the generation (``finish_reason="cancelled"``). Within a
+        :func:`cancel_scope`, cancelling its token ends a request that has no token yet at once
+        (this call returns a stream of one cancelled ``Usage``) and cancels it on the server.
         Raises :class:`BackendError` before the first delta if the request cannot start; an
         error after some text is reported in the final ``Usage`` (``finish_reason="error"``).
         """
@@ -116,6 +122,127 @@ class Backend(Protocol):
     def count_tokens(self, text: str) -> int:
         """Number of tokens ``text`` takes for this model (exact or a close upper estimate)."""
         ...
+
+
+class CancelToken:
+    """Says that the caller no longer wants a generation; backends abandon the request at once.
+
+    :meth:`cancel` may be called from any thread (the web server's Stop, a client that went
+    away); it runs the callbacks registered with :meth:`on_cancel` right there, so a backend
+    blocked while the prompt is read (no token yet) can wake itself and cancel the request on
+    the server (close the connection, tell the engine). Cancelling twice does nothing more.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._event.is_set()
+
+    def cancel(self) -> None:
+        """Cancel: run every registered callback (errors in one are ignored) once."""
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a failed wake-up must not break the caller's Stop
+                pass
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` on :meth:`cancel` (at once when already cancelled); returns a function
+        that unregisters it (call it when the request is over)."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return lambda: self._forget(callback)
+        callback()
+        return lambda: None
+
+    def _forget(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until cancelled or ``timeout`` seconds passed; True when cancelled."""
+        return self._event.wait(timeout)
+
+
+_CANCEL: contextvars.ContextVar[CancelToken | None] = contextvars.ContextVar("masterhall_cancel", default=None)
+
+
+def current_cancel() -> CancelToken | None:
+    """The :class:`CancelToken` of the generation running in this thread (see :func:`cancel_scope`)."""
+    return _CANCEL.get()
+
+
+@contextlib.contextmanager
+def cancel_scope(token: CancelToken | None) -> Iterator[CancelToken | None]:
+    """Within this block, backends' ``stream_chat`` calls answer to ``token``: when it is
+    cancelled a request still reading the prompt ends at once (its stream yields only a
+    ``Usage`` with ``finish_reason="cancelled"``) and is cancelled on the server."""
+    reset = _CANCEL.set(token)
+    try:
+        yield token
+    finally:
+        _CANCEL.reset(reset)
+
+
+def cancelled_stream(usage: Usage | None = None) -> Iterator[str | Usage]:
+    """The stream of a request cancelled before its first token: one ``Usage`` (``cancelled``)."""
+    yield usage or Usage(finish_reason="cancelled")
+
+
+def fit_roles(messages: Sequence[ChatMessage], system_role: bool = True) -> list[ChatMessage]:
+    """``messages`` as a chat template can take them: at most one system message, first (the
+    texts of several are joined, in order, with a blank line); for a template without a system
+    role (``system_role=False``: Gemma, early Mistral, which answer an error to one), that text
+    opens the first user message instead. Roles of the other messages are kept as they are."""
+    system = [m.content for m in messages if m.role == "system" and m.content.strip()]
+    rest = [m for m in messages if m.role != "system"]
+    if not system:
+        return rest
+    text = "\n\n".join(system)
+    if system_role:
+        return [ChatMessage("system", text), *rest]
+    first_user = next((i for i, m in enumerate(rest) if m.role == "user"), None)
+    if first_user is None:
+        return [ChatMessage("user", text), *rest]
+    folded = ChatMessage("user", f"{text}\n\n{rest[first_user].content}")
+    return rest[:first_user] + [folded] + rest[first_user + 1:]
+
+
+def template_has_system_role(template: str | None) -> bool:
+    """Whether a model's chat template (Jinja, from the GGUF's ``tokenizer.chat_template``) takes
+    a system message: it must mention the ``system`` role and not refuse it (Gemma's templates
+    raise "System role not supported"; early Mistral ones never mention it and raise on any role
+    out of user/assistant alternation). ``None`` or an empty template (unknown): True."""
+    if not template:
+        return True
+    lowered = template.lower()
+    if "system" not in lowered:
+        return False
+    return "system role not supported" not in lowered
+
+
+def deferred_stream(stream_chat: Callable[..., Iterator[str | Usage]], *args) -> Iterator[str | Usage]:
+    """``stream_chat(*args)``, called on the first ``next()`` rather than now (closing it closes
+    the backend's stream)."""
+    stream = stream_chat(*args)
+    try:
+        yield from stream
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")

@@ -8,24 +8,32 @@ from collections import deque
 from typing import Iterator, Sequence
 
 from ..catalog.models import SamplingParams
-from .base import BackendError, ChatMessage, PromptStyle, Usage, estimate_tokens
+from .base import BackendError, ChatMessage, PromptStyle, Usage, cancelled_stream, current_cancel, estimate_tokens, fit_roles
 
 
 class FakeBackend:
     """Streams queued replies word by word; with nothing queued, a deterministic echo.
 
-    ``delay_s`` sleeps between deltas (to test Stop). Queue an ``Exception`` to make the next
-    call raise it before streaming, or use :meth:`queue` with ``fail_after`` to fail mid-stream.
-    ``calls`` records the messages and params of every request, for assertions.
+    ``delay_s`` sleeps between deltas (to test Stop). ``first_token_delay_s``: ``stream_chat``
+    blocks this long before it returns, as a real backend does while it reads a long prompt; a
+    cancelled :func:`~masterhall.backends.base.cancel_scope` ends the wait at once (counted in
+    ``cancelled``). Queue an ``Exception`` to make the next call raise it before streaming, or use
+    :meth:`queue` with ``fail_after`` to fail mid-stream. ``calls`` records the messages and
+    params of every request, for assertions (as sent: ``system_role=False`` folds the system
+    message into the first user message, as for a template without a system role).
     """
 
-    def __init__(self, name: str = "fake", *, delay_s: float = 0.0, context_window: int = 4096):
+    def __init__(self, name: str = "fake", *, delay_s: float = 0.0, context_window: int = 4096,
+                 first_token_delay_s: float = 0.0):
         self.name = name
         self.model = "fake"
         self.context_window = context_window
         self.default_params = SamplingParams()
         self.prompt_style: PromptStyle = "full"
         self.delay_s = delay_s
+        self.first_token_delay_s = first_token_delay_s
+        self.system_role = True
+        self.cancelled = 0
         self.calls: list[tuple[list[ChatMessage], SamplingParams]] = []
         self._queue: deque[tuple[str | Exception, int | None]] = deque()
         self._lock = threading.Lock()
@@ -49,10 +57,20 @@ class FakeBackend:
 
     def stream_chat(self, messages: Sequence[ChatMessage], params: SamplingParams) -> Iterator[str | Usage]:
         """Yield the reply in word-sized deltas, then a :class:`Usage` with word counts."""
+        messages = fit_roles(messages, self.system_role)
         self.calls.append((list(messages), params))
         reply, fail_after = self._next_reply(messages)
         if isinstance(reply, Exception):
             raise reply
+        token = current_cancel()
+        if self.first_token_delay_s and token is not None:
+            token.wait(self.first_token_delay_s)
+        elif self.first_token_delay_s:
+            time.sleep(self.first_token_delay_s)
+        if token is not None and token.cancelled:
+            with self._lock:
+                self.cancelled += 1
+            return cancelled_stream()
         return self._stream(messages, params, reply, fail_after)
 
     def _stream(self, messages, params, reply: str, fail_after: int | None) -> Iterator[str | Usage]:

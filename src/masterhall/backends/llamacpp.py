@@ -20,11 +20,22 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ..catalog.models import SamplingParams
-from .base import BackendError, ChatMessage, PromptStyle, Usage, estimate_tokens
+from .base import (
+    BackendError,
+    ChatMessage,
+    PromptStyle,
+    Usage,
+    cancelled_stream,
+    current_cancel,
+    estimate_tokens,
+    fit_roles,
+    template_has_system_role,
+)
 from .openai_stream import Chunk, UsageMeter, leading_error, parse_chunk
 from .sampling import model_defaults, request_fields
 
 _END = object()
+_CANCELLED = object()
 _ENGINES: dict[tuple, object] = {}
 _ENGINES_LOCK = threading.Lock()
 
@@ -123,6 +134,9 @@ class LlamaCppBackend:
     in the background, so the next turn reads only the user's own words — as fast as a
     conversation's first turn. A request with the same system prompt waits up to
     ``PREWARM_WAIT_S`` for a pre-read in progress (the slot it wants is busy meanwhile).
+    ``system_role``: whether the model's chat template takes a system message; ``None`` (the
+    default) reads the template from the engine (``/props``) once. Without one, the system
+    message opens the first user message (see :func:`~masterhall.backends.base.fit_roles`).
     """
 
     def __init__(
@@ -151,6 +165,7 @@ class LlamaCppBackend:
         self.queue_timeout_s = queue_timeout_s
         self.stream_interval_s = max(0.0, stream_interval_s)
         self.prewarm = prewarm
+        self.system_role: bool | None = None
         # Requests running in the engine, and next-turn pre-reads in progress (see ``prewarm``).
         self._busy = threading.Condition()
         self._running = 0
@@ -162,6 +177,7 @@ class LlamaCppBackend:
         self._server = None
         self._token_cache: OrderedDict[str, int] = OrderedDict()
         self._http = None
+        self._props: dict | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -210,16 +226,41 @@ class LlamaCppBackend:
             self._token_cache.popitem(last=False)
         return count
 
+    def props(self) -> dict:
+        """The engine's ``/props`` (``chat_template``, ``default_generation_settings.n_ctx`` …),
+        read once; ``{}`` when it cannot be read."""
+        if self._props is None:
+            try:
+                import httpx
+
+                self._props = httpx.get(self.http_address + "/props", timeout=10).json()
+            except Exception:  # noqa: BLE001 - a detail, never an error
+                self._props = {}
+        return self._props
+
+    def takes_system_role(self) -> bool:
+        """``system_role`` when set, else whether the GGUF's chat template takes a system message."""
+        if self.system_role is None:
+            self.system_role = template_has_system_role(self.props().get("chat_template"))
+        return self.system_role
+
     def stream_chat(self, messages: Sequence[ChatMessage], params: SamplingParams) -> Iterator[str | Usage]:
         """Stream a chat completion; see :class:`~masterhall.backends.base.Backend`."""
         server = self.load()
         request: dict = {
-            "messages": [m.to_dict() for m in messages],
+            "messages": [m.to_dict() for m in fit_roles(messages, self.takes_system_role())],
             "stream": True,
             "stream_options": {"include_usage": True},
             "cache_prompt": True,
+            # The engine reports each batch of the prompt it has read (``prompt_progress`` chunks):
+            # its callback then runs while a long prompt is read, and a cancelled request ends
+            # at the next batch instead of after the whole prompt.
+            "return_progress": True,
         }
         request.update(request_fields(params))
+        token = current_cancel()
+        if token is not None and token.cancelled:
+            return cancelled_stream()
         if not self._admission.acquire(timeout=self.queue_timeout_s):
             raise BackendError(
                 f"The model is busy: {self.parallel} answers are being generated and {self.queue_size} are waiting. "
@@ -262,13 +303,21 @@ class LlamaCppBackend:
                     chunks.put(held[:])
                 chunks.put(_END)
 
+        def cancel() -> None:  # from the thread that stops the turn: wake the consumer, end the request
+            stop.set()
+            chunks.put(_CANCELLED)
+
         meter = UsageMeter(time.perf_counter())
         threading.Thread(target=run, name=f"llamacpp-{self.name}", daemon=True).start()
+        forget = token.on_cancel(cancel) if token is not None else (lambda: None)
         read: list[Chunk] = []  # what came before the first text
         ended = False
         try:
             while not any(c.text for c in read):
                 item = chunks.get()
+                if item is _CANCELLED:  # stopped while the prompt is read: the engine drops it at its next batch
+                    forget()
+                    return cancelled_stream()
                 if item is _END:
                     ended = True
                     break
@@ -279,12 +328,13 @@ class LlamaCppBackend:
                 if error is not None:
                     raise BackendError(error.message, error.kind)
         except BaseException:  # an error before any text, or Ctrl-C while the prompt is read: free the slot
+            forget()
             stop.set()
             raise
-        return self._consume(read, ended, chunks, stop, meter, request["messages"])
+        return self._consume(read, ended, chunks, stop, meter, request["messages"], forget)
 
     def _consume(self, read: list[Chunk], ended: bool, chunks: queue.Queue, stop: threading.Event,
-                 meter: UsageMeter, messages: list[dict]) -> Iterator[str | Usage]:
+                 meter: UsageMeter, messages: list[dict], forget=lambda: None) -> Iterator[str | Usage]:
         answer: list[str] = []
         batch: list[Chunk] = read
         try:
@@ -299,15 +349,21 @@ class LlamaCppBackend:
                 item = chunks.get()
                 if item is _END:
                     break
+                if item is _CANCELLED:
+                    meter.usage.finish_reason = "cancelled"
+                    break
                 if isinstance(item, Exception):
                     meter.fail(str(item))
                     break
                 batch = item
         finally:
+            forget()
             stop.set()  # also on close(): the engine's next callback returns True and the slot frees
         usage = meter.done()
         if self.prewarm and answer and usage.finish_reason in ("stop", "length"):
-            self._start_prewarm(messages + [{"role": "assistant", "content": "".join(answer)}])
+            head, prefill = (messages[:-1], messages[-1]["content"]) if messages and messages[-1]["role"] == "assistant" \
+                else (messages, "")  # a continued answer: the prefill and what followed are one message
+            self._start_prewarm(head + [{"role": "assistant", "content": prefill + "".join(answer)}])
         yield usage
 
     def _start_prewarm(self, messages: list[dict]) -> None:
@@ -368,6 +424,10 @@ def engine_params(model_path: Path | str, context_window: int, parallel: int, th
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
     params.cache_prompt = True
+    # Read prompts in batches of one micro-batch (512 tokens; the compute is the same, llama.cpp
+    # splits larger batches into micro-batches anyway): a request stopped while its prompt is read
+    # ends after at most 512 more tokens, and other slots keep decoding between the batches.
+    params.n_batch = params.n_ubatch
     # Host-memory prompt cache (KV of finished prompts, restored when a later prompt shares the
     # prefix): 1 GiB holds ~85k tokens of a 0.5B model's KV (about 12 KiB a token).
     params.cache_ram_mib = 1024

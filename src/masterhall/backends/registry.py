@@ -113,7 +113,7 @@ class BackendRegistry:
                 raise BackendError(f"backend '{name}': base_url is required for type openai", "unavailable")
             backend = OpenAICompatBackend(
                 name, cfg.base_url, cfg.model or "default", api_key_env=cfg.api_key_env,
-                context_window=cfg.context_window or 8192,
+                context_window=cfg.context_window or self._hall_window(),
             )
         else:
             backend = self._llamacpp(name, cfg)
@@ -121,7 +121,14 @@ class BackendRegistry:
             backend.default_params = backend.default_params.merged(cfg.params)
         if cfg.prompt_style is not None:
             backend.prompt_style = cfg.prompt_style
+        if cfg.system_role is not None:
+            backend.system_role = cfg.system_role
         return backend
+
+    def _hall_window(self) -> int | None:
+        """``settings.context_window`` when it was set (file, environment, argument), else ``None``:
+        a remote backend then asks its server rather than assume the llama.cpp default."""
+        return self.settings.context_window if "context_window" in self.settings.model_fields_set else None
 
     def _embedded(self, cfg: BackendConfig) -> EmbeddedModel:
         """The embedded model a ``llamacpp`` config without ``model_path`` serves."""

@@ -10,25 +10,52 @@ from __future__ import annotations
 import threading
 from typing import Sequence
 
-from ..backends.base import ChatMessage, Usage
+from ..backends.base import ChatMessage, Usage, cancel_scope
 from ..catalog.models import Master, SamplingParams
 from ..chat.engine import ChatEngine
 from ..conversations.turns import Event, Generation, Listener, TurnPool
 
 
+def context_warning(engine: ChatEngine, master: Master, backend: str | None = None,
+                    params: SamplingParams | None = None) -> dict | None:
+    """``{"asked", "available", "backend"}`` when ``master`` asks (``params.context_window``) for
+    a larger context window, in tokens, than its backend has (it then gets the backend's), else
+    ``None``. Reads the backend's window (a remote server may be asked for it once)."""
+    chosen, merged = engine.resolve(master, backend, params)
+    asked, available = merged.context_window, chosen.context_window
+    if asked and asked > available:
+        return {"asked": asked, "available": available, "backend": chosen.name}
+    return None
+
+
 def debug_info(engine: ChatEngine, turn, master: Master, backend: str | None, params: SamplingParams | None) -> dict:
-    """What a turn sends: messages with token counts, the context window, what was left out,
-    the backend, model and merged sampling parameters, and the safety guard's record (``safety``:
-    level, kind, rule or score, action; ``None`` for an ordinary turn)."""
+    """What a turn sends: messages with token counts and a ``kind`` each (system, example,
+    history, new), the example exchanges chosen for this turn (``examples``: ``[{user,
+    assistant}]``, quoted in the system prompt or sent as turns), the context window, what was
+    left out, the backend, model and merged sampling parameters, a ``context_warning`` (see
+    :func:`context_warning`) and the safety guard's record (``safety``: level, kind, rule or
+    score, action; ``None`` for an ordinary turn)."""
     chosen, merged = engine.resolve(master, backend, params)
     info = {"backend": chosen.name, "model": chosen.model, "params": merged.model_dump(exclude_none=True),
-            "safety": getattr(turn, "safety", None)}
+            "context_warning": context_warning(engine, master, backend, params), "safety": getattr(turn, "safety", None)}
     prompt = turn.prompt
     if prompt is None:
         info.update(messages=[], guard=True)
         return info
+    example_texts = {text for ex in prompt.examples for text in (ex.user, ex.assistant)}
+    last = len(prompt.messages) - 1
+
+    def kind(i: int, m: ChatMessage) -> str:
+        if i == 0 and m.role == "system":
+            return "system"
+        if i == last:
+            return "new"
+        return "example" if m.content in example_texts else "history"
+
     info.update(
-        messages=[{"role": m.role, "content": m.content, "tokens": t} for m, t in zip(prompt.messages, prompt.tokens)],
+        messages=[{"role": m.role, "content": m.content, "tokens": t, "kind": kind(i, m)}
+                  for i, (m, t) in enumerate(zip(prompt.messages, prompt.tokens))],
+        examples=[{"user": ex.user, "assistant": ex.assistant} for ex in prompt.examples],
         prompt_tokens=prompt.prompt_tokens, context_window=prompt.context_window, reply_reserve=prompt.reply_reserve,
         dropped_turns=prompt.dropped_turns, dropped_examples=prompt.dropped_examples, notes=prompt.notes, guard=False,
     )
@@ -63,13 +90,14 @@ class Trial:
 
         def run() -> None:
             try:
-                turn = self.engine.stream(master, history, content, backend=backend, params=params)
+                turn = self.engine.stream(master, history, content, backend=backend, params=params, defer=True)
                 gen.emit(Event("debug", debug_info(self.engine, turn, master, backend, params)))
-                for delta in turn:
-                    gen.emit(Event("delta", {"text": delta}))
-                    if gen.stopping:
-                        turn.close()
-                        break
+                with cancel_scope(gen.cancel):  # Stop ends the request even while the prompt is read
+                    for delta in turn:
+                        gen.emit(Event("delta", {"text": delta}))
+                        if gen.stopping:
+                            turn.close()
+                            break
                 gen.emit(Event("done", {"text": turn.reply.text, "usage": _usage(turn), "notes": turn.reply.notes}))
             except Exception as exc:  # noqa: BLE001 - reported to the creator
                 gen.emit(Event("error", {"message": str(exc), "code": getattr(exc, "kind", "invalid")}))
@@ -91,9 +119,10 @@ class Trial:
         """One-click test: answer every conversation starter of ``master`` (in ``langs``) at once.
 
         Events carry ``index`` (position in the list sent first): ``starters``
-        (``[{index, lang, text}]``), then per starter ``delta`` / ``done`` / ``error``; ``None``
-        after the last one ends. The starters run concurrently on the pool; the llama.cpp backend
-        batches them in its parallel slots.
+        (``[{index, lang, text}]``, and ``context_warning``: see :func:`context_warning`), then
+        per starter ``delta`` / ``done`` / ``error``; ``None`` after the last one ends. The
+        starters run concurrently on the pool; the llama.cpp backend batches them in its parallel
+        slots.
         """
         items = [(lang, text) for lang in langs for text in master.starters.get(lang)]
         gen = Generation()
@@ -107,12 +136,13 @@ class Trial:
 
         def one(index: int, text: str) -> None:
             try:
-                turn = self.engine.stream(master, [], text, backend=backend, params=params)
-                for delta in turn:
-                    emit(Event("delta", {"index": index, "text": delta}))
-                    if gen.stopping:
-                        turn.close()
-                        break
+                turn = self.engine.stream(master, [], text, backend=backend, params=params, defer=True)
+                with cancel_scope(gen.cancel):
+                    for delta in turn:
+                        emit(Event("delta", {"index": index, "text": delta}))
+                        if gen.stopping:
+                            turn.close()
+                            break
                 emit(Event("done", {"index": index, "text": turn.reply.text, "usage": _usage(turn)}))
             except Exception as exc:  # noqa: BLE001
                 emit(Event("error", {"index": index, "message": str(exc)}))
@@ -123,7 +153,12 @@ class Trial:
                 if last:
                     gen.end()
 
-        emit(Event("starters", {"starters": [{"index": i, "lang": lang, "text": text} for i, (lang, text) in enumerate(items)]}))
+        try:
+            warning = context_warning(self.engine, master, backend, params)
+        except Exception:  # noqa: BLE001 - an unknown backend is reported by each starter's run
+            warning = None
+        emit(Event("starters", {"starters": [{"index": i, "lang": lang, "text": text} for i, (lang, text) in enumerate(items)],
+                                "context_warning": warning}))
         if not items:
             gen.end()
         for i, (_, text) in enumerate(items):

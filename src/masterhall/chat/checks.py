@@ -224,6 +224,12 @@ class LoopWatch:
         self._checked = 0
         self.loop: Loop | None = None
 
+    def start_after(self, text: str) -> None:
+        """Read on after ``text`` (an answer's start, already checked): a loop found later may
+        begin in it."""
+        self.text = text[-4 * LOOP_MAX_UNIT:]
+        self._checked = len(self.text)
+
     def feed(self, delta: str) -> Loop | None:
         """Add ``delta``; return the :class:`Loop` once one is found."""
         self.text += delta

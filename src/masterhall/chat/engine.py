@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
-from ..backends.base import Backend, ChatMessage, Usage
+from ..backends.base import Backend, ChatMessage, Usage, deferred_stream
 from ..backends.registry import BackendRegistry
 from ..catalog.loader import Catalog
 from ..catalog.models import Example, Master, SamplingParams
@@ -17,11 +17,24 @@ from ..config import Settings
 from ..safety.guard import Assessment, SafetyGuard
 from .examples import ExampleSelector, LexicalExampleSelector
 from .language import detect_language
-from .prompt import BuiltPrompt, PromptOptions, build_prompt
+from .prompt import MESSAGE_OVERHEAD_TOKENS, BuiltPrompt, PromptOptions, build_prompt
 from .stream_checks import checked_stream
 
-#: ``guide_context(master, user_message, lang) -> str``: extra system text for a guide master.
-GuideContext = Callable[[Master, str, str], str]
+
+@dataclass
+class GuideBrief:
+    """What a guide context gives a guide's turn: ``text`` for its system prompt and
+    ``recommendations``, a JSON-ready record of the masters recommended for the message (kept with
+    the answer and shown as master cards), e.g. ``{"query", "lang", "no_fit", "matches": [{"id",
+    "name", "reason", "strength", "fit"}]}``; ``None`` when there are none to show."""
+
+    text: str
+    recommendations: dict | None = None
+
+
+#: ``guide_context(master, user_message, lang) -> str | GuideBrief``: extra system text (and
+#: recommendations) for a guide master.
+GuideContext = Callable[[Master, str, str], "str | GuideBrief"]
 
 
 @dataclass
@@ -45,6 +58,8 @@ class Reply:
     prompt: BuiltPrompt | None = None
     safety: dict | None = None
     notes: list[str] = field(default_factory=list)
+    #: A guide's recommendations for the turn (see :class:`GuideBrief`), else ``None``.
+    recommendations: dict | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready form (for ``--json`` and the APIs)."""
@@ -59,6 +74,7 @@ class Reply:
             "safety": self.safety,
             "dropped_turns": self.prompt.dropped_turns if self.prompt else 0,
             "notes": self.notes,
+            "recommendations": self.recommendations,
         }
 
 
@@ -120,6 +136,21 @@ class Turn:
         return self.reply
 
 
+def conversation_anchor(history: Sequence[ChatMessage], user_message: str, lang: str) -> str:
+    """The message the examples of a turn are chosen by: the conversation's first user message in
+    ``lang`` (``user_message`` when there is none).
+
+    Choosing by the first message keeps a conversation's system prompt the same from turn to turn,
+    so the backend's KV cache covers the whole earlier conversation and long conversations do not
+    slow down; choosing by each new message would change the prompt near its start every turn and
+    force the backend to re-read the whole history.
+    """
+    for message in history:
+        if message.role == "user" and detect_language(message.content) == lang:
+            return message.content
+    return user_message
+
+
 class ChatEngine:
     """Runs turns with the masters of ``catalog`` on the backends of ``registry``.
 
@@ -176,12 +207,15 @@ class ChatEngine:
         params: SamplingParams | None = None,
         client_system: str | None = None,
         exclude_examples: Sequence[Example] = (),
+        prefill: str | None = None,
         care_note: str | None = None,
     ) -> tuple[Master, Backend, SamplingParams, BuiltPrompt, str]:
         """Resolve and build the prompt without generating (for previews and debugging).
 
         ``care_note`` is added to the system prompt (the safety guard's careful mode);
-        ``exclude_examples`` are never shown (a regeneration after an echo). Raises
+        ``exclude_examples`` are never shown (a regeneration after an echo). ``prefill`` (the
+        start of the answer, to be continued) is not in the built prompt, but its tokens are
+        taken from the context window so that the prompt plus it still fits. Raises
         :class:`~masterhall.catalog.UnknownMasterError`, :class:`~masterhall.backends.BackendError`
         or :class:`~masterhall.chat.prompt.ContextTooLongError`.
         """
@@ -189,6 +223,9 @@ class ChatEngine:
         chosen, merged = self.resolve(m, backend, params)
         lang = detect_language(user_message)
         extra = self.guide_context(m, user_message, lang) if m.is_guide else None
+        recommendations = None
+        if isinstance(extra, GuideBrief):
+            extra, recommendations = extra.text, extra.recommendations
         if care_note:
             extra = f"{extra}\n\n{care_note}" if extra else care_note
         options = self.prompt_options
@@ -196,14 +233,16 @@ class ChatEngine:
         if options.examples is not None:
             pool = m.model_copy(update={"examples": [ex for ex in m.examples if ex not in exclude_examples]}) \
                 if exclude_examples else m
-            examples = self.examples.select(pool, lang, user_message, options.examples) if pool.examples else []
+            anchor = conversation_anchor(history, user_message, lang)
+            examples = self.examples.select(pool, lang, anchor, options.examples) if pool.examples else []
         built = build_prompt(
             m,
             history,
             user_message,
             lang=lang,
             count_tokens=chosen.count_tokens,
-            context_window=min(chosen.context_window, merged.context_window or chosen.context_window),
+            context_window=min(chosen.context_window, merged.context_window or chosen.context_window)
+            - (chosen.count_tokens(prefill) + MESSAGE_OVERHEAD_TOKENS if prefill else 0),
             max_tokens=merged.max_tokens,
             today=self._today(),
             extra_system=extra,
@@ -212,6 +251,7 @@ class ChatEngine:
             options=options,
             style=getattr(chosen, "prompt_style", "full"),
         )
+        built.recommendations = recommendations
         return m, chosen, merged, built, lang
 
     def stream(
@@ -223,8 +263,14 @@ class ChatEngine:
         backend: str | None = None,
         params: SamplingParams | None = None,
         client_system: str | None = None,
+        prefill: str | None = None,
+        defer: bool = False,
     ) -> Turn:
         """Start a turn and return a :class:`Turn` to iterate.
+
+        ``defer``: build the prompt now but send the request on the first iteration (so a caller
+        can report what the prompt left out, and stop the turn, while the backend reads it);
+        a backend that cannot start then raises :class:`~masterhall.backends.BackendError` there.
 
         The safety guard rates the turn first (:meth:`~masterhall.safety.SafetyGuard.assess`): a
         crisis is answered with help for the operator's region (no model call,
@@ -232,7 +278,11 @@ class ChatEngine:
         checked (an affirming reply is replaced by the help answer, else a help line is added when
         missing) — the reader sees it in one piece; a conversation with an earlier crisis gets the
         careful note in its system prompt. ``turn.safety`` / ``reply.safety`` record what
-        triggered. Raises what :meth:`prepare` raises, and
+        triggered. ``prefill``: the start of the answer, already given (an
+        answer cut at the length limit, to be continued). It is sent as a last assistant message,
+        which llama.cpp (its server and xllamacpp), vLLM and Ollama continue in place; an
+        OpenAI-compatible server that does not may start a new answer instead. The turn's text
+        and the reply's are the continuation only. Raises what :meth:`prepare` raises, and
         :class:`~masterhall.backends.BackendError` when the backend cannot start the request.
         """
         m = self.catalog.get(master) if isinstance(master, str) else master
@@ -252,29 +302,34 @@ class ChatEngine:
             turn.safety = record
             return turn
         care = self.safety.careful_note(assessment) if assessment.careful else None
-        m, chosen, merged, built, lang = self.prepare(
-            m, history, user_message, backend=backend, params=params, client_system=client_system, care_note=care
-        )
-        notes = list(built.notes)
-        final = {"prompt": built}
         if record is not None and assessment.careful:
             record["action"] = "careful"
+        m, chosen, merged, built, lang = self.prepare(
+            m, history, user_message, backend=backend, params=params, client_system=client_system, prefill=prefill,
+            care_note=care,
+        )
+        head = [ChatMessage("assistant", prefill)] if prefill else []
+        notes = list(built.notes)
+        final = {"prompt": built}
+
+        def send(messages: list[ChatMessage]) -> Iterator[str | Usage]:
+            return deferred_stream(chosen.stream_chat, messages, merged) if defer else chosen.stream_chat(messages, merged)
 
         def make_reply(text: str, usage: Usage) -> Reply:
             return Reply(text, usage, m.id, chosen.name, chosen.model, merged, lang, prompt=final["prompt"], notes=notes,
-                         safety=record)
+                         recommendations=final["prompt"].recommendations, safety=record)
 
-        stream = chosen.stream_chat(built.messages, merged)
+        stream = send(built.messages + head)
         if self.checks:
             def regenerate(echoed: Example | None, prefix: str) -> tuple[BuiltPrompt, Iterator[str | Usage]]:
                 _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
-                                                 client_system=client_system, care_note=care,
+                                                 client_system=client_system, prefill=prefix or None, care_note=care,
                                                  exclude_examples=[echoed] if echoed else [])
                 final["prompt"] = again
                 messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
                 return again, chosen.stream_chat(messages, merged)
 
-            stream = checked_stream(stream, m, built, regenerate, notes)
+            stream = checked_stream(stream, m, built, regenerate, notes, shown=prefill or "")
         if assessment.level == "elevated":
             stream = _held_back(stream, self.safety, assessment, user_message, record)
         turn = Turn(stream, make_reply, prompt=built)

@@ -21,13 +21,13 @@ from .language import detect_language
 
 
 def examples_in(master: Master, lang: str) -> list[Example]:
-    """The master's example exchanges written in ``lang`` (all of them when none is).
+    """The master's example exchanges written in ``lang``; none when it has none in ``lang``.
 
-    Small models copy the language of the examples they see, so examples in the other language
-    would pull the reply away from the person's language.
+    Small models copy the language of the examples they see, so an example in the other language
+    would pull the reply away from the person's language (seen here: an English question answered
+    in Chinese after the only English example was excluded); no example is better.
     """
-    same = [ex for ex in master.examples if detect_language(ex.user + ex.assistant) == lang]
-    return same or list(master.examples)
+    return [ex for ex in master.examples if detect_language(ex.user + ex.assistant) == lang]
 
 
 class ExampleSelector(Protocol):

@@ -64,6 +64,8 @@ class BuiltPrompt:
     notes: list[str] = field(default_factory=list)
     #: The example exchanges shown (in the system prompt or as turns), for echo checks.
     examples: list[Example] = field(default_factory=list)
+    #: A guide's recommendations for this turn (see :class:`~masterhall.chat.engine.GuideBrief`).
+    recommendations: dict | None = None
 
     @property
     def prompt_tokens(self) -> int:
@@ -209,7 +211,8 @@ def build_prompt(
     first (a leftover leading assistant message goes with them), then example turns from the
     last; the system prompt and the new message are never dropped. Raises
     :class:`ContextTooLongError` when those two alone do not fit. ``client_system`` (e.g. an API
-    client's own system message) is added after the master's system prompt, never instead of it.
+    client's own system message) ends the master's system message (one system message, never
+    two: templates such as Gemma's and Mistral's refuse a second), never instead of it.
     """
     today = today or dt.date.today()
     options = options or PromptOptions()
@@ -226,10 +229,10 @@ def build_prompt(
     def cost(msg: ChatMessage) -> int:
         return count_tokens(msg.content) + MESSAGE_OVERHEAD_TOKENS
 
-    head = [ChatMessage("system", system_prompt(master, lang, today, extra_system, compact=compact,
-                                                quoted_examples=quoted))]
-    if client_system:
-        head.append(ChatMessage("system", client_system))
+    system = system_prompt(master, lang, today, extra_system, compact=compact, quoted_examples=quoted)
+    if client_system and client_system.strip():  # one system message: many templates take no second one
+        system = f"{system}\n\n{client_system.strip()}"
+    head = [ChatMessage("system", system)]
     new = ChatMessage("user", user_message)
     head_costs = [cost(m) for m in head]
     new_cost = cost(new)

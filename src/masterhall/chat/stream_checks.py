@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Callable, Iterator
 
@@ -29,16 +30,26 @@ ECHO_KEPT_NOTE = "the regenerated answer copies {what} too; it was kept"
 LOOP_NOTE = "ended an answer that kept repeating itself"
 
 
+_NAMES_A_MASTER = re.compile(r"\([a-z0-9]+(?:-[a-z0-9]+)*\)")
+
+
 def echo_sources(master: Master, built: BuiltPrompt) -> tuple[list[str], list[Example | None]]:
     """The texts an answer must not copy, and for each the example it belongs to (``None``: the
-    instructions or the reply recipe)."""
+    instructions or the reply recipe).
+
+    For the guide, lines of its examples that name a master ("Name (id) — reason") are left out:
+    a real answer names the same masters in the same form, which is not copying.
+    """
     texts: list[str] = [master.instructions]
     owners: list[Example | None] = [None]
     if master.recipe is not None:
         texts += list(master.recipe.zh) + list(master.recipe.en)
         owners += [None] * (len(master.recipe.zh) + len(master.recipe.en))
     for ex in built.examples:
-        texts += [ex.user, ex.assistant]
+        answer = ex.assistant
+        if master.is_guide:
+            answer = "\n".join(line for line in answer.splitlines() if not _NAMES_A_MASTER.search(line))
+        texts += [ex.user, answer]
         owners += [ex, ex]
     return texts, owners
 
@@ -55,10 +66,14 @@ def checked_stream(
     built: BuiltPrompt,
     regenerate: Regenerate,
     notes: list[str],
+    *,
+    shown: str = "",
 ) -> Iterator[str | Usage]:
     """Yield ``stream``'s text with echo and loop checks applied, then one :class:`Usage`.
 
-    ``notes`` receives a line for each intervention. TTFT in the final usage is the time to the
+    ``shown``: the start of the answer already shown (a continuation after the length limit):
+    the checks read on from it, and a regeneration continues after it too. ``notes`` receives a
+    line for each intervention. TTFT in the final usage is the time to the
     first *shown* text (a regenerated answer's includes the first attempt). Closing this
     iterator closes the backend's stream.
     """
@@ -67,6 +82,9 @@ def checked_stream(
     texts, owners = echo_sources(master, built)
     watch: EchoWatch | None = EchoWatch(texts)
     loops = LoopWatch()
+    if shown:
+        watch.resume(shown)
+        loops.start_after(shown)
     retried = False
     usage: Usage | None = None
     shown_deltas = 0

@@ -16,6 +16,8 @@ from ..chat.engine import ChatEngine, Turn
 from ..chat.prompt import ContextTooLongError
 from .common import err, fail, open_hall, out
 
+#: The line under an answer that stopped at the token limit (it is not complete).
+CUT_NOTE = "cut at the length limit (--max-tokens allows more)"
 #: What stops a turn before it streams: reported, then the command ends (one-shot) or goes on.
 TURN_ERRORS = (BackendError, ContextTooLongError, EmbeddedModelError)
 
@@ -37,7 +39,9 @@ def stream_turn(turn: Turn) -> bool:
 
 
 def print_stats(turn: Turn) -> None:
-    """One dim line under an answer: backend, TTFT, speed, tokens, how it ended, the hall's notes."""
+    """One dim line under an answer: backend, TTFT, speed, tokens, how it ended (an answer cut at
+    the token limit says so, :data:`CUT_NOTE`; one ended for repeating itself has the hall's note),
+    the hall's notes."""
     reply = turn.reply
     if reply is None:
         return
@@ -51,7 +55,9 @@ def print_stats(turn: Turn) -> None:
         bits.append(f"{u.tokens_per_s:.1f} tok/s")
     if u.completion_tokens:
         bits.append(f"{u.prompt_tokens} + {u.completion_tokens} tokens")
-    if u.finish_reason in ("length", "error", "cancelled"):
+    if u.finish_reason == "length":
+        err.print(f"[dim]— {CUT_NOTE}[/]", highlight=False)
+    elif u.finish_reason in ("error", "cancelled"):
         bits.append(f"finish: {u.finish_reason}" + (f" ({u.error})" if u.error else ""))
     bits += reply.notes
     err.print("[dim]— " + " · ".join(bits) + "[/]", highlight=False)

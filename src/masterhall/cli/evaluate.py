@@ -1,8 +1,9 @@
 """``masterhall eval …``: measure parts of the hall on evaluation sets (see :mod:`masterhall.eval`).
 
 One subcommand per part: ``finder`` (top-1 / top-3 of the Master Finder), ``personas`` (how the
-masters answer: language, echo, loops, length cuts, format, an optional rubric judge), ``safety``
-(recall and false-alarm rate of the crisis guard per language and kind).
+masters answer: language, echo, loops, length cuts, format, an optional rubric judge),
+``blind-pack`` / ``blind-score`` (anonymous packets of several variants' answers for readers) and
+``safety`` (recall and false-alarm rate of the crisis guard per language and kind).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import typer
 from rich.table import Table
 
 from ..backends.base import BackendError
-from ..eval.finder import EvalSetError, evaluate_finder, read_finder_set
+from ..chat.prompt import PromptOptions
+from ..eval.blind import make_packet, read_saved, score_packet, write_packet
+from ..eval.finder import EvalSetError, calibrate_fit, evaluate_finder, read_finder_set
 from ..eval.judge import judge_answer
-from ..eval.personas import load_cases, run_personas, summarize
+from ..eval.personas import first_per_master, load_cases, run_personas, summarize
 from ..eval.safety import evaluate_safety, read_safety_set
+from ..eval.sets import read_jsonl
 from ..finder.query import FinderQueryError
 from .common import err, fail, open_hall, out
 from .finder import build_finder
@@ -31,33 +35,58 @@ def eval_finder(
     file: Path = typer.Argument(..., help='JSONL: {"id", "lang", "query", "relevant": [master ids]} per line.'),
     show_misses: bool = typer.Option(False, "--misses", help="List the queries whose first match is not relevant."),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+    calibrate: Optional[Path] = typer.Option(
+        None, "--calibrate", help="Refit the Finder's fit: FILE holds in-scope dev needs, this file out-of-scope dev needs "
+        '("relevant": []); prints the constants for masterhall/finder/fit.py. Never pass a test split.'),
 ) -> None:
-    """Top-1 and top-3 accuracy of the Master Finder per language on a JSONL file.
+    """Top-1 and top-3 accuracy and abstention of the Master Finder per language on a JSONL file.
 
-    A query counts at top-k when any id of its "relevant" list is among the first k matches.
+    A query counts at top-k when any id of its "relevant" list is among the first k matches. Lines
+    with "relevant": [] are out-of-scope needs: the Finder should say no master fits (abstention
+    recall); saying so for the other lines is a false abstention.
     """
     try:
         rows = read_finder_set(file)
+        negatives = read_finder_set(calibrate) if calibrate else []
     except EvalSetError as exc:
         fail(str(exc), 2)
     hall = open_hall()
     hall.close()
+    finder = build_finder(hall)
+    if calibrate:
+        try:
+            result = calibrate_fit(finder, [r for r in rows if r["relevant"]], [r for r in negatives if not r["relevant"]])
+        except (ValueError, FinderQueryError) as exc:
+            fail(str(exc), 2)
+        if as_json:
+            print(json.dumps(result.__dict__, indent=2))
+            return
+        out.print(result.as_code(), highlight=False)
+        out.print(f"[dim]on these rows: false abstention {result.false_abstention:.1%}, "
+                  f"abstention recall {result.abstention_recall:.1%}[/]")
+        return
     try:
-        result = evaluate_finder(build_finder(hall), rows)
+        result = evaluate_finder(finder, rows)
     except FinderQueryError as exc:
         fail(str(exc), 2)
     if as_json:
         print(json.dumps(result.scores, indent=2))
         return
     table = Table(title=f"Master Finder · {file.name}")
-    for col in ("lang", "queries", "top-1", "top-3"):
+    for col in ("lang", "queries", "top-1", "top-3", "false abstention", "out-of-scope", "abstention recall"):
         table.add_column(col)
+
+    def cell(r: dict, key: str, fmt: str = "{:.3f}") -> str:
+        return fmt.format(r[key]) if key in r else "—"
+
     for lang, r in result.scores.items():
-        table.add_row(lang, str(r["n"]), f"{r['top1']:.3f}", f"{r['top3']:.3f}")
+        table.add_row(lang, cell(r, "n", "{}"), cell(r, "top1"), cell(r, "top3"), cell(r, "false_abstention"),
+                      cell(r, "n_oos", "{}"), cell(r, "abstention_recall"))
     out.print(table)
     if show_misses:
         for qid, query, relevant, found in result.misses:
-            out.print(f"[yellow]{qid}[/] {query}\n    expected {', '.join(relevant)} · got {', '.join(found)}", highlight=False)
+            expected = ", ".join(relevant) or "no master"
+            out.print(f"[yellow]{qid}[/] {query}\n    expected {expected} · got {', '.join(found)}", highlight=False)
 
 
 ROWS = (
@@ -84,17 +113,33 @@ def eval_personas(
     judge: Optional[str] = typer.Option(None, "--judge", help="A backend (any OpenAI-compatible model) scoring method and usefulness."),
     parallel: int = typer.Option(2, "--parallel", min=1, max=32, help="Cases answered at once."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N cases."),
+    per_master: Optional[int] = typer.Option(None, "--per-master", min=1,
+                                             help="Only the first K cases of each master (a stratified subset, in file order)."),
     save: Optional[Path] = typer.Option(None, "--save", help="Write every answer with its checks as JSON lines."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    examples: Optional[int] = typer.Option(None, "--examples", min=0, max=4,
+                                           help="Example exchanges shown per turn (0: none; default: the hall's)."),
+    placement: Optional[str] = typer.Option(None, "--placement", help="Where examples go: system (quoted) or turns."),
+    style: Optional[str] = typer.Option(None, "--style", help="compact (recipe at the end) or full (default: the backend's)."),
 ) -> None:
-    """Ask masters the questions of FILE and measure the answers (per language and overall)."""
+    """Ask masters the questions of FILE and measure the answers (per language and overall).
+
+    ``--examples``, ``--placement`` and ``--style`` try another prompt layout for this run only.
+    """
+    if placement not in (None, "system", "turns") or style not in (None, "compact", "full"):
+        fail("--placement is system or turns; --style is compact or full.", 2)
     hall = open_hall(progress=True)
     hall.close()
     catalog, registry, engine = hall.catalog, hall.registry, hall.engine
+    base = engine.prompt_options
+    engine.prompt_options = PromptOptions(examples=base.examples if examples is None else examples,
+                                          placement=placement or base.placement, style=style or base.style)
     try:
         cases = load_cases(file, catalog)
     except EvalSetError as exc:
         fail(str(exc), 2)
+    if per_master:
+        cases = first_per_master(cases, per_master)
     cases = cases[:limit] if limit else cases
     try:
         answering = registry.get(backend)
@@ -175,6 +220,55 @@ def eval_safety(
             out.print(f"[yellow]missed[/] {row['text']}  (score {row.get('score')})", highlight=False)
         for row in result.false_alarms:
             out.print(f"[red]false alarm[/] {row['text']}  {row['safety']}", highlight=False)
+
+
+@eval_app.command("blind-pack")
+def eval_blind_pack(
+    runs: list[str] = typer.Argument(..., help="VARIANT=FILE pairs: answers saved by `eval personas --save`."),
+    folder: Path = typer.Option(..., "--out", help="Folder for packet.txt (give it to the reader) and key.json (keep it)."),
+    seed: int = typer.Option(7, "--seed", help="Shuffle seed."),
+) -> None:
+    """Pool several variants' answers into one shuffled, anonymous packet for a blind reader."""
+    loaded = {}
+    for run in runs:
+        variant, sep, path = run.partition("=")
+        if not sep or not variant or not path:
+            fail(f"{run!r}: expected VARIANT=FILE.", 2)
+        try:
+            loaded[variant] = read_saved(Path(path))
+        except EvalSetError as exc:
+            fail(str(exc), 2)
+    hall = open_hall()
+    hall.close()
+    packet = make_packet(loaded, hall.catalog, seed=seed)
+    reader, key = write_packet(packet, folder)
+    out.print(f"{len(packet.items)} answers · reader: {reader} · key: {key}")
+
+
+@eval_app.command("blind-score")
+def eval_blind_score(
+    scores: Path = typer.Argument(..., help='The reader\'s JSON lines: {"id", "persona", "usefulness"}.'),
+    key: Path = typer.Option(..., "--key", help="key.json written by blind-pack."),
+    as_json: bool = typer.Option(False, "--json", help="Print the means as JSON."),
+) -> None:
+    """Means of a blind reader's scores per variant and language."""
+    try:
+        rows = [row for _, row in read_jsonl(scores, lambda r: isinstance(r, dict) and "id" in r, '{"id", "persona", "usefulness"}')]
+        result = score_packet(rows, json.loads(key.read_text(encoding="utf-8")))
+    except (EvalSetError, OSError, json.JSONDecodeError) as exc:
+        fail(str(exc), 2)
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    table = Table(title=f"Blind reading · {scores.name}")
+    for col in ("variant", "group", "answers", "persona (0-2)", "usefulness (0-2)"):
+        table.add_column(col)
+    for variant, groups in sorted(result.items()):
+        for group in ("all", "zh", "en"):
+            if group in groups:
+                g = groups[group]
+                table.add_row(variant, group, str(g["n"]), f"{g['persona']:.2f}", f"{g['usefulness']:.2f}")
+    out.print(table)
 
 
 def register(app: typer.Typer) -> None:

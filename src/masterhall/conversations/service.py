@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage
+from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage, cancel_scope, deferred_stream
 from ..backends.loader import ModelLoader
 from ..catalog.loader import UnknownMasterError
 from ..catalog.models import SamplingParams
@@ -26,6 +26,7 @@ from ..chat.engine import ChatEngine, Turn
 from ..chat.prompt import ContextTooLongError
 from ..errors import InvalidRequestError, NotFoundError
 from ..store.conversations import Conversation, ConversationRepo, Message
+from .continuation import CannotContinueError, Continuation, continuable, merged_notes
 from .export import Export, export_conversation
 from .turns import Event, Generation, Listener, TurnPool
 
@@ -160,6 +161,32 @@ class ChatService:
         """Replace the last user message with ``content`` (its answer is dropped) and resend."""
         return self._redo(conversation_id, _validate(content), backend, params, listener)
 
+    def continue_answer(self, conversation_id: str, message_id: int, *, backend: str | None = None,
+                        params: SamplingParams | None = None, listener: Listener | None = None) -> Generation:
+        """Continue answer ``message_id``, which stopped at the token limit, in the same stored
+        message (see :mod:`.continuation`): the backend gets the same prompt with the cut answer
+        as an assistant prefill. Events as for :meth:`send`, except that ``start`` says
+        ``continued: true``, the deltas are the continuation and ``done``'s ``text`` is the whole
+        answer; the message then has the continuation's finish reason (``length`` again when it
+        is cut again). Raises ``NotFoundError``, :class:`~.continuation.CannotContinueError` (not
+        the last answer, or it did not end at the length limit) and :class:`InvalidMessageError`
+        (unknown backend, conversation busy) — nothing changed. If the backend fails before
+        streaming, the answer is restored as it was (and can be continued again).
+        """
+        self._check_backend(backend)
+        conversation = self._conversation(conversation_id)
+        self._claim(conversation.id)
+        try:
+            messages = self.repo.messages(conversation.id)
+            cont = continuable(messages, message_id)
+            if self.repo.reopen(message_id) is None:
+                raise CannotContinueError("This answer changed meanwhile; reload the conversation.")
+        except BaseException:
+            self._release(conversation.id)
+            raise
+        return self._launch(conversation, cont.user, cont.answer, _history(messages, cont.user.id), backend, params,
+                            listener, cont)
+
     def stop(self, conversation_id: str) -> bool:
         """Stop the running generation of a conversation; False if none runs."""
         with self._lock:
@@ -200,14 +227,19 @@ class ChatService:
             raise UnknownBackendError(model, registry.names())
         if not message.strip():
             raise InvalidRequestError("The last message must be a non-empty user message.")
+        gen = Generation()
         if model in self.engine.catalog:
-            turn = self.engine.stream(model, history, message, params=params, client_system=client_system)
+            # The prompt is built here (its errors are raised to the caller); the backend request
+            # starts on the pool, where a Stop or a client that goes away can cancel it.
+            turn = self.engine.stream(model, history, message, params=params, client_system=client_system, defer=True)
+            gen.context = _context(turn)
         else:
             chosen = registry.get(model)
             messages = ([ChatMessage("system", client_system)] if client_system else []) + list(history)
-            stream = chosen.stream_chat(messages + [ChatMessage("user", message)], self.engine.settings.params.merged(params))
+            stream = deferred_stream(chosen.stream_chat, messages + [ChatMessage("user", message)],
+                                     self.engine.settings.params.merged(params))
             turn = Turn(stream, lambda text, usage: _RawReply(text, usage))
-        gen = Generation()
+            gen.context = {"dropped_turns": 0, "notes": []}
         if listener is not None:
             gen.on_event(listener)
         self.pool.submit(self._run_unstored, gen, turn)
@@ -215,8 +247,9 @@ class ChatService:
 
     def _run_unstored(self, gen: Generation, turn: Turn) -> None:
         try:
-            text, usage, notes, safety = self._pump(gen, turn)
-            gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes, "safety": safety}))
+            text, usage, notes, recommendations, safety = self._pump(gen, turn)
+            gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes,
+                                    "recommendations": recommendations, "safety": safety}))
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             gen.emit(Event("error", {"code": _error_code(exc), "message": str(exc)}))
         finally:
@@ -278,17 +311,18 @@ class ChatService:
             self._active.pop(conversation_id, None)
 
     def _launch(self, conversation: Conversation, user: Message, assistant: Message | None,
-                history: list[ChatMessage] | None, backend, params, listener) -> Generation:
+                history: list[ChatMessage] | None, backend, params, listener, cont: Continuation | None = None) -> Generation:
         gen = Generation(conversation, user)
         gen.assistant_message_id = assistant.id if assistant is not None else None
         if listener is not None:
             gen.on_event(listener)
         with self._lock:
             self._active[conversation.id] = gen
-        self.pool.submit(self._run, gen, history, backend, params)
+        self.pool.submit(self._run, gen, history, backend, params, cont)
         return gen
 
-    def _run(self, gen: Generation, history: list[ChatMessage] | None, backend, params) -> None:
+    def _run(self, gen: Generation, history: list[ChatMessage] | None, backend, params,
+             cont: Continuation | None = None) -> None:
         conv, user = gen.conversation, gen.user_message
         message_id = gen.assistant_message_id
         try:
@@ -298,66 +332,84 @@ class ChatService:
                 message_id = self.repo.start_assistant(conv.id, model=f"{chosen.name}:{chosen.model}").id
                 gen.assistant_message_id = message_id
             gen.emit(Event("start", {"conversation_id": conv.id, "user_message_id": user.id,
-                                     "message_id": message_id, "title": conv.title}))
+                                     "message_id": message_id, "title": conv.title, "master_id": conv.master_id,
+                                     **({"continued": True} if cont else {})}))
             if self.loader is not None:
                 chosen = self.engine.registry.get(backend or master.model or None)
                 self.loader.wait(chosen, lambda: gen.emit(Event("loading", {"message": "The model is still loading…"})))
             if history is None:
                 history = _history(self.repo.messages(conv.id), user.id)
-            turn = self.engine.stream(master, history, user.content, backend=backend, params=params)
-            self._finish(gen, turn, message_id)
+            turn = self.engine.stream(master, history, user.content, backend=backend, params=params,
+                                      prefill=cont.answer.content if cont else None, defer=True)
+            gen.context = _context(turn)
+            if gen.context["dropped_turns"] or gen.context["notes"]:
+                gen.emit(Event("context", gen.context))
+            self._finish(gen, turn, message_id, cont)
         except Exception as exc:  # noqa: BLE001 - every failure is stored and reported
             message = str(exc)
-            if message_id is not None:
-                self.repo.finish_message(message_id, "", "error", error=message)
+            if cont is not None:  # the cut answer stays as it was
+                a = cont.answer
+                self.repo.finish_message(a.id, a.content, "complete", prompt_tokens=a.prompt_tokens,
+                                         completion_tokens=a.completion_tokens, ttft_s=a.ttft_s, tokens_per_s=a.tokens_per_s,
+                                         finish_reason=a.finish_reason, safety=a.safety, notes=a.notes)
+            elif message_id is not None:
+                self.repo.finish_message(message_id, "", "error", error=message, notes=gen.context.get("notes") or None)
             gen.emit(Event("error", {"code": _error_code(exc), "message": message, "message_id": message_id}))
         finally:
             self._release(conv.id)
             gen.end()
 
-    def _finish(self, gen: Generation, turn: Turn, message_id: int) -> None:
+    def _finish(self, gen: Generation, turn: Turn, message_id: int, cont: Continuation | None = None) -> None:
         last_flush = [time.monotonic(), 0]
+        prefix = cont.answer.content if cont else ""
 
         def flush(parts: list[str]) -> None:
             now = time.monotonic()
             if now - last_flush[0] >= self.flush_interval_s and len(parts) != last_flush[1]:
-                self.repo.update_content(message_id, "".join(parts))
+                self.repo.update_content(message_id, prefix + "".join(parts))
                 last_flush[:] = [now, len(parts)]
 
-        text, usage, notes, safety = self._pump(gen, turn, flush)
+        text, usage, notes, recommendations, safety = self._pump(gen, turn, flush)
         status, error = _status(usage, gen)
+        completion = usage.completion_tokens
+        if cont is not None:
+            text, notes = prefix + text, merged_notes(cont.answer.notes, notes)
+            completion += cont.answer.completion_tokens or 0
         self.repo.finish_message(
             message_id, text, status, error=error,
-            prompt_tokens=usage.prompt_tokens or None, completion_tokens=usage.completion_tokens or None,
+            prompt_tokens=usage.prompt_tokens or None, completion_tokens=completion or None,
             ttft_s=usage.ttft_s, tokens_per_s=usage.tokens_per_s, finish_reason=usage.finish_reason,
-            notes=notes or None, safety=safety,
+            notes=notes or None, recommendations=recommendations, safety=safety,
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
-                   "finish_reason": usage.finish_reason, "notes": notes, "safety": safety}
+                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
 
     @staticmethod
-    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str], dict | None]:
+    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str], dict | None, dict | None]:
         """Stream ``turn``'s deltas as events until it ends or ``gen`` is stopped; ``progress``
-        sees the parts so far after each delta. Returns the text, usage, notes and the safety
-        guard's record (stored on the message for an audit)."""
+        sees the parts so far after each delta. Returns the text, usage, notes, a guide's
+        recommendations (``None`` for other masters) and the safety guard's record (stored on the
+        message for an audit)."""
         parts: list[str] = []
-        try:
-            for delta in turn:
-                parts.append(delta)
-                gen.emit(Event("delta", {"text": delta}))
-                if gen.stopping:
-                    break
-                if progress is not None:
-                    progress(parts)
-        finally:
-            if turn.reply is None:  # stopped, or a storage error: end the generation now
-                turn.close()
+        with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
+            try:
+                for delta in turn:
+                    parts.append(delta)
+                    gen.emit(Event("delta", {"text": delta}))
+                    if gen.stopping:
+                        break
+                    if progress is not None:
+                        progress(parts)
+            finally:
+                if turn.reply is None:  # stopped, or a storage error: end the generation now
+                    turn.close()
         reply = turn.reply
         usage = reply.usage if reply else Usage(finish_reason="cancelled")
         text = reply.text if reply else "".join(parts)
-        return text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "safety", None)
+        return (text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None),
+                getattr(reply, "safety", None))
 
 
 class _RawReply:
@@ -375,6 +427,13 @@ def _history(messages: list[Message], before_id: int) -> list[ChatMessage]:
         if m.role in ("user", "assistant") and m.content.strip():
             history.append(ChatMessage(m.role, m.content))
     return history
+
+
+def _context(turn: Turn) -> dict:
+    """What ``turn``'s prompt left out to fit the context window: ``dropped_turns`` (history
+    messages) and the prompt's ``notes`` (see :class:`~masterhall.chat.prompt.BuiltPrompt`)."""
+    prompt = turn.prompt
+    return {"dropped_turns": prompt.dropped_turns if prompt else 0, "notes": list(prompt.notes) if prompt else []}
 
 
 def _error_code(exc: Exception) -> str:

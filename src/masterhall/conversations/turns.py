@@ -13,13 +13,17 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-EventType = Literal["start", "loading", "delta", "done", "error", "debug", "starters"]
+from ..backends.base import CancelToken
+
+EventType = Literal["start", "loading", "context", "delta", "done", "error", "debug", "starters"]
 
 
 @dataclass
 class Event:
     """One step of a turn, in order: ``start`` (conversation and message ids), optional
-    ``loading`` (the model is still loading), ``delta`` (text), then ``done`` (status, usage) or
+    ``loading`` (the model is still loading), ``context`` (what the prompt left out to fit the
+    context window: ``dropped_turns``, ``notes``; sent before the first token, only when something
+    was left out), ``delta`` (text), then ``done`` (status, usage) or
     ``error`` (code, message — the partial answer is kept). Builder runs also send ``debug``
     (what the model receives) and ``starters`` (the one-click test's list)."""
 
@@ -95,7 +99,9 @@ class TurnPool:
 
 class Generation:
     """A turn running on the pool. Its events go to the listeners given with :meth:`on_event`;
-    :meth:`stop` ends it after the current delta (the partial answer is kept, as ``stopped``).
+    :meth:`stop` ends it after the current delta, or at once while the prompt is still read (the
+    partial answer is kept, as ``stopped``): it cancels ``cancel``, the token its backend request
+    runs under (see :func:`~masterhall.backends.base.cancel_scope`).
 
     ``done`` is set once the turn has ended; ``final`` is then its last event (``done`` or
     ``error``). ``conversation``, ``user_message`` and ``assistant_message_id`` are set for
@@ -109,14 +115,20 @@ class Generation:
         self.final: Event | None = None
         self.done = threading.Event()
         self._stop = threading.Event()
+        #: Cancels the backend request (see :func:`~masterhall.backends.base.cancel_scope`).
+        self.cancel = CancelToken()
+        #: What the prompt left out to fit the context window (``dropped_turns``, ``notes``), once known.
+        self.context: dict = {}
         self._stop_reason = "stopped by the user"
         self._listeners: list[Listener] = []
 
     def stop(self, reason: str = "stopped by the user") -> None:
-        """Ask the generation to stop after the current delta (the first reason given is kept)."""
+        """Ask the generation to stop after the current delta, or at once when no token has come
+        yet (the first reason given is kept)."""
         if not self._stop.is_set():
             self._stop_reason = reason
         self._stop.set()
+        self.cancel.cancel()
 
     @property
     def stopping(self) -> bool:

@@ -62,6 +62,17 @@ def load_cases(path: Path, catalog: Catalog | None = None) -> list[PersonaCase]:
     return cases
 
 
+def first_per_master(cases: Iterable[PersonaCase], k: int) -> list[PersonaCase]:
+    """The first ``k`` cases of each master, in file order: a stratified subset for quick runs."""
+    taken: dict[str, int] = {}
+    kept = []
+    for case in cases:
+        if taken.get(case.master, 0) < k:
+            taken[case.master] = taken.get(case.master, 0) + 1
+            kept.append(case)
+    return kept
+
+
 @dataclass
 class AnswerResult:
     """What one answer scored. ``echo`` is the copied run (``None``: no echo); ``formats`` the

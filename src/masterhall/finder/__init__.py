@@ -13,9 +13,10 @@ See :mod:`masterhall.finder.finder` for the method and ``bench/README.md`` for m
 """
 
 from .encoders import E5Encoder, Encoder, EncoderUnavailableError, UseEncoder
-from .finder import DenseChannel, Finder, FinderConfig, FinderStats, Match, default_channels, tag_key, vector_key
+from .finder import DenseChannel, Finder, FinderConfig, FinderStats, default_channels, tag_key, vector_key
 from .guide import finder_guide_context
 from .query import MAX_QUERY_CHARS, FinderQueryError
+from .results import FinderResult, Match
 
 __all__ = [
     "DenseChannel",
@@ -25,6 +26,7 @@ __all__ = [
     "Finder",
     "FinderConfig",
     "FinderQueryError",
+    "FinderResult",
     "FinderStats",
     "MAX_QUERY_CHARS",
     "Match",

@@ -26,7 +26,7 @@ restart re-reads them and an edit re-encodes only what changed; :meth:`Finder.up
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Literal, Sequence
 
@@ -36,11 +36,13 @@ from .. import paths
 from ..catalog.models import Master
 from .dense import DenseIndex, top_indices
 from .encoders import E5Encoder, Encoder, UseEncoder
+from .fit import Evidence, Strength, fit_of, strength_of
 from .fusion import reciprocal_rank_fusion
 from .lexical import LexicalIndex
 from .names import IS_TAG, NameIndex
 from .query import LANGS, clean_query, query_language
 from .reasons import format_reason, pick_tags
+from .results import FinderResult, Match
 from .text import compact, fingerprint, lexical_tokens, profile_text, profile_units, tokenize
 from .vectors import VectorStore, store_folder
 
@@ -128,22 +130,6 @@ class FinderStats:
     encoded: int = 0
     reused: int = 0
     masters: int = 0
-
-
-@dataclass(frozen=True)
-class Match:
-    """One recommended master: ``score`` in [0, 1] (1 = first in every channel that ran),
-    ``reason`` one line in ``lang``, ``name`` the master's name in ``lang``."""
-
-    master_id: str
-    name: str
-    score: float
-    reason: str
-    lang: str
-
-    def to_dict(self) -> dict:
-        """JSON-ready form."""
-        return asdict(self)
 
 
 @dataclass
@@ -388,8 +374,10 @@ class Finder:
 
     def _rank(self, text: str, lang: str, window: int):
         """Run every channel and fuse: ``(fused scores, ceiling, rows named by name, USE query
-        vector or None, query terms, dense cosines by channel and row)``; ``ceiling`` is the
-        fused score of a row ranked first by every channel that returned something."""
+        vector or None, query terms, evidence)``; ``ceiling`` is the fused score of a row ranked
+        first by every channel that returned something; ``evidence`` holds the raw signals the
+        fit is computed from (see :mod:`.fit`): dense cosines by channel and row, the BM25 scores
+        of every row and the rows the name channel pointed at."""
         cfg = self.config
         rankings: list[tuple[float, np.ndarray]] = []
         cosines: dict[str, dict[int, float]] = {}  # channel → row → cosine, for the rows it returned
@@ -406,22 +394,25 @@ class Finder:
             cosines[ch.name] = dict(zip(rows.tolist(), scores.tolist()))
             rankings.append((cfg.weight(ch.name, lang), rows))
         terms = tokenize(text)
+        lexical = np.zeros(len(self._ids), np.float32)
         if cfg.weight("bm25", lang) > 0 and terms:
-            scores = self._lexical.scores(terms)
-            rows = top_indices(scores, window)
-            rankings.append((cfg.weight("bm25", lang), rows[scores[rows] > 0]))
+            lexical = self._lexical.scores(terms)
+            rows = top_indices(lexical, window)
+            rankings.append((cfg.weight("bm25", lang), rows[lexical[rows] > 0]))
         by_name: set[int] = set()
+        named = np.zeros(0, np.int64)
         if cfg.weight("name", lang) > 0:
             named, by_name = self._exact_rows(text)
             if len(named):
                 rankings.append((cfg.weight("name", lang), named))
         fused = reciprocal_rank_fusion(rankings, len(self._ids), cfg.rrf_k)
         ceiling = sum(w for w, rows in rankings if w > 0 and len(rows)) / (cfg.rrf_k + 1)
-        return fused, ceiling, by_name, reason_vec, terms, cosines
+        evidence = Evidence(cosines, lexical, {int(r) for r in named}, len(terms))
+        return fused, ceiling, by_name, reason_vec, terms, evidence
 
-    def _reason(self, m: Master, lang: str, terms: set[str], qvec, tag_vecs, named: bool) -> str:
+    def _reason(self, m: Master, lang: str, terms: set[str], qvec, tag_vecs, named: bool, strength: Strength | None) -> str:
         """The one-line reason for ``m``: its tags closest to the query (see :mod:`.reasons`);
-        tags that are just the master's name are left out."""
+        tags that are just the master's name are left out; hedged unless ``strength`` is strong."""
         own = {compact(m.name.zh), compact(m.name.en)}
         own_tags = {t for t in m.tags.get(lang) if compact(t) in own or compact(m.name.get(lang)) in compact(t)}
         tags, vecs = list(m.tags.get(lang)), tag_vecs.get((m.id, lang))
@@ -429,35 +420,61 @@ class Finder:
             keep = [i for i, t in enumerate(tags) if t not in own_tags]
             tags = [tags[i] for i in keep]
             vecs = vecs[keep] if vecs is not None else None
-        return format_reason(m, lang, pick_tags(tags, terms, qvec, vecs, skip=own_tags), named)
+        chosen = pick_tags(tags, terms, qvec, vecs, skip=own_tags)
+        return format_reason(m, lang, chosen, named, confident=strength == "strong")
 
     def match(self, query: str, k: int = 5, lang: str | None = None) -> list[Match]:
-        """The ``k`` masters that fit ``query`` best, best first (fewer if fewer are indexed).
+        """The ``k`` masters that fit ``query`` best, best first (fewer if fewer are indexed),
+        each with its ``fit`` and ``strength`` (see :meth:`find` for the verdict).
 
         ``lang`` (``"zh"``/``"en"``) is the language of the reasons and of the e5 comparison;
         ``None`` detects it from the query. Raises :class:`~.query.FinderQueryError` (a
         ``ValueError``) for an empty, over-long (> 10,000 characters) or binary query or an
         unknown ``lang``, and ``ValueError`` for ``k < 1``.
         """
+        return self.find(query, k, lang).matches
+
+    def find(self, query: str, k: int = 5, lang: str | None = None) -> FinderResult:
+        """Like :meth:`match`, with the verdict: ``no_fit`` when the best match's fit is under
+        :data:`~.fit.THRESHOLD` (also when nothing is indexed). Raises what :meth:`match` raises."""
         text = clean_query(query)
         lang = query_language(text, lang)
         if k < 1:
             raise ValueError("k must be at least 1")
         with self._lock:
             if not self._ids:
-                return []
-            fused, ceiling, by_name, qvec, terms, cosines = self._rank(text, lang, max(self.config.window, k))
+                return FinderResult(query, lang, [], True)
+            fused, ceiling, by_name, qvec, terms, evidence = self._rank(text, lang, max(self.config.window, k))
             best = [int(r) for r in top_indices(fused, k) if fused[r] > 0]
             masters = [self._entries[r].master for r in best]
             tag_vecs = self._tag_vectors(masters, (lang,)) if qvec is not None else {}
             self._save()  # tag vectors encoded just now, if any
-            return [
+            fits = [1.0 if row in evidence.named else fit_of(evidence.features(row)) for row in best]
+            strengths = [strength_of(f) for f in fits]
+            if strengths and strengths[0] is None:  # the verdict is the best match's (what the fit was calibrated on)
+                strengths = [None] * len(strengths)
+            matches = [
                 Match(
                     master_id=m.id,
                     name=m.name.get(lang),
                     score=round(min(1.0, float(fused[row] / ceiling)), 4) if ceiling else 0.0,
-                    reason=self._reason(m, lang, set(terms), qvec, tag_vecs, row in by_name),
+                    reason=self._reason(m, lang, set(terms), qvec, tag_vecs, row in by_name, strength),
                     lang=lang,
+                    fit=fit,
+                    strength=strength,
                 )
-                for row, m in zip(best, masters)
+                for row, m, fit, strength in zip(best, masters, fits, strengths)
             ]
+            return FinderResult(query, lang, matches, not matches or matches[0].strength is None)
+
+    def features(self, query: str, lang: str | None = None) -> np.ndarray:
+        """The fit features (:data:`~.fit.FEATURES`) of the best match for ``query`` (``(5,)``;
+        zeros when nothing is indexed): what :mod:`.fit` is calibrated on. Raises what
+        :meth:`match` raises."""
+        text = clean_query(query)
+        lang = query_language(text, lang)
+        with self._lock:
+            if not self._ids:
+                return np.zeros(5)
+            fused, _, _, _, _, evidence = self._rank(text, lang, self.config.window)
+            return evidence.features(int(top_indices(fused, 1)[0]))

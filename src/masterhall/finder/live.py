@@ -97,7 +97,7 @@ def live_guide_context(live: LiveFinder, catalog: Catalog):
 
     fallback = catalog_guide_context(catalog)
 
-    def context(master: Master, user_message: str, lang: str) -> str:
+    def context(master: Master, user_message: str, lang: str):
         try:
             finder = live.get()
         except Exception:  # noqa: BLE001 - the guide still works from the plain list

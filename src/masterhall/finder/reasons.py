@@ -53,16 +53,22 @@ def pick_tags(
     return chosen
 
 
-def format_reason(master: Master, lang: str, tags: list[str], named: bool) -> str:
+def format_reason(master: Master, lang: str, tags: list[str], named: bool, confident: bool = True) -> str:
     """The reason line in ``lang``: e.g. ``"Matches your need: insomnia, waking at night"`` /
-    ``"契合你的需要：失眠、半夜醒来"``; a master asked for by name says so first."""
+    ``"契合你的需要：失眠、半夜醒来"``; a master asked for by name says so first. When not
+    ``confident`` (a weak match, see :mod:`.fit`) the line is hedged: ``"Might help: …"`` /
+    ``"可能相关：…"``."""
     name = master.name.get(lang)
     if lang == "zh":
         strengths = "、".join(tags)
         if named:
             return f"你点名了{name}；擅长：{strengths}" if strengths else f"你点名了{name}"
+        if not confident:
+            return f"可能相关：{strengths}" if strengths else f"可能相关：{master.tagline.zh}"
         return f"契合你的需要：{strengths}" if strengths else master.tagline.zh
     strengths = ", ".join(tags)
     if named:
         return f"You asked for {name} by name; strengths: {strengths}" if strengths else f"You asked for {name} by name"
+    if not confident:
+        return f"Might help: {strengths}" if strengths else f"Might help: {master.tagline.en}"
     return f"Matches your need: {strengths}" if strengths else master.tagline.en

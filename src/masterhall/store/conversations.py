@@ -263,6 +263,7 @@ class ConversationRepo:
             "finish_reason": None,
             "safety": None,
             "notes": None,
+            "recommendations": None,
             "created_at": now,
             "updated_at": now,
         }
@@ -299,11 +300,12 @@ class ConversationRepo:
         finish_reason: str | None = None,
         safety: dict[str, Any] | None = None,
         notes: builtins.list[str] | None = None,
+        recommendations: dict[str, Any] | None = None,
     ) -> Message:
         """Store a message's final content, status and usage, committed; return the message.
 
         ``status`` is ``complete``, ``stopped`` (content keeps the partial text) or ``error``
-        (``error`` gives the reason). ``finish_reason``, ``safety`` and ``notes`` are stored as
+        (``error`` gives the reason). ``finish_reason``, ``safety``, ``notes`` and ``recommendations`` are stored as
         given (see :class:`Message`). Raises ``ValueError`` for another status and
         :class:`NotFoundError`.
         """
@@ -312,13 +314,33 @@ class ConversationRepo:
         params = {"b_id": message_id, "b_content": content, "b_status": status, "b_error": error,
                   "b_prompt_tokens": prompt_tokens, "b_completion_tokens": completion_tokens, "b_ttft_s": ttft_s,
                   "b_tokens_per_s": tokens_per_s, "b_finish_reason": finish_reason, "b_safety": safety or None,
-                  "b_notes": notes or None, "b_updated_at": now}
+                  "b_notes": notes or None, "b_recommendations": recommendations or None, "b_updated_at": now}
         with self.engine.begin() as conn:
             row = conn.execute(sql.FINISH_MESSAGE, params).mappings().first()
             if row is None:
                 raise NotFoundError(f"no message {message_id!r}")
             self._touch(conn, row["conversation_id"], now)
         return _message(row)
+
+    def reopen(self, message_id: int, finish_reason: str = "length") -> Message | None:
+        """Put a ``complete`` message that ended with ``finish_reason`` back into ``streaming``
+        (its text kept, its finish reason cleared), committed, to be continued: the check and the
+        change are one UPDATE. Returns the message as it was before, or ``None`` (changing
+        nothing) when it is not such a message."""
+        with self.engine.begin() as conn:
+            before = conn.execute(select(_messages).where(_messages.c.id == message_id)).mappings().first()
+            if before is None or before["status"] != "complete" or before["finish_reason"] != finish_reason:
+                return None
+            changed = conn.execute(
+                update(_messages)
+                .where(_messages.c.id == message_id, _messages.c.status == "complete",
+                       _messages.c.finish_reason == finish_reason)
+                .values(status="streaming", finish_reason=None, updated_at=self._now())
+            ).rowcount
+            if changed == 0:
+                return None
+            self._touch(conn, before["conversation_id"], self._now())
+        return _message(before)
 
     def messages(self, conversation_id: str) -> builtins.list[Message]:
         """A conversation's messages, oldest first. Raises :class:`NotFoundError`."""

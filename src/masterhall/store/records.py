@@ -45,7 +45,8 @@ class Message:
     ``tokens_per_s`` decoding speed; ``None`` when unknown. Timestamps are aware UTC.
     ``finish_reason``: the backend's reason for an assistant message (``stop``, ``length``,
     ``cancelled``, ``error``, ``guard``); ``safety``: the guard's record for the turn; ``notes``:
-    what the hall did to the prompt (e.g. history left out). See :class:`~masterhall.store.tables.MessageRow`.
+    what the hall did to the prompt (e.g. history left out); ``recommendations``: the masters a
+    guide's answer recommends. See :class:`~masterhall.store.tables.MessageRow`.
     """
 
     id: int
@@ -63,6 +64,7 @@ class Message:
     finish_reason: str | None = None
     safety: dict[str, Any] | None = None
     notes: builtins.list[str] | None = None
+    recommendations: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; timestamps as ISO 8601 strings with ``+00:00``."""

@@ -109,6 +109,8 @@ class MessageRow(Base):
     for an assistant message. ``safety`` records what the safety guard decided for the turn (JSON
     object: kind, level, source, rule or score), ``notes`` what the hall did to the prompt (JSON
     list of strings, e.g. history left out to fit the context window); both ``None`` when empty.
+    ``recommendations``: the masters a guide's answer recommends (JSON object, see
+    :class:`~masterhall.chat.engine.GuideBrief`), shown as master cards; ``None`` for other answers.
     """
 
     __tablename__ = "messages"
@@ -133,6 +135,7 @@ class MessageRow(Base):
     finish_reason: Mapped[str | None] = mapped_column(String(16))
     safety: Mapped[dict | None] = mapped_column(JSON)
     notes: Mapped[list | None] = mapped_column(JSON)
+    recommendations: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

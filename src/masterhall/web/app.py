@@ -11,8 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from .. import __version__
+from ..config import Settings
 from ..hall import Hall, build_hall
 from . import errors
+from .limits import BodyLimitMiddleware
 from .render import MarkdownRenderer
 from .routers import ROUTERS
 
@@ -37,7 +39,8 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     hall starts (:meth:`~masterhall.hall.Hall.start`): interrupted answers are marked, published
     user masters join the catalog and, when ``load_model``, the default model loads, the
     Finder's index builds and the safety guard encodes its exemplar bank in the background
-    (``/api/status`` shows the guard's ``state``).
+    (``/api/status`` shows the guard's ``state``). Request bodies are capped
+    (:class:`~masterhall.web.limits.BodyLimitMiddleware`, limits from the settings).
     """
     hall = hall or build_hall()
 
@@ -49,8 +52,10 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     app = FastAPI(title="MasterHall", version=__version__, lifespan=lifespan,
                   description="A hall of AI masters: native JSON API under /api, OpenAI-compatible API under /v1.")
     app.state.hall = hall
-    app.state.render = MarkdownRenderer()
+    app.state.render = MarkdownRenderer(lambda: hall.catalog.masters)
     errors.install(app)
+    settings = getattr(hall, "settings", None) or Settings.model_construct()
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticAssets(directory=WEB_DIR / "static"), name="static")

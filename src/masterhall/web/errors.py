@@ -89,6 +89,14 @@ def _openai_response(exc: Exception) -> JSONResponse:
     return openai_error(status, str(exc), param="messages" if isinstance(exc, InvalidRequestError) else None)
 
 
+def openai_backend_error(message: str, kind: str) -> JSONResponse:
+    """The ``/v1`` error response of a turn whose backend failed before any text (``kind`` as
+    in :class:`BackendError`; ``internal`` and unknown kinds answer 502)."""
+    if kind not in BACKEND_STATUS:
+        return openai_error(502, message, type_="server_error", code="backend_error")
+    return _openai_response(BackendError(message, kind))
+
+
 def error_response(request: Request, exc: Exception) -> JSONResponse:
     """The response for ``exc`` raised while serving ``request`` (OpenAI's shape under ``/v1``)."""
     if request.url.path.startswith("/v1/"):

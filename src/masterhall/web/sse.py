@@ -21,6 +21,14 @@ from ..conversations.turns import Event, Generation, Listener, TurnPool
 #: Headers of every event stream: no caching, no proxy buffering.
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
+#: Seconds a stream may stay silent before a keep-alive comment goes out (while the model reads a
+#: long prompt, before the first token): proxies and load balancers commonly cut a connection idle
+#: for 30-100 s (nginx ``proxy_read_timeout`` 60 s, AWS ALB 60 s, Cloudflare 100 s).
+KEEPALIVE_S = 5.0
+
+#: An SSE comment line: clients ignore it (the SSE specification's own keep-alive idiom).
+KEEPALIVE = ": keep-alive\n\n"
+
 
 def sse(event: str | None, data) -> str:
     """One SSE frame: optional ``event:`` line and a JSON ``data:`` line (or the raw string)."""
@@ -87,14 +95,30 @@ class ThreadBridge:
             for item in batch:
                 yield item
 
-    async def batches(self) -> AsyncIterator[list]:
-        """Yield the items that arrived together (one wake-up), as lists, until ``None``."""
+    async def batches(self, idle_s: float | None = None) -> AsyncIterator[list]:
+        """Yield the items that arrived together (one wake-up), as lists, until ``None``; with
+        ``idle_s``, an empty list after each ``idle_s`` seconds in which nothing arrived."""
+        idle = [False]
+
+        def time_out() -> None:
+            idle[0] = True
+            self._ready.set()
+
         while True:
+            # a timer rather than asyncio.wait_for: no task per wait (a stream waits once a delta)
+            timer = self._loop.call_later(idle_s, time_out) if idle_s is not None else None
             await self._ready.wait()
+            if timer is not None:
+                timer.cancel()
             self._ready.clear()
             with self._lock:
                 batch = list(self._items)
                 self._items.clear()
+            if not batch and idle[0]:
+                idle[0] = False
+                yield []
+                continue
+            idle[0] = False
             if None in batch:
                 batch = batch[: batch.index(None)]
                 if batch:
@@ -137,6 +161,7 @@ async def event_stream(
     *,
     opening: Iterable[str] = (),
     closing: Callable[[], Iterable[str]] | None = None,
+    headers: Callable[[Generation], dict[str, str]] | None = None,
 ) -> StreamingResponse:
     """Start a turn and stream it as ``text/event-stream``.
 
@@ -146,7 +171,9 @@ async def event_stream(
     What ``start`` raises (a typed error: nothing was started) is raised here, for the app's error
     handlers, so the client gets a JSON error instead of a stream. Then the response sends
     ``opening``, ``frames(event)`` for each event, and ``closing()``; events that arrive together
-    go out in one write. A client that goes away stops the turn (its partial answer is kept).
+    go out in one write; a stream silent for :data:`KEEPALIVE_S` seconds (a long prompt being
+    read) gets a :data:`KEEPALIVE` comment. ``headers(generation)`` adds response headers (known
+    once the turn has started). A client that goes away stops the turn (its partial answer is kept), and cancels its backend request.
     """
     bridge = ThreadBridge()
 
@@ -160,14 +187,14 @@ async def event_stream(
         bridge.put(_Started(generation))
 
     pool.submit_with_handoff(job)
-    batches = bridge.batches()
+    batches = bridge.batches(KEEPALIVE_S)
     early: list = []  # events sent before start() returned (a test run's list of starters)
     gen: Generation | None = None
     while gen is None:
         try:
             batch = await anext(batches)
         except StopAsyncIteration:
-            batch = []
+            raise RuntimeError("the turn ended before it started") from None
         for i, item in enumerate(batch):
             if isinstance(item, _Refused):
                 raise item.error
@@ -176,9 +203,6 @@ async def event_stream(
                 early.extend(batch[i + 1:])
                 break
             early.append(item)
-        else:
-            if not batch:
-                raise RuntimeError("the turn ended before it started")
 
     def text(items: list) -> str:
         return "".join(frame for event in items for frame in frames(event))
@@ -188,6 +212,9 @@ async def event_stream(
         if head:
             yield head
         async for batch in batches:
+            if not batch:
+                yield KEEPALIVE
+                continue
             chunk = text(batch)
             if chunk:
                 yield chunk
@@ -198,4 +225,5 @@ async def event_stream(
         if not gen.done.is_set():
             gen.stop("the client disconnected")
 
-    return StreamingResponse(guarded(body(), abort), media_type="text/event-stream", headers=STREAM_HEADERS)
+    extra = headers(gen) if headers is not None else {}
+    return StreamingResponse(guarded(body(), abort), media_type="text/event-stream", headers={**STREAM_HEADERS, **extra})

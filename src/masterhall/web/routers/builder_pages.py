@@ -4,10 +4,11 @@ are done by ``static/js/builder/*.js`` through ``/api/builder``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ...catalog.models import CATEGORIES
+from ...chat.language import detect_language
 from ...interop import EXPORT_FORMATS, IMPORT_FORMATS
 from .. import i18n
 from ..deps import HallDep
@@ -34,8 +35,22 @@ def builder_list_page(request: Request, hall: HallDep) -> HTMLResponse:
                        import_formats=list(IMPORT_FORMATS), title=i18n.translate(lang, "builder_title"))
 
 
-def _builder_page(request: Request, hall, stored) -> HTMLResponse:
-    """The builder form for a new master (``stored`` is ``None``) or a stored user master."""
+def prefill(need: str) -> dict:
+    """The fields a new master starts with when it is made for ``need`` (the Finder found no
+    master who fits): the need as its description, in the need's language, and instructions that
+    start from it (the creator edits both)."""
+    lang = detect_language(need)
+    return {
+        "description": {"zh": need if lang == "zh" else "", "en": need if lang != "zh" else ""},
+        "instructions": (f"You are a master who helps people with this need:\n{need}\n\n"
+                         "Ask one short question when the need is unclear, then give clear, practical steps. "
+                         "Answer in the language the person writes in."),
+    }
+
+
+def _builder_page(request: Request, hall, stored, need: str | None = None) -> HTMLResponse:
+    """The builder form for a new master (``stored`` is ``None``; ``need`` prefills it, see
+    :func:`prefill`) or a stored user master."""
     lang = page_lang(request)
     backends = list(hall.registry.names())
     model = stored.master.model if stored else None
@@ -44,7 +59,7 @@ def _builder_page(request: Request, hall, stored) -> HTMLResponse:
     page = {
         "lang": lang,
         "mode": "edit" if stored else "new",
-        "master": stored.master.model_dump(mode="json") if stored else None,
+        "master": stored.master.model_dump(mode="json") if stored else (prefill(need) if need else None),
         "status": stored.status if stored else "draft",
         "forked_from": stored.forked_from if stored else None,
         "categories": _categories(lang),
@@ -59,9 +74,9 @@ def _builder_page(request: Request, hall, stored) -> HTMLResponse:
 
 
 @router.get("/builder/new", response_class=HTMLResponse)
-def builder_new_page(request: Request, hall: HallDep) -> HTMLResponse:
-    """The builder form for a new master."""
-    return _builder_page(request, hall, None)
+def builder_new_page(request: Request, hall: HallDep, need: str | None = Query(None, max_length=2000)) -> HTMLResponse:
+    """The builder form for a new master; ``need`` (what no master fits) prefills it."""
+    return _builder_page(request, hall, None, (need or "").strip() or None)
 
 
 @router.get("/builder/{master_id}", response_class=HTMLResponse)

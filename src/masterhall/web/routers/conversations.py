@@ -1,9 +1,12 @@
 """``/api`` conversations: list, read, rename, delete, export, and messages streamed as SSE.
 
 A message stream is ``text/event-stream`` with typed events: ``start`` (conversation and
-message ids), ``loading`` (the model is still loading), ``delta`` (``{"text"}``), then ``done``
-(status, usage, the answer as sanitized ``html``) or ``error`` (``{"code", "message"}``; the
-partial answer is kept).
+message ids), ``loading`` (the model is still loading), ``context`` (``{"dropped_turns",
+"notes"}``: what the prompt left out to fit the context window, before the answer; only when
+something was), ``delta`` (``{"text"}``), then ``done`` (status, ``finish_reason``, usage, the
+answer as sanitized ``html``) or ``error`` (``{"code", "message"}``; the partial answer is kept).
+An answer whose ``finish_reason`` is ``length`` was cut at the token limit;
+``…/messages/{id}/continue`` streams the rest into the same message.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pydantic import BaseModel, Field
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
 from ..deps import HallDep, RenderDep
+from ..guide import guide_cards
 from ..render import MarkdownRenderer
 from ..sse import event_stream, json_around, sse, text_frame
 from .schemas import ERRORS, SSE_RESPONSES
@@ -35,6 +39,14 @@ class SendMessage(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
 
 
+class ContinueAnswer(BaseModel):
+    """Optional settings for continuing an answer (default: the master's and the hall's)."""
+
+    backend: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768, description="Tokens the continuation may add.")
+
+
 class EditMessage(BaseModel):
     """New text for the last user message of a conversation."""
 
@@ -51,13 +63,26 @@ class Rename(BaseModel):
 _DELTA = json_around("delta", {"text": ""}, ("text",))
 
 
-def _frames(render: MarkdownRenderer):
+def assistant_view(hall, render: MarkdownRenderer, content: str, recommendations, guide: bool) -> dict:
+    """``{"html", "cards"}`` of an assistant answer: its sanitized HTML (a guide's answer with the
+    real master ids it names linked, see :mod:`..render`) and a guide's master cards (see
+    :func:`~masterhall.web.guide.guide_cards`; ``None`` for other answers)."""
+    return {"html": render(content, link_masters=guide), "cards": guide_cards(recommendations, hall.catalog)}
+
+
+def _frames(hall, render: MarkdownRenderer):
+    guide = {"on": False}
+
     def frames(event: Event) -> Iterable[str]:
         if event.type == "delta" and len(event.data) == 1:
             yield text_frame(_DELTA[0], event.data["text"], _DELTA[1])
             return
+        if event.type == "start":
+            master = hall.catalog.masters.get(event.data.get("master_id") or "")
+            guide["on"] = bool(master and master.is_guide)
         if event.type == "done":
-            event.data["html"] = render(event.data.get("text", ""))
+            event.data.update(assistant_view(hall, render, event.data.get("text", ""), event.data.get("recommendations"),
+                                             guide["on"] or event.data.get("recommendations") is not None))
         yield sse(event.type, event.data)
 
     return frames
@@ -77,10 +102,13 @@ def list_conversations(
 @router.get("/conversations/{conversation_id}", summary="A conversation with its messages", responses=ERRORS)
 def get_conversation(hall: HallDep, render: RenderDep, conversation_id: str):
     transcript = hall.chat.get(conversation_id)
+    master = hall.catalog.masters.get(transcript.conversation.master_id)
+    guide = bool(master and master.is_guide)
     messages = []
     for m in transcript.messages:
         data = m.to_dict()
-        data["html"] = render(m.content) if m.role == "assistant" else None
+        data.update(assistant_view(hall, render, m.content, m.recommendations, guide) if m.role == "assistant"
+                    else {"html": None, "cards": None})
         messages.append(data)
     return {"conversation": transcript.conversation.to_dict(), "messages": messages, "generating": transcript.generating}
 
@@ -111,20 +139,33 @@ async def send_message(hall: HallDep, render: RenderDep, body: SendMessage):
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.chat.send(
         body.content, master_id=body.master_id, conversation_id=body.conversation_id,
-        backend=body.backend, params=params, listener=listener), _frames(render))
+        backend=body.backend, params=params, listener=listener), _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/regenerate", summary="Generate the last answer again (SSE)",
              responses=SSE_RESPONSES)
 async def regenerate(hall: HallDep, render: RenderDep, conversation_id: str):
-    return await event_stream(hall.pool, lambda listener: hall.chat.regenerate(conversation_id, listener=listener), _frames(render))
+    return await event_stream(hall.pool, lambda listener: hall.chat.regenerate(conversation_id, listener=listener), _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/edit", summary="Edit the last user message and resend it (SSE)",
              responses=SSE_RESPONSES)
 async def edit_last(hall: HallDep, render: RenderDep, conversation_id: str, body: EditMessage):
     return await event_stream(hall.pool, lambda listener: hall.chat.edit_last(conversation_id, body.content, listener=listener),
-                              _frames(render))
+                              _frames(hall, render))
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/continue",
+             summary="Continue an answer cut at the length limit, in the same message (SSE)", responses=SSE_RESPONSES)
+async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: str, message_id: int,
+                          body: ContinueAnswer | None = None):
+    """The continuation streams like a new answer: ``start`` (``continued: true``), deltas (the
+    new text only), then ``done`` with the whole answer. 409 ``cannot_continue`` when the message
+    is not the conversation's last answer or did not end with ``finish_reason`` ``length``."""
+    body = body or ContinueAnswer()
+    params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
+    return await event_stream(hall.pool, lambda listener: hall.chat.continue_answer(
+        conversation_id, message_id, backend=body.backend, params=params, listener=listener), _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ..deps import HallDep
+from ..guide import create_url
 from .schemas import ERRORS
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -38,14 +39,23 @@ class MatchQuery(BaseModel):
 
 
 def _match(hall, body: MatchQuery) -> dict:
+    """``{"query", "lang", "no_fit", "matches": [...], "create_url"?}``: every match carries
+    ``fit`` (0-1, calibrated) and ``strength`` (``strong``, ``weak`` or ``null``: not a
+    recommendation); ``no_fit`` is true when no master fits, and then ``create_url`` opens the
+    builder prefilled with the need."""
+    result = hall.finder.get().find(body.q, k=body.k, lang=body.lang)
     out = []
-    for m in hall.finder.get().match(body.q, k=body.k, lang=body.lang):
+    for m in result.matches:
         master = hall.catalog.masters.get(m.master_id)
         if master is None:
             continue
         out.append({**m.to_dict(), "id": m.master_id, "avatar": master.avatar, "tagline": master.tagline.get(m.lang),
                     "category": master.category})
-    return {"query": body.q, "matches": out}
+    no_fit = not any(m["strength"] for m in out)
+    answer = {"query": body.q, "lang": result.lang, "no_fit": no_fit, "matches": out}
+    if no_fit:
+        answer["create_url"] = create_url(body.q)
+    return answer
 
 
 @router.get("/match", summary="Master Finder: the masters who fit a need, best first, each with a reason",

@@ -20,6 +20,7 @@ from ...errors import NotFoundError
 from .. import i18n
 from ..deps import HallDep, RenderDep
 from ..templating import avatar_image, card, not_found, page_lang, render_page
+from .conversations import assistant_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,10 +83,10 @@ def _chat_page(request: Request, hall, render, master: Master, transcript=None, 
     for msg in transcript.messages if transcript else []:
         if msg.role == "system":
             continue
-        messages.append({
-            "id": msg.id, "role": msg.role, "content": msg.content, "status": msg.status, "error": msg.error,
-            "html": render(msg.content) if msg.role == "assistant" else None,
-        })
+        view = assistant_view(hall, render, msg.content, msg.recommendations, master.is_guide) \
+            if msg.role == "assistant" else {"html": None, "cards": None}
+        messages.append({"id": msg.id, "role": msg.role, "content": msg.content, "status": msg.status,
+                         "error": msg.error, "finish_reason": msg.finish_reason, "notes": msg.notes, **view})
     conversation = transcript.conversation if transcript else None
     masters = {m.id: {"avatar": m.avatar, "avatar_image": avatar_image(m), "name": m.name.get(lang)} for m in hall.catalog}
     page = {

@@ -4,6 +4,18 @@
 (a client's own system messages are added after the master's, not instead of it); ``model`` = a
 backend name talks to that backend with the client's messages as they are. Turns run through
 the chat service like every other turn (not stored), streamed with the same SSE helper.
+
+``finish_reason`` is OpenAI's: ``length`` when the answer stopped at ``max_tokens`` (it is cut,
+not complete), else ``stop``. The hall's own reasons, which OpenAI clients do not know — ``loop``
+(the hall ended an answer that kept repeating itself), ``guard`` (the safety guard answered),
+``error``, ``cancelled`` — go out as ``stop``, with the real one in the extension field
+``native_finish_reason`` of the choice (the name OpenRouter uses for the same thing) and, for a
+response that is not streamed, in the header ``X-MasterHall-Finish-Reason``.
+
+When earlier messages are left out to fit the master's context window, the response says so:
+the header ``X-MasterHall-History-Dropped: N`` (on every master response, ``0`` when nothing was
+left out) and a ``masterhall`` object (``{"history_dropped": N, "notes": [...]}``) in the
+non-streaming body and in the first chunk of a stream (see the README, *OpenAI-compatible API*).
 """
 
 from __future__ import annotations
@@ -21,11 +33,23 @@ from ...catalog.models import SamplingParams
 from ...conversations.turns import Event, Generation, Listener
 from ...errors import InvalidRequestError
 from ..deps import HallDep
-from ..errors import openai_error
+from ..errors import openai_backend_error
 from ..openai_protocol import ChatCompletionRequest, ModelCard, ModelList, error_body
 from ..sse import event_stream, json_around, sse, text_frame
 
 router = APIRouter(prefix="/v1", tags=["openai"])
+
+#: Response header: how many of the client's earlier messages were left out to fit the context window.
+DROPPED_HEADER = "X-MasterHall-History-Dropped"
+
+
+def _context_headers(gen: Generation) -> dict[str, str]:
+    return {DROPPED_HEADER: str(gen.context.get("dropped_turns", 0))}
+
+
+def _extension(gen: Generation) -> dict:
+    """The ``masterhall`` object of a response: what the prompt left out."""
+    return {"history_dropped": gen.context.get("dropped_turns", 0), "notes": list(gen.context.get("notes", []))}
 
 
 @router.get("/models", response_model=ModelList, summary="Every master (and raw backend) as a model")
@@ -54,6 +78,18 @@ def _start(hall, body: ChatCompletionRequest):
     return start
 
 
+class _Started:
+    """Remembers the generation a start function returned (for the stream's first chunk)."""
+
+    def __init__(self, start):
+        self._start = start
+        self.gen: Generation | None = None
+
+    def __call__(self, listener: Listener) -> Generation:
+        self.gen = self._start(listener)
+        return self.gen
+
+
 def _usage(usage: dict | None) -> dict:
     usage = usage or {}
     prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
@@ -72,24 +108,41 @@ def _outcome(final: Event | None) -> tuple[dict | None, str | None]:
     return usage, None
 
 
+#: Header of a non-streamed completion with the hall's own finish reason.
+FINISH_HEADER = "X-MasterHall-Finish-Reason"
+
+
 def _finish_reason(usage: dict | None) -> str:
-    return "length" if usage and usage.get("finish_reason") == "length" else "stop"
+    """OpenAI's ``finish_reason``: ``length`` passes through, every other reason is ``stop``."""
+    return "length" if _native_reason(usage) == "length" else "stop"
+
+
+def _native_reason(usage: dict | None) -> str:
+    """The hall's own finish reason (``stop``, ``length``, ``loop``, ``guard``, ``error``, ``cancelled``)."""
+    return (usage or {}).get("finish_reason") or "stop"
 
 
 @router.post("/chat/completions", summary="Chat with a master (OpenAI-compatible, streaming or not)")
 async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
     created = int(time.time())
     completion_id = "chatcmpl-" + uuid.uuid4().hex
-    start = _start(hall, body)
+    start = _Started(_start(hall, body))
     if not body.stream:
         return await run_in_threadpool(_collect, start, body.model, created, completion_id)
 
-    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> str:
+    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True,
+              native: str | None = None, extension: dict | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, **({"native_finish_reason": native} if native else {})}
         data = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else []}
+                "choices": [choice] if choices else []}
         if usage is not None:
             data["usage"] = usage
+        if extension is not None:
+            data["masterhall"] = extension
         return sse(None, data)
+
+    def opening() -> Iterable[str]:  # read once the turn has started: its prompt is known
+        yield chunk({"role": "assistant", "content": ""}, extension=_extension(start.gen))
 
     final: list[Event] = []
     around = json_around(None, {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
@@ -106,12 +159,12 @@ async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
         usage, error = _outcome(final[-1] if final else None)
         if error is not None:
             yield sse(None, error_body(error, "server_error", "backend_error"))
-        yield chunk({}, _finish_reason(usage))
+        yield chunk({}, _finish_reason(usage), native=_native_reason(usage))
         if body.stream_options and body.stream_options.include_usage:
             yield chunk({}, usage=_usage(usage), choices=False)
         yield sse(None, "[DONE]")
 
-    return await event_stream(hall.pool, start, frames, opening=[chunk({"role": "assistant", "content": ""})], closing=closing)
+    return await event_stream(hall.pool, start, frames, opening=opening(), closing=closing, headers=_context_headers)
 
 
 def _collect(start, model: str, created: int, completion_id: str) -> JSONResponse:
@@ -119,10 +172,12 @@ def _collect(start, model: str, created: int, completion_id: str) -> JSONRespons
     gen.done.wait()
     usage, error = _outcome(gen.final)
     text = (gen.final.data.get("text") if gen.final is not None else None) or ""
-    if error is not None and not text:
-        return openai_error(502, error, type_="server_error", code="backend_error")
+    if error is not None and not text:  # the backend failed before any text: an HTTP error, by its kind
+        return openai_backend_error(error, gen.final.data.get("code", "internal") if gen.final is not None else "internal")
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage)}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage),
+                     "native_finish_reason": _native_reason(usage)}],
         "usage": _usage(usage),
-    })
+        "masterhall": _extension(gen),
+    }, headers={FINISH_HEADER: _native_reason(usage), **_context_headers(gen)})

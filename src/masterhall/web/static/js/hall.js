@@ -7,9 +7,12 @@
  * puts its URL in the search form's `data-match-url` and the hall shows its picks above the
  * cards, each with its one-line reason and a "talk to this master" button that opens the chat
  * with the need as the first message. Expected answer: a JSON list, best first, of
- * `{"id" or "master_id", "reason"?}`, or an object holding that list under `matches` or
- * `results`. `window.MasterHall.hall.match(query)` can also be replaced by a script of its own: it
- * must resolve to such a list (or to plain master ids).
+ * `{"id" or "master_id", "reason"?, "strength"?}`, or an object holding that list under `matches`
+ * or `results`. Matches whose `strength` is null are not recommendations and are not shown; weak
+ * ones are marked (their reason is already hedged). When the object says `no_fit`, the hall says
+ * no master fits and links to `create_url` (the builder, prefilled with the need).
+ * `window.MasterHall.hall.match(query)` can also be replaced by a script of its own: it must
+ * resolve to such a list (or to plain master ids); a list with `noFit` set shows the no-fit box.
  */
 
 import { api } from "./lib/api.js";
@@ -32,6 +35,9 @@ function setup() {
   const cards = Array.from(document.querySelectorAll("section.category .master-card"));
   const finderBox = document.getElementById("finder-results");
   const finderGrid = document.getElementById("finder-grid");
+  const finderTitle = document.getElementById("finder-title");
+  const finderNoFit = document.getElementById("finder-nofit");
+  const finderCreate = document.getElementById("finder-create");
   const total = cards.length;
   let matchTimer = null;
   let matchSeq = 0;
@@ -66,21 +72,37 @@ function setup() {
     const params = new URLSearchParams({ q: query, k: "3", lang: lang || "" });
     const body = await api(url + "?" + params.toString());
     const list = Array.isArray(body) ? body : (body && (body.matches || body.results)) || [];
-    return list
-      .map((item) => (typeof item === "string" ? { id: item } : item && { id: item.id || item.master_id, reason: item.reason }))
-      .filter((item) => item && item.id);
+    const picks = list
+      .map((item) =>
+        typeof item === "string"
+          ? { id: item }
+          : item && { id: item.id || item.master_id, reason: item.reason, strength: item.strength }
+      )
+      .filter((item) => item && item.id && item.strength !== null);
+    if (body && body.no_fit) {
+      picks.length = 0;
+      picks.noFit = true;
+      picks.createUrl = body.create_url;
+    }
+    return picks;
   }
 
   /** Show the Finder's picks: the master's card, its one-line reason, and a button that opens
    *  a chat with the need already sent as the first message. */
   function showMatches(items, query) {
     finderGrid.replaceChildren();
+    const noFit = !!(items && items.noFit && query);
+    finderNoFit.hidden = !noFit;
+    if (noFit) {
+      const target = typeof items.createUrl === "string" && /^\/(?!\/)/.test(items.createUrl) ? items.createUrl : null;
+      finderCreate.href = target || "/builder/new?" + new URLSearchParams({ need: query }).toString();
+    }
     for (const raw of items) {
       const item = typeof raw === "string" ? { id: raw } : raw;
       const card = cards.find((c) => c.dataset.id === item.id);
       if (!card) continue;
       const pick = document.createElement("div");
-      pick.className = "finder-pick";
+      pick.className = "finder-pick" + (item.strength === "weak" ? " is-weak" : "");
       pick.dataset.id = item.id;
       const copy = card.cloneNode(true);
       copy.hidden = false;
@@ -102,8 +124,9 @@ function setup() {
       }
       finderGrid.append(pick);
     }
-    finderBox.hidden = finderGrid.children.length === 0;
-    if (!finderBox.hidden) none.hidden = true;  // the Finder found someone: no "no match" line
+    finderTitle.hidden = noFit;
+    finderBox.hidden = finderGrid.children.length === 0 && !noFit;
+    if (!finderBox.hidden) none.hidden = true;  // the Finder answered: no "no match" line
   }
 
   /** Worth asking the Finder: two Chinese characters, or a word of four letters or more. */

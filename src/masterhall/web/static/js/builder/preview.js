@@ -45,6 +45,8 @@ export function createPreview(ctx, runs) {
   }
 
   function kindOf(index, count, info, sentHistory) {
+    const given = info.messages[index].kind;
+    if (given) return given;
     if (index === 0 && info.messages[0].role === "system") return "system";
     if (index === count - 1) return "new";
     const kept = Math.max(0, sentHistory - (info.dropped_turns || 0));
@@ -94,6 +96,7 @@ export function createPreview(ctx, runs) {
     if (info.dropped_turns) left.push(t("debug_dropped_turns", { n: info.dropped_turns }));
     if (info.dropped_examples) left.push(t("debug_dropped_examples", { n: info.dropped_examples }));
     meta.append(...dlRow("dropped", t("debug_dropped"), left.length ? left.join(" · ") : t("debug_nothing_dropped")));
+    if (info.context_warning) meta.append(...dlRow("context-warning", t("debug_warning"), runs.contextWarning(info.context_warning)));
     if (left.length) meta.lastChild.classList.add("is-warn");
     meta.append(...dlRow("timing", t("debug_timing"), t("debug_waiting")));
     box.append(meta);
@@ -118,6 +121,17 @@ export function createPreview(ctx, runs) {
         )
       );
     });
+    if ((info.examples || []).length) {
+      const examples = el("ol", { className: "debug-examples" });
+      info.examples.forEach((ex) => {
+        examples.append(
+          el("li", { className: "debug-example" },
+            el("pre", { className: "debug-content debug-example-user" }, ex.user),
+            el("pre", { className: "debug-content debug-example-assistant" }, ex.assistant))
+        );
+      });
+      box.append(el("p", { className: "debug-subtitle" }, t("debug_examples", { n: info.examples.length })), examples);
+    }
     box.append(el("p", { className: "debug-subtitle" }, t("debug_messages", { n: count })), list);
     return box;
   }

@@ -1,6 +1,6 @@
 /* MasterHall — what the builder's one-click test and preview share: the form's master for a run
  * (or the fields to fix first), a refused run's message, and a usage line (TTFT, speed, tokens).
- * `createRuns(ctx)` returns {draftForRun, refused, usageLine}.
+ * `createRuns(ctx)` returns {draftForRun, refused, usageLine, contextWarning}.
  */
 
 import { describeError } from "../lib/api.js";
@@ -45,5 +45,11 @@ export function createRuns(ctx) {
     }
   }
 
-  return { draftForRun, refused, usageLine };
+  /** The warning for a master that asks for a larger context window than its backend has. */
+  function contextWarning(warning) {
+    if (!warning) return "";
+    return t("warn_context_window", { asked: number(warning.asked, 0), available: number(warning.available, 0), backend: warning.backend });
+  }
+
+  return { draftForRun, refused, usageLine, contextWarning };
 }

@@ -57,6 +57,7 @@ export function createTestRun(ctx, runs) {
     function onEvent(event) {
       const data = event.data || {};
       if (event.event === "starters") {
+        if (data.context_warning) testNotice(runs.contextWarning(data.context_warning));
         for (const item of data.starters || []) {
           const card = testCard(item);
           card._text = "";

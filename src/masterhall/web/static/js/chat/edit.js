@@ -1,5 +1,6 @@
-/* MasterHall — changing the chat's last turn: regenerate the last answer, or edit the last
- * message in place and send it again. `createEditing(view, turns)` returns {regenerate, startEdit}. */
+/* MasterHall — changing the chat's last turn: regenerate the last answer, continue an answer cut
+ * at the length limit (the rest streams into the same bubble), or edit the last message in place
+ * and send it again. `createEditing(view, turns)` returns {regenerate, continueAnswer, startEdit}. */
 
 import { el } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
@@ -25,6 +26,22 @@ export function createEditing(view, turns) {
     await turns.runTurn("/api/conversations/" + encodeURIComponent(state.conversationId) + "/regenerate", null, {
       rejected(message) {
         thread.append(...removed);
+        view.updateActions();
+        view.showNotice(message, "error");
+      },
+    });
+  }
+
+  async function continueAnswer(node) {
+    if (state.busy || !state.conversationId || !node.dataset.id) return;
+    view.clearNotices();
+    const before = node._message;
+    const path = "/api/conversations/" + encodeURIComponent(state.conversationId) + "/messages/" +
+      encodeURIComponent(node.dataset.id) + "/continue";
+    await turns.runTurn(path, null, {
+      node,
+      rejected(message) {
+        if (before) M.update(node, before);
         view.updateActions();
         view.showNotice(message, "error");
       },
@@ -88,5 +105,5 @@ export function createEditing(view, turns) {
     });
   }
 
-  return { regenerate, startEdit };
+  return { regenerate, continueAnswer, startEdit };
 }

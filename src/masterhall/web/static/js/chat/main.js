@@ -86,6 +86,8 @@ function setup() {
         const edit = node.querySelector('[data-action="edit"]');
         const regen = node.querySelector('[data-action="regenerate"]');
         const copy = node.querySelector('[data-action="copy"]');
+        const more = node.querySelector('[data-action="continue"]');
+        if (more) more.hidden = state.busy || !state.conversationId || node !== last;
         if (edit) edit.hidden = state.busy || !state.conversationId || node !== lastUser;
         if (regen) regen.hidden = state.busy || !state.conversationId || node !== last;
         if (copy) copy.hidden = !M.rawText(node) || (state.busy && node === last && node.dataset.role === "assistant");
@@ -202,6 +204,7 @@ function setup() {
     if (button.dataset.action === "copy") copyMessage(node, button);
     else if (button.dataset.action === "edit") editing.startEdit(node);
     else if (button.dataset.action === "regenerate") editing.regenerate();
+    else if (button.dataset.action === "continue") editing.continueAnswer(node);
   });
   document.addEventListener("click", (event) => {
     if (exportMenu.open && !exportMenu.contains(event.target)) exportMenu.open = false;

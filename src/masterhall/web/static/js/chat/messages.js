@@ -1,8 +1,14 @@
 /* MasterHall — message bubbles of the chat page.
  *
- * A message is `{id, role, content, html, status, error}`. User text and streaming model text
- * are set with textContent; only `html` that the server produced (Markdown rendered, then
- * sanitized by nh3) is ever assigned as HTML.
+ * A message is `{id, role, content, html, status, error, finish_reason, notes, cards}`. An answer
+ * that stopped at the token limit (finish_reason "length") says so under it, with a Continue
+ * button (data-action="continue"); one the hall ended because it repeated itself ("loop") says
+ * that. `notes` (what the hall left out of the prompt to fit the context window) show in a small
+ * note above the answer. `cards` (the master-finder's answers only) are the recommended masters,
+ * real ones only, shown under the answer: avatar, name, one-line reason and a "talk to" link; or
+ * "no master fits" with a link to create one. User text and streaming model text are set with
+ * textContent; only `html` that the server produced (Markdown rendered, then sanitized by nh3) is
+ * ever assigned as HTML.
  */
 
 import { describeError } from "../lib/api.js";
@@ -17,7 +23,13 @@ function noteText(message) {
   }
   if (message.status === "error") return describeError(message.code, message.error || message.message || "");
   if (message.status === "streaming" && message.restored) return t("status_generating");
+  if (message.role === "assistant" && message.finish_reason === "loop") return t("status_loop");
   return "";
+}
+
+/** Whether `message` is an answer cut at the token limit (it can be continued). */
+export function isCut(message) {
+  return message.role === "assistant" && message.status === "complete" && message.finish_reason === "length";
 }
 
 function actionButton(action, label) {
@@ -29,6 +41,14 @@ export function create(message, master) {
   const isUser = message.role === "user";
   const content = el("div", { className: "msg-content" });
   const note = el("p", { className: "msg-note", hidden: true, attrs: { role: "status" } });
+  const context = el("p", { className: "msg-context", hidden: true });
+  const cut = el(
+    "p",
+    { className: "msg-cut", hidden: true, attrs: { role: "status" } },
+    el("span", { className: "msg-cut-text" }, t("status_length")),
+    " ",
+    el("button", { type: "button", className: "msg-continue", dataset: { action: "continue" } }, t("continue_answer"))
+  );
   const actions = el("div", { className: "msg-actions" }, actionButton("copy", t("copy")));
   if (isUser) actions.append(actionButton("edit", t("edit")));
   else actions.append(actionButton("regenerate", t("regenerate")));
@@ -42,8 +62,10 @@ export function create(message, master) {
       "div",
       { className: "msg-main" },
       el("div", { className: "msg-meta" }, el("span", { className: "msg-who" }, isUser ? t("you") : master.name)),
+      context,
       content,
       note,
+      cut,
       actions
     )
   );
@@ -57,6 +79,7 @@ export function update(node, message) {
   if (message.id !== undefined && message.id !== null) node.dataset.id = String(message.id);
   node.dataset.status = message.status || "complete";
   node._raw = message.content || "";
+  node._message = message;
   if (message.role === "assistant" && typeof message.html === "string" && message.status !== "streaming") {
     content.classList.add("markdown");
     content.classList.remove("plain");
@@ -66,10 +89,70 @@ export function update(node, message) {
     content.classList.remove("markdown");
     content.textContent = message.content || "";
   }
+  showCards(node, message.cards);
   const waiting = message.role === "assistant" && message.status === "streaming" && !message.content;
   node.classList.toggle("is-waiting", waiting);
   if (waiting && !message.restored) content.append(typingDots());
   setNote(node, noteText(message), message.status === "error" ? "error" : "info");
+  const cut = node.querySelector(".msg-cut");
+  if (cut) cut.hidden = !isCut(message);
+  if (isCut(message)) node.dataset.finish = "length";
+  else delete node.dataset.finish;
+  if (message.notes) setContext(node, message.notes);
+}
+
+const DROPPED = /^(\d+) earlier message\(s\) left out to fit the context window$/;
+
+/** Show the earlier messages the hall left out of the prompt to fit the context window, from
+ *  its `notes` (a list of strings; the other notes are for the builder's debug view), above the
+ *  answer, in the page's language. */
+export function setContext(node, notes) {
+  const context = node.querySelector(".msg-context");
+  if (!context) return;
+  const dropped = (notes || []).map((note) => DROPPED.exec(note)).find(Boolean);
+  const text = dropped ? t("note_history_dropped", { n: dropped[1] }) : "";
+  context.textContent = text;
+  context.hidden = !text;
+}
+
+/** Only the hall's own paths are used as card links. */
+function samePath(url) {
+  return typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : null;
+}
+
+/** The guide's recommendations under its answer (replacing any shown before). */
+function showCards(node, cards) {
+  const old = node.querySelector(".guide-cards");
+  if (old) old.remove();
+  if (!cards) return;
+  let box;
+  if (cards.no_fit) {
+    const create = samePath(cards.create_url);
+    box = el(
+      "div",
+      { className: "guide-cards is-nofit" },
+      el("p", { className: "guide-nofit" }, t("finder_no_fit")),
+      create ? el("a", { className: "button button-primary guide-create", href: create }, t("finder_create")) : null
+    );
+  } else {
+    box = el("div", { className: "guide-cards" });
+    for (const m of cards.matches || []) {
+      const url = samePath(m.url);
+      if (!url) continue;
+      box.append(
+        el(
+          "div",
+          { className: "guide-card" + (m.strength === "weak" ? " is-weak" : ""), dataset: { id: m.id } },
+          fillAvatar(el("span", { className: "avatar", attrs: { "aria-hidden": "true" } }), m),
+          el("span", { className: "guide-card-text" }, el("span", { className: "card-name" }, m.name),
+            el("span", { className: "finder-reason" }, m.reason)),
+          el("a", { className: "button guide-talk", href: url }, t("finder_talk"))
+        )
+      );
+    }
+    if (!box.children.length) return;
+  }
+  node.querySelector(".msg-content").after(box);
 }
 
 function typingDots() {

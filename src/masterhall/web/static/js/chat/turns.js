@@ -20,19 +20,22 @@ export function createTurns(view) {
   /**
    * POST `body` to `path` and stream the answer into a new assistant bubble.
    * `handlers.rejected(message)` runs when the server did not accept the request;
-   * `handlers.userNode` gets the stored user message's id.
+   * `handlers.userNode` gets the stored user message's id; `handlers.node` (a continuation)
+   * is the bubble to stream into instead of a new one, its text going on after what it shows.
    */
   async function runTurn(path, body, handlers) {
     view.setBusy(true);
     const controller = new AbortController();
     state.controller = controller;
     state.stopRequested = false;
-    const node = M.create({ role: "assistant", content: "", status: "streaming" }, master);
-    thread.append(node);
+    const node = handlers.node || M.create({ role: "assistant", content: "", status: "streaming" }, master);
+    let text = handlers.node ? M.rawText(node) : "";
+    if (handlers.node) M.update(node, { role: "assistant", id: node.dataset.id, content: text, status: "streaming" });
+    else thread.append(node);
     view.updateActions();
     view.scrollToBottom();
-    let text = "";
     let ended = false;
+    let fresh = true;
 
     function onEvent(event) {
       const data = event.data || {};
@@ -41,11 +44,14 @@ export function createTurns(view) {
         if (handlers.userNode) handlers.userNode.dataset.id = String(data.user_message_id);
         if (!state.conversationId) view.setConversation(data.conversation_id);
         if (data.title) view.setTitle(data.title);
+      } else if (event.event === "context") {
+        M.setContext(node, data.notes);
       } else if (event.event === "loading") {
         M.setNote(node, t("loading_model"), "info");
       } else if (event.event === "delta") {
         const stick = view.nearBottom();
-        if (!text) M.setNote(node, "");
+        if (fresh) M.setNote(node, "");
+        fresh = false;
         text += data.text || "";
         M.setStreamingText(node, text);
         if (stick) view.scrollToBottom();
@@ -53,7 +59,10 @@ export function createTurns(view) {
         ended = true;
         const stick = view.nearBottom();
         if (event.event === "done") {
-          M.update(node, { role: "assistant", id: data.message_id, content: data.text, html: data.html, status: data.status, error: data.error });
+          M.update(node, {
+            role: "assistant", id: data.message_id, content: data.text, html: data.html, status: data.status, error: data.error,
+            finish_reason: data.finish_reason, notes: data.notes, cards: data.cards,
+          });
         } else {
           M.update(node, { role: "assistant", id: data.message_id, content: text, status: "error", code: data.code, error: data.message });
         }
@@ -64,7 +73,7 @@ export function createTurns(view) {
     try {
       await streamEvents(path, body, { signal: controller.signal, onEvent });
     } catch (err) {
-      node.remove();
+      if (!handlers.node) node.remove();
       state.controller = null;
       view.setBusy(false);
       handlers.rejected(err.name === "AbortError" ? "" : describeError(err.code, err.message));
