@@ -15,6 +15,11 @@ an fsync), so its baseline is ``bare+sqlite``: the bare endpoint plus the same r
 user message, answer started, answer finished) in four plain ``sqlite3`` commits, one per row.
 MasterHall stores the same rows in two (the turn's start in one transaction, its end in another).
 ``/v1/chat/completions`` stores nothing, and its baseline is the bare endpoint.
+
+The hall runs with the safety guard's rules but without its semantic layer
+(``MASTERHALL_SAFETY_SEMANTIC=false``): the bare endpoint does no crisis check, and the guard's
+own cost per turn (a sentence encoding and a classifier, target ≤ 30 ms) is measured apart, in
+:mod:`bench.safety`.
 """
 
 from __future__ import annotations
@@ -106,7 +111,8 @@ def run(ctx: Context) -> dict:
     bare = ServerProcess(ctx.env, ctx.workdir / "bare.log",
                          command=[sys.executable, "-m", "bench.bare_app", "--port", "{port}",
                                   "--db", str(ctx.workdir / "bare.db")])
-    hall = ServerProcess(ctx.env, ctx.workdir / "serve-fake-api.log", backend="fake", data_dir=ctx.workdir / "data-api")
+    env = {**ctx.env, "MASTERHALL_SAFETY_SEMANTIC": "false"}  # the guard's cost: bench/safety.py
+    hall = ServerProcess(env, ctx.workdir / "serve-fake-api.log", backend="fake", data_dir=ctx.workdir / "data-api")
     rows = []
     try:
         bare.start(wait_model=False)
