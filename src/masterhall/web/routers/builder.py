@@ -21,6 +21,7 @@ from ...builder.library import MAX_FILE_BYTES, validate_master
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
 from ...errors import NotFoundError
+from ...inputs import DbId, JsonObject, Text
 from ...interop import MAX_FILE_BYTES as MAX_IMPORT_BYTES
 from ..deps import HallDep
 from ..sse import event_stream, sse
@@ -37,15 +38,15 @@ class MasterBody(BaseModel):
 
 
 class ForkBody(BaseModel):
-    new_id: str | None = None
+    new_id: Text | None = None
 
 
 class PreviewBody(BaseModel):
     """A preview turn: the draft, the conversation so far, the new message."""
 
     master: dict
-    history: list[dict] = Field(default_factory=list, description='[{"role": "user"|"assistant", "content": …}]')
-    content: str = Field(min_length=1, max_length=32_000)
+    history: list[JsonObject] = Field(default_factory=list, description='[{"role": "user"|"assistant", "content": …}]')
+    content: Text = Field(min_length=1, max_length=32_000)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
 
@@ -86,29 +87,29 @@ def save_master(hall: HallDep, body: MasterBody):
 
 
 @router.get("/masters/{master_id}", summary="One user master")
-def get_user_master(hall: HallDep, master_id: str):
+def get_user_master(hall: HallDep, master_id: Text):
     return hall.library.require(master_id).to_dict()
 
 
 @router.delete("/masters/{master_id}", status_code=204, summary="Delete a user master")
-def delete_user_master(hall: HallDep, master_id: str):
+def delete_user_master(hall: HallDep, master_id: Text):
     if not hall.library.delete(master_id):
         raise NotFoundError(f"user master {master_id} not found")
     return Response(status_code=204)
 
 
 @router.post("/masters/{master_id}/publish", summary="Publish: the master joins the hall, the APIs and the Finder")
-def publish(hall: HallDep, master_id: str):
+def publish(hall: HallDep, master_id: Text):
     return hall.library.publish(master_id).to_dict()
 
 
 @router.post("/masters/{master_id}/unpublish", summary="Back to draft")
-def unpublish(hall: HallDep, master_id: str):
+def unpublish(hall: HallDep, master_id: Text):
     return hall.library.unpublish(master_id).to_dict()
 
 
 @router.post("/fork/{source_id}", summary="Copy a built-in or user master into a new draft", status_code=201)
-def fork(hall: HallDep, source_id: str, body: ForkBody | None = None):
+def fork(hall: HallDep, source_id: Text, body: ForkBody | None = None):
     return hall.library.fork(source_id, body.new_id if body else None).to_dict()
 
 
@@ -130,35 +131,35 @@ async def preview_turn(hall: HallDep, body: PreviewBody):
 
 
 @router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)")
-async def upload_file(hall: HallDep, master_id: str, file: UploadFile, downloadable: bool = False):
+async def upload_file(hall: HallDep, master_id: Text, file: UploadFile, downloadable: bool = False):
     data = await file.read(MAX_FILE_BYTES + 1)
     saved = await run_in_threadpool(hall.library.add_file, master_id, file.filename, data, file.content_type, downloadable)
     return saved.to_dict()
 
 
 @router.get("/masters/{master_id}/files", summary="Files attached to a user master (metadata)")
-def list_files(hall: HallDep, master_id: str) -> list[dict]:
+def list_files(hall: HallDep, master_id: Text) -> list[dict]:
     return [f.to_dict() for f in hall.library.files(master_id)]
 
 
 @router.patch("/files/{file_id}", summary="Let chat users download a file, or not")
-def set_file_flags(hall: HallDep, file_id: int, body: FileFlags):
+def set_file_flags(hall: HallDep, file_id: DbId, body: FileFlags):
     return hall.library.set_downloadable(file_id, body.downloadable).to_dict()
 
 
 @router.get("/files/{file_id}/download", summary="The creator's download of an attached file")
-def creator_download(hall: HallDep, file_id: int):
+def creator_download(hall: HallDep, file_id: DbId):
     return _download(hall.library.file(file_id))
 
 
 @public_router.get("/masters/{master_id}/files/{file_id}",
                    summary="A chat user's download: only files the creator made downloadable")
-def public_download(hall: HallDep, master_id: str, file_id: int):
+def public_download(hall: HallDep, master_id: Text, file_id: DbId):
     return _download(hall.library.public_file(master_id, file_id))
 
 
 @router.post("/import", summary="Import masters from a file (card JSON/PNG, LobeChat, NextChat, YAML/JSON, CSV/JSONL/Parquet)")
-async def import_file(hall: HallDep, file: UploadFile, format: str = "auto", category: str | None = None,
+async def import_file(hall: HallDep, file: UploadFile, format: Text = "auto", category: Text | None = None,
                       publish: bool = False, dry_run: bool = False):
     data = await file.read(MAX_IMPORT_BYTES + 1)
     return await run_in_threadpool(lambda: hall.library.import_file(data, file.filename, fmt=format, category=category,
@@ -167,6 +168,6 @@ async def import_file(hall: HallDep, file: UploadFile, format: str = "auto", cat
 
 @public_router.get("/masters/{master_id}/export",
                    summary="A master in another format (card-json, card-png, lobechat, nextchat, yaml, json)")
-def export(hall: HallDep, master_id: str, format: str = "json"):
+def export(hall: HallDep, master_id: Text, format: Text = "json"):
     content, content_type, filename = hall.library.export(master_id, format)
     return Response(content, media_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from ...inputs import Text
 from ..deps import HallDep
 from ..guide import create_url
 from .schemas import ERRORS
@@ -20,19 +21,19 @@ def status(hall: HallDep) -> dict:
 
 
 @router.get("/masters", summary="List the masters")
-def list_masters(hall: HallDep, category: str | None = None) -> list[dict]:
+def list_masters(hall: HallDep, category: Text | None = None) -> list[dict]:
     return [m.model_dump(include={"id", "category", "avatar", "name", "tagline", "tags"}) for m in hall.catalog.advisors(category)]
 
 
 @router.get("/masters/{master_id}", summary="One master, all fields", responses=ERRORS)
-def get_master(hall: HallDep, master_id: str):
+def get_master(hall: HallDep, master_id: Text):
     return hall.catalog.get(master_id).model_dump()
 
 
 class MatchQuery(BaseModel):
     """A free-text need for the Master Finder."""
 
-    q: str = Field(description="What the person needs, in any language (at most 10,000 characters).")
+    q: Text = Field(description="What the person needs, in any language (at most 10,000 characters).")
     k: int = Field(default=5, ge=1, le=20)
     lang: Literal["zh", "en"] | None = None
 
@@ -59,7 +60,7 @@ def _match(hall, body: MatchQuery) -> dict:
 
 @router.get("/match", summary="Master Finder: the masters who fit a need, best first, each with a reason",
             responses=ERRORS)
-def match_get(hall: HallDep, q: str = Query("", description="The need, free text."), k: int = Query(5, ge=1, le=20),
+def match_get(hall: HallDep, q: Text = Query("", description="The need, free text."), k: int = Query(5, ge=1, le=20),
               lang: Literal["zh", "en"] | None = None):
     return _match(hall, MatchQuery(q=q, k=k, lang=lang))
 
