@@ -25,6 +25,7 @@ from ...inputs import DbId, JsonObject, Text
 from ...interop import MAX_FILE_BYTES as MAX_IMPORT_BYTES
 from ..deps import HallDep
 from ..sse import event_stream, sse
+from .schemas import EventStream, errors, files, stream
 
 router = APIRouter(prefix="/api/builder", tags=["builder"])
 public_router = APIRouter(prefix="/api", tags=["api"])
@@ -70,50 +71,53 @@ def _frames(event: Event) -> Iterable[str]:
     yield sse(event.type, event.data)
 
 
-@router.get("/masters", summary="User masters (drafts and published)")
+@router.get("/masters", summary="User masters (drafts and published)", responses=errors())
 def list_user_masters(hall: HallDep) -> list[dict]:
     return [um.to_dict() for um in hall.library.list()]
 
 
-@router.post("/validate", summary="Validate a master without saving it")
+@router.post("/validate", summary="Validate a master without saving it", responses=errors(400))
 def validate(body: MasterBody):
     validate_master(body.master)
     return {"ok": True}
 
 
-@router.post("/masters", summary="Create or replace a user master", status_code=201)
+@router.post("/masters", summary="Create or replace a user master", status_code=201, responses=errors(400, 409))
 def save_master(hall: HallDep, body: MasterBody):
     return hall.library.save(validate_master(body.master), body.status).to_dict()
 
 
-@router.get("/masters/{master_id}", summary="One user master")
+@router.get("/masters/{master_id}", summary="One user master", responses=errors(404))
 def get_user_master(hall: HallDep, master_id: Text):
     return hall.library.require(master_id).to_dict()
 
 
-@router.delete("/masters/{master_id}", status_code=204, summary="Delete a user master")
+@router.delete("/masters/{master_id}", status_code=204, summary="Delete a user master", responses=errors(404, 409))
 def delete_user_master(hall: HallDep, master_id: Text):
     if not hall.library.delete(master_id):
         raise NotFoundError(f"user master {master_id} not found")
     return Response(status_code=204)
 
 
-@router.post("/masters/{master_id}/publish", summary="Publish: the master joins the hall, the APIs and the Finder")
+@router.post("/masters/{master_id}/publish", summary="Publish: the master joins the hall, the APIs and the Finder",
+             responses=errors(404, 409))
 def publish(hall: HallDep, master_id: Text):
     return hall.library.publish(master_id).to_dict()
 
 
-@router.post("/masters/{master_id}/unpublish", summary="Back to draft")
+@router.post("/masters/{master_id}/unpublish", summary="Back to draft", responses=errors(404, 409))
 def unpublish(hall: HallDep, master_id: Text):
     return hall.library.unpublish(master_id).to_dict()
 
 
-@router.post("/fork/{source_id}", summary="Copy a built-in or user master into a new draft", status_code=201)
+@router.post("/fork/{source_id}", summary="Copy a built-in or user master into a new draft", status_code=201,
+             responses=errors(400, 404, 409))
 def fork(hall: HallDep, source_id: Text, body: ForkBody | None = None):
     return hall.library.fork(source_id, body.new_id if body else None).to_dict()
 
 
-@router.post("/test", summary="One-click test: answer every conversation starter of a draft (SSE)")
+@router.post("/test", summary="One-click test: answer every conversation starter of a draft (SSE)",
+             responses=stream(), response_class=EventStream)
 async def test_starters(hall: HallDep, body: TestBody):
     master = validate_master(body.master)
     params = SamplingParams(max_tokens=body.max_tokens)
@@ -121,7 +125,8 @@ async def test_starters(hall: HallDep, body: TestBody):
                               _frames)
 
 
-@router.post("/preview", summary="Chat with a draft; each turn shows exactly what the model receives (SSE)")
+@router.post("/preview", summary="Chat with a draft; each turn shows exactly what the model receives (SSE)",
+             responses=stream(), response_class=EventStream)
 async def preview_turn(hall: HallDep, body: PreviewBody):
     master = validate_master(body.master)
     history = [ChatMessage(m["role"], str(m.get("content", ""))) for m in body.history if m.get("role") in ("user", "assistant")]
@@ -130,35 +135,37 @@ async def preview_turn(hall: HallDep, body: PreviewBody):
                               _frames)
 
 
-@router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)")
+@router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)",
+             responses=errors(400, 404, 409, 413))
 async def upload_file(hall: HallDep, master_id: Text, file: UploadFile, downloadable: bool = False):
     data = await file.read(MAX_FILE_BYTES + 1)
     saved = await run_in_threadpool(hall.library.add_file, master_id, file.filename, data, file.content_type, downloadable)
     return saved.to_dict()
 
 
-@router.get("/masters/{master_id}/files", summary="Files attached to a user master (metadata)")
+@router.get("/masters/{master_id}/files", summary="Files attached to a user master (metadata)", responses=errors(404))
 def list_files(hall: HallDep, master_id: Text) -> list[dict]:
     return [f.to_dict() for f in hall.library.files(master_id)]
 
 
-@router.patch("/files/{file_id}", summary="Let chat users download a file, or not")
+@router.patch("/files/{file_id}", summary="Let chat users download a file, or not", responses=errors(400, 404))
 def set_file_flags(hall: HallDep, file_id: DbId, body: FileFlags):
     return hall.library.set_downloadable(file_id, body.downloadable).to_dict()
 
 
-@router.get("/files/{file_id}/download", summary="The creator's download of an attached file")
+@router.get("/files/{file_id}/download", summary="The creator's download of an attached file", responses=files())
 def creator_download(hall: HallDep, file_id: DbId):
     return _download(hall.library.file(file_id))
 
 
 @public_router.get("/masters/{master_id}/files/{file_id}",
-                   summary="A chat user's download: only files the creator made downloadable")
+                   summary="A chat user's download: only files the creator made downloadable", responses=files())
 def public_download(hall: HallDep, master_id: Text, file_id: DbId):
     return _download(hall.library.public_file(master_id, file_id))
 
 
-@router.post("/import", summary="Import masters from a file (card JSON/PNG, LobeChat, NextChat, YAML/JSON, CSV/JSONL/Parquet)")
+@router.post("/import", summary="Import masters from a file (card JSON/PNG, LobeChat, NextChat, YAML/JSON, CSV/JSONL/Parquet)",
+             responses=errors(400, 409, 413))
 async def import_file(hall: HallDep, file: UploadFile, format: Text = "auto", category: Text | None = None,
                       publish: bool = False, dry_run: bool = False):
     data = await file.read(MAX_IMPORT_BYTES + 1)
@@ -167,7 +174,8 @@ async def import_file(hall: HallDep, file: UploadFile, format: Text = "auto", ca
 
 
 @public_router.get("/masters/{master_id}/export",
-                   summary="A master in another format (card-json, card-png, lobechat, nextchat, yaml, json)")
+                   summary="A master in another format (card-json, card-png, lobechat, nextchat, yaml, json)",
+                   responses=files("application/json", "image/png", "application/yaml", codes=(400, 404)))
 def export(hall: HallDep, master_id: Text, format: Text = "json"):
     content, content_type, filename = hall.library.export(master_id, format)
     return Response(content, media_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -24,7 +24,7 @@ from ..deps import HallDep, RenderDep
 from ..guide import guide_cards
 from ..render import MarkdownRenderer
 from ..sse import event_stream, json_around, sse, text_frame
-from .schemas import ERRORS, SSE_RESPONSES
+from .schemas import EventStream, errors, files, stream
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -89,7 +89,7 @@ def _frames(hall, render: MarkdownRenderer):
     return frames
 
 
-@router.get("/conversations", summary="List conversations, newest first")
+@router.get("/conversations", summary="List conversations, newest first", responses=errors())
 def list_conversations(
     hall: HallDep,
     q: Text | None = Query(None, description="Search titles (case-insensitive)."),
@@ -100,7 +100,7 @@ def list_conversations(
     return [c.to_dict() for c in hall.chat.list(search=q, master_id=master_id, limit=limit, offset=offset)]
 
 
-@router.get("/conversations/{conversation_id}", summary="A conversation with its messages", responses=ERRORS)
+@router.get("/conversations/{conversation_id}", summary="A conversation with its messages", responses=errors(404))
 def get_conversation(hall: HallDep, render: RenderDep, conversation_id: Text):
     transcript = hall.chat.get(conversation_id)
     master = hall.catalog.masters.get(transcript.conversation.master_id)
@@ -114,18 +114,19 @@ def get_conversation(hall: HallDep, render: RenderDep, conversation_id: Text):
     return {"conversation": transcript.conversation.to_dict(), "messages": messages, "generating": transcript.generating}
 
 
-@router.patch("/conversations/{conversation_id}", summary="Rename a conversation", responses=ERRORS)
+@router.patch("/conversations/{conversation_id}", summary="Rename a conversation", responses=errors(400, 404))
 def rename_conversation(hall: HallDep, conversation_id: Text, body: Rename):
     return hall.chat.rename(conversation_id, body.title).to_dict()
 
 
-@router.delete("/conversations/{conversation_id}", status_code=204, summary="Delete a conversation", responses=ERRORS)
+@router.delete("/conversations/{conversation_id}", status_code=204, summary="Delete a conversation", responses=errors(404))
 def delete_conversation(hall: HallDep, conversation_id: Text):
     hall.chat.delete(conversation_id)
     return Response(status_code=204)
 
 
-@router.get("/conversations/{conversation_id}/export", summary="Export as Markdown or JSON", responses=ERRORS)
+@router.get("/conversations/{conversation_id}/export", summary="Export as Markdown or JSON",
+            responses=files("text/markdown", "application/json"))
 def export_conversation(hall: HallDep, conversation_id: Text, format: Literal["md", "json"] = "md",
                         lang: Literal["zh", "en"] = "en"):
     export = hall.chat.export(conversation_id, format, lang)
@@ -135,7 +136,8 @@ def export_conversation(hall: HallDep, conversation_id: Text, format: Literal["m
     return PlainTextResponse(export.body, media_type=export.media_type, headers=headers)
 
 
-@router.post("/messages", summary="Send a message; the answer streams as Server-Sent Events", responses=SSE_RESPONSES)
+@router.post("/messages", summary="Send a message; the answer streams as Server-Sent Events", responses=stream(404),
+             response_class=EventStream)
 async def send_message(hall: HallDep, render: RenderDep, body: SendMessage):
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.chat.send(
@@ -144,20 +146,21 @@ async def send_message(hall: HallDep, render: RenderDep, body: SendMessage):
 
 
 @router.post("/conversations/{conversation_id}/regenerate", summary="Generate the last answer again (SSE)",
-             responses=SSE_RESPONSES)
+             responses=stream(404), response_class=EventStream)
 async def regenerate(hall: HallDep, render: RenderDep, conversation_id: Text):
     return await event_stream(hall.pool, lambda listener: hall.chat.regenerate(conversation_id, listener=listener), _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/edit", summary="Edit the last user message and resend it (SSE)",
-             responses=SSE_RESPONSES)
+             responses=stream(404), response_class=EventStream)
 async def edit_last(hall: HallDep, render: RenderDep, conversation_id: Text, body: EditMessage):
     return await event_stream(hall.pool, lambda listener: hall.chat.edit_last(conversation_id, body.content, listener=listener),
                               _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/continue",
-             summary="Continue an answer cut at the length limit, in the same message (SSE)", responses=SSE_RESPONSES)
+             summary="Continue an answer cut at the length limit, in the same message (SSE)",
+             responses=stream(404, 409), response_class=EventStream)
 async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: Text, message_id: DbId,
                           body: ContinueAnswer | None = None):
     """The continuation streams like a new answer: ``start`` (``continued: true``), deltas (the
@@ -169,6 +172,6 @@ async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: Tex
         conversation_id, message_id, backend=body.backend, params=params, listener=listener), _frames(hall, render))
 
 
-@router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated")
+@router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated", responses=errors())
 def stop(hall: HallDep, conversation_id: Text) -> dict:
     return {"stopped": hall.chat.stop(conversation_id)}

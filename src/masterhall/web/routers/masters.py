@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from ...inputs import Text
 from ..deps import HallDep
 from ..guide import create_url
-from .schemas import ERRORS
+from .schemas import errors
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -20,12 +20,12 @@ def status(hall: HallDep) -> dict:
     return {"model": hall.loader.to_dict(), "backend": hall.registry.default_name}
 
 
-@router.get("/masters", summary="List the masters")
+@router.get("/masters", summary="List the masters", responses=errors())
 def list_masters(hall: HallDep, category: Text | None = None) -> list[dict]:
     return [m.model_dump(include={"id", "category", "avatar", "name", "tagline", "tags"}) for m in hall.catalog.advisors(category)]
 
 
-@router.get("/masters/{master_id}", summary="One master, all fields", responses=ERRORS)
+@router.get("/masters/{master_id}", summary="One master, all fields", responses=errors(404))
 def get_master(hall: HallDep, master_id: Text):
     return hall.catalog.get(master_id).model_dump()
 
@@ -59,12 +59,12 @@ def _match(hall, body: MatchQuery) -> dict:
 
 
 @router.get("/match", summary="Master Finder: the masters who fit a need, best first, each with a reason",
-            responses=ERRORS)
+            responses=errors(400))
 def match_get(hall: HallDep, q: Text = Query("", description="The need, free text."), k: int = Query(5, ge=1, le=20),
               lang: Literal["zh", "en"] | None = None):
     return _match(hall, MatchQuery(q=q, k=k, lang=lang))
 
 
-@router.post("/match", summary="Master Finder for long needs (same answer as GET)", responses=ERRORS)
+@router.post("/match", summary="Master Finder for long needs (same answer as GET)", responses=errors(400))
 def match_post(hall: HallDep, body: MatchQuery):
     return _match(hall, body)
