@@ -9,7 +9,7 @@ serialize. Each check raises ``ValueError`` with a message meant for the client,
 reports it as a validation error (HTTP 422/400) before anything is stored.
 
 The pydantic types: :data:`Text` (any text without NUL or lone surrogates), :data:`Title`
-(also whitespace-collapsed and not blank), :data:`DbInt` / :data:`DbId` (64-bit signed range)
+(also whitespace-collapsed and not blank), :data:`DbInt` (0 … 2**63 - 1), :data:`DbId` (a row id, 1 … 2**31 - 1)
 and :data:`JsonObject` (a dict whose strings are :data:`Text` and whose depth is at most
 :data:`MAX_JSON_DEPTH`).
 """
@@ -23,6 +23,8 @@ from pydantic import AfterValidator, Field
 
 #: The largest integer SQLite's INTEGER and PostgreSQL's BIGINT hold (2**63 - 1).
 MAX_DB_INT = 2**63 - 1
+#: The largest row id: message and file ids are INTEGER columns, 32-bit on PostgreSQL (2**31 - 1).
+MAX_ROW_ID = 2**31 - 1
 #: How deeply a free-form JSON field (a master's ``extensions``, a request's parts) may nest.
 MAX_JSON_DEPTH = 20
 
@@ -84,7 +86,7 @@ Text = Annotated[str, AfterValidator(check_text)]
 Title = Annotated[str, AfterValidator(clean_title), Field(min_length=1, max_length=200)]
 #: An integer a database column holds (0 … 2**63 - 1): offsets, counts.
 DbInt = Annotated[int, Field(ge=0, le=MAX_DB_INT)]
-#: A row id (1 … 2**63 - 1).
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+#: A row id (1 … 2**31 - 1): a message's or a file's.
+DbId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 #: A JSON object whose keys and strings are :data:`Text`, nested at most :data:`MAX_JSON_DEPTH` deep.
 JsonObject = Annotated[dict, AfterValidator(check_json)]

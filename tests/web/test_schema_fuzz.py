@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from masterhall import FakeBackend, load_settings  # noqa: E402
+from masterhall import load_settings  # noqa: E402
 from masterhall.hall import build_hall  # noqa: E402
 from masterhall.store import Store  # noqa: E402
 from masterhall.web.app import create_app  # noqa: E402
@@ -50,24 +50,26 @@ def fuzz(app, examples: int) -> tuple[int, dict]:
     failures: dict = {}
     cases = collections.Counter()
     for result in schema.get_all_operations():
-        operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-                      suppress_health_check=list(HealthCheck))
-            def run(case):
-                cases[operation.label] += 1
-                try:
-                    case.call_and_validate(checks=CHECKS)
-                except (Exception, FailureGroup) as exc:  # noqa: BLE001 - collected, reported below
-                    failures.setdefault((operation.label, _summary(exc)), str(exc)[:3000])
-
             try:
-                run()
+                _run(result.ok(), mode, examples, cases, failures)
             except Unsatisfiable:  # nothing to make invalid (no parameters, no body)
                 pass
     return sum(cases.values()), failures
+
+
+def _run(operation, mode, examples: int, cases: collections.Counter, failures: dict) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    def run(case):
+        cases[operation.label] += 1
+        try:
+            case.call_and_validate(checks=CHECKS)
+        except (Exception, FailureGroup) as exc:  # noqa: BLE001 - collected, reported by the test
+            failures.setdefault((operation.label, _summary(exc)), str(exc)[:3000])
+
+    run()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -11,7 +11,7 @@ An answer whose ``finish_reason`` is ``length`` was cut at the token limit;
 
 from __future__ import annotations
 
-from typing import Iterable, Literal
+from typing import Annotated, Iterable, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -92,7 +92,7 @@ def _frames(hall, render: MarkdownRenderer):
 @router.get("/conversations", summary="List conversations, newest first", responses=errors())
 def list_conversations(
     hall: HallDep,
-    q: Text | None = Query(None, description="Search titles (case-insensitive)."),
+    q: Annotated[Text | None, Query(description="Search titles (case-insensitive).")] = None,
     master_id: Text | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: DbInt = 0,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -60,7 +60,7 @@ def _match(hall, body: MatchQuery) -> dict:
 
 @router.get("/match", summary="Master Finder: the masters who fit a need, best first, each with a reason",
             responses=errors(400))
-def match_get(hall: HallDep, q: Text = Query("", description="The need, free text."), k: int = Query(5, ge=1, le=20),
+def match_get(hall: HallDep, q: Annotated[Text, Query(description="The need, free text.")] = "", k: int = Query(5, ge=1, le=20),
               lang: Literal["zh", "en"] | None = None):
     return _match(hall, MatchQuery(q=q, k=k, lang=lang))
 
