@@ -83,6 +83,23 @@ async def test_a_lone_surrogate_in_a_message_is_422_and_leaves_no_conversation(c
     assert r.json()["error"]["param"] == "messages.0.content"
 
 
+@pytest.mark.parametrize("parts", [[{"type": "text", "text": 5}], [{"type": "text", "text": None}], [{"type": "text"}]])
+async def test_v1_text_parts_without_a_string_are_400(client, parts):
+    r = await client.post("/v1/chat/completions", json={"model": "socrates", "messages": [{"role": "user", "content": parts}]})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["param"] == "messages.0.content" and "part 0" in r.json()["error"]["message"]
+
+
+async def test_nan_and_infinite_numbers_are_refused(client):
+    for number in ("NaN", "Infinity", "-Infinity"):
+        body = '{"model": "socrates", "messages": [{"role": "user", "content": "hi"}], "temperature": %s}' % number
+        r = await client.post("/v1/chat/completions", **raw_json(body))
+        assert r.status_code == 400 and r.json()["error"]["param"] == "temperature"
+        body = '{"master_id": "socrates", "content": "hi", "temperature": %s}' % number
+        api_error(await client.post("/api/messages", **raw_json(body)), 422, "temperature")
+    assert (await client.get("/api/conversations")).json() == []
+
+
 async def test_nul_characters_are_refused_everywhere_and_nothing_is_stored(client):
     r = await client.post("/api/messages", json={"master_id": "socrates", "content": "a\x00b"})
     api_error(r, 422, "NUL")

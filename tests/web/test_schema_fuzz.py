@@ -43,23 +43,30 @@ def _summary(exc: BaseException) -> str:
     return "; ".join(f"{getattr(p, 'title', type(p).__name__)}: {str(getattr(p, 'message', p))[:160]}" for p in parts)
 
 
-def fuzz(app, examples: int) -> tuple[int, dict]:
-    """Run every operation of ``app``'s schema, positive then negative; ``(cases, failures)``
-    where failures maps ``(operation, summary)`` to the first failing case's report."""
+def fuzz(app, examples: int, known: dict[str, str]) -> tuple[int, dict]:
+    """Run every operation of ``app``'s schema, positive then negative, with generated path
+    parameters (mostly ids that do not exist) and again, except deletions, with the ``known``
+    ids of things that exist (``conversation_id``, ``master_id`` …), so that the operations on
+    them see generated bodies and queries too. ``(cases, failures)``: failures map
+    ``(operation, summary)`` to the first failing case's report."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: dict = {}
     cases = collections.Counter()
     for result in schema.get_all_operations():
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            try:
-                _run(result.ok(), mode, examples, cases, failures)
-            except Unsatisfiable:  # nothing to make invalid (no parameters, no body)
-                pass
+        operation = result.ok()
+        names = {p.name for p in operation.path_parameters}
+        passes = [{}] + ([{n: known[n] for n in names if n in known}] if names & set(known) and operation.method != "delete" else [])
+        for path_parameters in passes:
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                try:
+                    _run(operation, mode, examples, cases, failures, path_parameters)
+                except Unsatisfiable:  # nothing to make invalid (no parameters, no body)
+                    pass
     return sum(cases.values()), failures
 
 
-def _run(operation, mode, examples: int, cases: collections.Counter, failures: dict) -> None:
-    @given(case=operation.as_strategy(generation_mode=mode))
+def _run(operation, mode, examples: int, cases: collections.Counter, failures: dict, path_parameters: dict) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters or None))
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck))
     def run(case):
@@ -74,7 +81,8 @@ def _run(operation, mode, examples: int, cases: collections.Counter, failures: d
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fuzz_app(request, tmp_path, fake):
-    """The app on a fresh database of each kind, and how many cases to run per operation and mode."""
+    """The app on a fresh database of each kind with a conversation and a draft master, how many
+    cases to run per operation and mode, and the ids of what exists."""
     import sqlalchemy as sa
 
     if request.param == "sqlite":
@@ -90,7 +98,11 @@ def fuzz_app(request, tmp_path, fake):
     store = Store(url)
     hall = build_hall(load_settings(backend="fake"), store=store, flush_interval_s=0.05)
     hall.registry.register(fake)
-    yield create_app(hall, load_model=False), examples
+    turn = hall.chat.send("What is courage?", master_id="socrates")
+    assert turn.done.wait(10)
+    draft = hall.library.fork("socrates", "socrates-draft")
+    known = {"conversation_id": turn.conversation.id, "master_id": draft.id, "source_id": "socrates"}
+    yield create_app(hall, load_model=False), examples, known
     store.close()
     if name is not None:
         with admin.connect() as conn:
@@ -98,8 +110,8 @@ def fuzz_app(request, tmp_path, fake):
 
 
 def test_schema_fuzz_finds_no_server_error_and_no_undocumented_answer(fuzz_app, capsys):
-    app, examples = fuzz_app
-    cases, failures = fuzz(app, examples)
+    app, examples, known = fuzz_app
+    cases, failures = fuzz(app, examples, known)
     with capsys.disabled():
         print(f"\nschema fuzz: {cases} cases, {len(failures)} distinct failures")
     assert cases > 0

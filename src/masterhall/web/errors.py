@@ -111,7 +111,9 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    errors_ = exc.errors()
+    # a union's branches each report an error: the hall's own check (a value error) says most
+    first = next((e for e in errors_ if e.get("type") == "value_error"), errors_[0]) if errors_ else {"loc": (), "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"] if p != "body" and "[" not in str(p))  # no union branch tags
     msg = str(first["msg"]).removeprefix("Value error, ")
     message = f"{where}: {msg}" if where else msg

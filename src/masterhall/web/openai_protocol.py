@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..inputs import MAX_DB_INT, JsonObject, Text
 
 #: The most tokens a reply may ask for (the hall's ``SamplingParams.max_tokens`` bound).
 MAX_REPLY_TOKENS = 32_768
+
+
+def _text_parts(parts: list[dict]) -> list[dict]:
+    """``parts`` unchanged; ``ValueError`` when a ``text`` part's ``text`` is not a string."""
+    for i, part in enumerate(parts):
+        if part.get("type") == "text" and not isinstance(part.get("text"), str):
+            raise ValueError(f"part {i} is a text part without a string 'text'")
+    return parts
+
+
+#: A message's content as a list of parts (``{"type": "text", "text"}``; other types are ignored).
+ContentParts = Annotated[list[JsonObject], AfterValidator(_text_parts)]
 
 
 class ChatMessageIn(BaseModel):
@@ -18,7 +30,7 @@ class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Text | list[JsonObject] | None = None
+    content: Text | ContentParts | None = None
 
     def text(self) -> str:
         """The message's text (text parts joined)."""
