@@ -143,3 +143,18 @@ async def test_unreadable_bodies_and_unknown_routes_answer_in_the_api_shapes(cli
     assert api_error(await client.get("/api/no-such-route"), 404)["code"] == "not_found"
     r = await client.post("/v1/chat/completions", content=b'{"model": "\xff"}', headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+async def test_the_schema_declares_the_real_answers(client):
+    schema = (await client.get("/openapi.json")).json()
+    assert "HTTPValidationError" not in json.dumps(schema)  # the framework's 422 shape is never sent
+    send = schema["paths"]["/api/messages"]["post"]["responses"]
+    assert list(send["200"]["content"]) == ["text/event-stream"]
+    assert {"400", "404", "422", "503"} <= set(send) and list(send["422"]["content"]) == ["application/json"]
+    v1 = schema["paths"]["/v1/chat/completions"]["post"]["responses"]
+    assert "422" not in v1 and {"application/json", "text/event-stream"} <= set(v1["200"]["content"])
+    assert v1["4XX"]["content"]["application/json"]["schema"]["$ref"].endswith("/OpenAIError")
+    files = schema["paths"]["/api/masters/{master_id}/export"]["get"]["responses"]["200"]["content"]
+    assert {"application/json", "image/png", "application/yaml"} <= set(files)
+    offset = next(p for p in schema["paths"]["/api/conversations"]["get"]["parameters"] if p["name"] == "offset")
+    assert offset["schema"]["maximum"] == MAX_DB_INT

@@ -66,18 +66,25 @@ API_ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"err
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
 
 
+#: One event of a stream, as the OpenAPI schema of ``text/event-stream`` describes it (before 3.2).
+SSE_EVENT_SCHEMA = {"type": "object", "required": ["data"], "properties": {
+    "event": {"type": "string", "description": "start, loading, context, delta, done, error …"},
+    "data": {"type": "string", "description": "The event's payload, JSON (``[DONE]`` ends a /v1 stream)"}}}
+
+
 def stream(*codes: int) -> dict:
     """A streaming route's ``responses`` (its response class is :class:`EventStream`): the
     event stream, or a JSON error, one of ``codes`` (and 400, 422, 503), before it starts."""
     errors_ = {code: {"content": {"application/json": {"schema": API_ERROR_SCHEMA}}, "description": _WHY[code]}
                for code in sorted({400, 422, 503, *codes})}
-    return {200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}, "description": "Server-Sent Events"},
+    return {200: {"content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}, "description": "Server-Sent Events"},
             **errors_}
 
 
 def files(*media_types: str, codes: tuple[int, ...] = (404,)) -> dict:
     """A download's ``responses``: the file in one of ``media_types`` (any when none)."""
-    content = {t: {"schema": {"type": "string", "format": "binary"}} for t in media_types or ("*/*",)}
+    content = {t: {"schema": {"type": "object"} if t.endswith("json") else {"type": "string", "format": "binary"}}
+               for t in media_types} or {"*/*": {}}
     return {200: {"content": content, "description": "The file, as an attachment"}, **errors(*codes)}
 
 
