@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from masterhall import BackendRegistry, ChatEngine, FakeBackend, load_catalog, load_settings
+
+#: The in-process test clients' host names (httpx ``base_url="http://hall"``, Starlette's
+#: ``TestClient``), allowed by the web hall's Host check (README, *Security*). Set for the whole
+#: run, so that module- and session-scoped fixtures building settings see it too.
+TEST_HOSTS = "hall,testserver"
+os.environ["MASTERHALL_ALLOWED_HOSTS"] = TEST_HOSTS
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +24,7 @@ def _isolated_env(tmp_path_factory, monkeypatch):
         if key.startswith("MASTERHALL_") and key not in ("MASTERHALL_CACHE_DIR",):
             monkeypatch.delenv(key)
     monkeypatch.setenv("MASTERHALL_CONFIG", str(tmp_path_factory.mktemp("cfg") / "absent.toml"))
+    monkeypatch.setenv("MASTERHALL_ALLOWED_HOSTS", TEST_HOSTS)
 
 
 @pytest.fixture(scope="session")

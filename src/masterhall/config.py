@@ -7,10 +7,10 @@ The config file is ``$MASTERHALL_CONFIG`` or ``<user config dir>/masterhall/conf
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from . import paths
 from .catalog.models import SamplingParams
@@ -62,7 +62,13 @@ class Settings(BaseSettings):
     are the llama.cpp defaults. ``params`` are the hall's default sampling parameters, merged over
     each backend's model defaults (by default only ``max_tokens`` = 512).
     ``database_url``: SQLAlchemy URL of the conversation store (default: a SQLite file in the user
-    data dir). ``host`` / ``port``: where ``masterhall serve`` listens.
+    data dir). ``host`` / ``port``: where ``masterhall serve`` listens. ``max_request_bytes``:
+    the largest request body the web hall reads (default 4 MiB); ``max_upload_bytes``: the same
+    for uploads (``multipart/form-data``: imports, attached files; default 33 MiB, the 32 MiB
+    import limit plus room for the form). ``allowed_hosts``: extra ``Host`` names the web hall
+    answers (besides loopback names, IP addresses and ``host``), e.g. behind a reverse proxy:
+    ``name`` (any port), ``name:port``, or ``*`` (any — turns the DNS-rebinding guard off); see
+    the README's *Security* section.
     """
 
     model_config = SettingsConfigDict(env_prefix="MASTERHALL_", env_nested_delimiter="__", extra="ignore")
@@ -80,6 +86,17 @@ class Settings(BaseSettings):
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8042, ge=1, le=65535)
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=33 * 1024 * 1024, ge=1024)
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        """``MASTERHALL_ALLOWED_HOSTS=a.example,b.example`` (comma-separated) or a TOML list."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -24,6 +24,7 @@ from masterhall import FakeBackend, load_settings
 from masterhall.hall import Hall, build_hall
 from masterhall.store import Store
 from masterhall.web.app import create_app
+from masterhall.web.security import SecurityMiddleware
 
 CHROMIUM = os.environ.get("MASTERHALL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -60,8 +61,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(db_path: Path):
-    """Start the app on a free port in a daemon thread; return ``(live_hall, server)``."""
+def start_server(db_path: Path, *, secure: bool = True):
+    """Start the app on a free port in a daemon thread; return ``(live_hall, server, thread)``.
+    ``secure=False`` leaves out the security middleware (a control for the security tests)."""
     import uvicorn
 
     with pytest.MonkeyPatch.context() as mp:
@@ -75,6 +77,8 @@ def start_server(db_path: Path):
     fake = FakeBackend("fake")
     hall.registry.register(fake)
     app = create_app(hall, load_model=False)
+    if not secure:
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not SecurityMiddleware]
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
@@ -130,11 +134,14 @@ def context(browser):
 
 @pytest.fixture
 def page(context, live):
-    """A page whose JavaScript errors and dialogs are recorded (``page.js_errors``, ``page.dialogs``)."""
+    """A page whose JavaScript errors, Content-Security-Policy violations and dialogs are recorded
+    (``page.js_errors``, ``page.csp_violations``, ``page.dialogs``); errors and violations fail the test."""
     pg = context.new_page()
     pg.js_errors = []
     pg.dialogs = []
+    pg.csp_violations = []
     pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
+    pg.on("console", lambda msg: pg.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None)
 
     def on_dialog(dialog):
         pg.dialogs.append(dialog.message)
@@ -143,6 +150,7 @@ def page(context, live):
     pg.on("dialog", on_dialog)
     yield pg
     assert not pg.js_errors, f"JavaScript errors on the page: {pg.js_errors}"
+    assert not pg.csp_violations, f"Content-Security-Policy violations on the page: {pg.csp_violations}"
 
 
 # ---- helpers shared by the browser tests ---------------------------------------------------

@@ -149,3 +149,27 @@ def test_store_import_keeps_the_live_catalog_in_step(tmp_path):
         with pytest.raises(InteropError, match="built-in"):
             store_import(clash, library)
         assert {um.id for um in store.masters.list()} == {"helper-0", "helper-1", "helper-2"}
+
+
+def test_warnings_are_shown(data_dir, tmp_path):
+    from masterhall.catalog import load_catalog
+    from masterhall.interop import export_master
+
+    doc = json.loads(export_master(next(iter(load_catalog())), "json")[0])
+    doc.update(id="future-master", x_future=True, params={"top_k": 30})
+    path = tmp_path / "future.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(app, ["import", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "x_future" in result.output and "extensions.unknown_fields" in result.output
+    as_json = runner.invoke(app, ["import", str(path), "--dry-run", "--json"])
+    assert any("x_future" in w for w in json.loads(as_json.stdout)["warnings"])
+
+
+def test_a_file_over_a_limit_is_a_clear_error(data_dir, tmp_path):
+    path = tmp_path / "many.jsonl"
+    row = json.dumps({"act": "Helper", "prompt": "Act as a helper and answer in short, kind steps."})
+    path.write_text("\n".join([row] * 5001), encoding="utf-8")
+    result = runner.invoke(app, ["import", str(path)])
+    assert result.exit_code != 0 and "the limit is 5,000 rows" in result.output
+    assert stored(data_dir) == {}

@@ -100,3 +100,12 @@ def test_nextchat_export_of_a_builtin():
     assert mask["context"][0] == {"id": "laozi-0", "role": "system", "content": laozi.instructions, "date": ""}
     assert len(mask["context"]) == 1 + 2 * len(laozi.examples)
     assert "".join(chr(int(c, 16)) for c in mask["avatar"].split("-")) == laozi.avatar
+
+
+def test_openai_penalties_map_into_params(chef_agent, masks):
+    master = import_bytes(json.dumps(chef_agent).encode(), reserved_ids=()).masters[0]
+    assert master.params.frequency_penalty == 0.1 and master.params.top_p == 0.9
+    assert json.loads(export_master(master, "lobechat")[0])["config"]["params"]["frequency_penalty"] == 0.1
+    mask = dict(masks[0], modelConfig={"model": "gpt-4o", "temperature": 0.5, "presence_penalty": 0.4, "frequency_penalty": 9})
+    got = import_bytes(json.dumps(mask, ensure_ascii=False).encode(), reserved_ids=()).masters[0].params
+    assert got.presence_penalty == 0.4 and got.frequency_penalty is None  # out of range: left out, kept in extensions

@@ -32,7 +32,7 @@ def test_bad_json():
     fails(b'{"spec": "chara_card_v2", "data": {', r"bad JSON: .* at line 1", filename="x.json")
     fails(b"[" * 100_000, r"bad JSON|nested", filename="x.json")
     fails(b'{"a": 1}', "cannot tell the format", filename="x.json")
-    fails(b"\xff\xfe\x00\xd8 broken", "not UTF-8|bad JSON|cannot tell", filename="x.json")
+    fails(b"\xff\xfe\x00\xd8 broken", "not UTF-8|bad JSON|cannot tell|cannot be decoded", filename="x.json")
     fails(b"   ", "empty")
 
 

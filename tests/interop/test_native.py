@@ -55,7 +55,8 @@ def test_invalid_records_are_reported_by_field(builtins):
     result = import_bytes(json.dumps([good, bad, "text"]).encode(), reserved_ids=())
     assert not result.ok and [m.id for m in result.masters] == [good["id"]]
     found = {(r.index, r.field) for r in result.rejected}
-    assert {(1, "starters.zh"), (1, "starters.en"), (1, "colour"), (2, "(record)")} <= found
+    assert {(1, "starters.zh"), (1, "starters.en"), (2, "(record)")} <= found
+    assert (1, "colour") not in found  # an unknown field is a warning, not a rejection
     assert all(r.name == good["name"]["en"] for r in result.rejected if r.index == 1)
     with pytest.raises(InteropError) as info:
         result.raise_for_rejected()
@@ -87,3 +88,36 @@ def test_detection_and_override(chef_agent, masks, merlin_card):
         import_bytes(json.dumps(merlin_card).encode(), fmt="lobechat")
     with pytest.raises(InteropError, match="unknown import format"):
         import_bytes(b"{}", fmt="docx")
+
+
+def test_a_file_from_a_newer_version_imports_with_warnings(builtins):
+    """Unknown fields at any depth are kept in extensions["unknown_fields"] and named in a warning;
+    sampling settings under other names or outside params are moved into params."""
+    doc = json.loads(export_master(builtins[0], "json")[0])
+    doc["x_future"] = {"plan": [1, 2]}
+    doc["params"] = {"temperature": 0.6, "top_k": 40, "repetition_penalty": 1.1, "mirostat": 2}
+    doc["min_p"] = 0.05
+    doc["name"]["fr"] = "Nom"
+    doc["examples"][0]["rating"] = 5
+    for fmt, content in (("json", json.dumps(doc).encode()), ("yaml", yaml.safe_dump(doc, allow_unicode=True).encode())):
+        result = import_bytes(content, f"new.{fmt}", reserved_ids=())
+        assert result.ok and result.format == fmt, result.rejected
+        master = result.masters[0]
+        assert master.params.top_k == 40 and master.params.repeat_penalty == 1.1 and master.params.min_p == 0.05
+        assert master.params.temperature == 0.6
+        assert master.extensions["unknown_fields"] == {
+            "x_future": {"plan": [1, 2]}, "params.mirostat": 2, "name.fr": "Nom", "examples.0.rating": 5}
+        text = "\n".join(result.warnings)
+        assert "x_future" in text and "params.mirostat" in text and "extensions.unknown_fields" in text
+        assert "repetition_penalty → params.repeat_penalty" in text and "min_p → params.min_p" in text
+        assert result.to_dict()["warnings"] == result.warnings
+        # Kept data survives our own export and a second import (no new unknown fields then).
+        again = import_bytes(export_master(master, fmt)[0], f"again.{fmt}", reserved_ids=())
+        assert again.masters == [master] and again.warnings == []
+
+
+def test_known_fields_with_bad_values_still_reject(builtins):
+    doc = json.loads(export_master(builtins[0], "json")[0])
+    doc["params"] = {"top_k": -1}
+    result = import_bytes(json.dumps(doc).encode(), reserved_ids=())
+    assert not result.ok and result.rejected[0].field == "params.top_k"

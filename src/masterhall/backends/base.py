@@ -80,12 +80,15 @@ class BackendError(RuntimeError):
 
 
 class UnknownBackendError(BackendError):
-    """No backend has this ``name`` (kind ``unavailable``)."""
+    """No backend has this ``name`` (kind ``unavailable``); ``known`` lists the configured names.
+    ``paths``: whether the caller may name a ``.gguf`` file instead (the message says so)."""
 
-    def __init__(self, name: str, known: Sequence[str]):
-        super().__init__(
-            f"Unknown backend '{name}'. Known: {', '.join(known)} (or a path to a .gguf file).", "unavailable")
+    def __init__(self, name: str, known: Sequence[str], *, paths: bool = True):
+        tail = (" (or a path to a .gguf file)." if paths else
+                ". Model files are the operator's choice (config file or command line), never a request's.")
+        super().__init__(f"Unknown backend '{name}'. Known: {', '.join(known)}{tail}", "unavailable")
         self.name = name
+        self.known = list(known)
 
 
 @runtime_checkable

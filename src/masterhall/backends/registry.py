@@ -34,11 +34,18 @@ class BackendRegistry:
     config file (which may redefine the built-in names; a ``llamacpp`` backend without
     ``model_path`` serves the embedded model whose name is its ``model``, the default one when
     unset). ``progress`` is called while an embedded GGUF is assembled on first use.
+
+    ``allow_paths``: whether a name that is not configured but ends in ``.gguf`` loads that file
+    (the command line: ``masterhall chat --backend model.gguf``). The web app turns it off
+    (strict mode): there a request may only name a configured backend — the configured names,
+    the default backend (which may be a path given to ``masterhall serve --backend``) and
+    registered objects — so no request can make the server open a file it names.
     """
 
-    def __init__(self, settings: Settings, progress: Progress | None = None):
+    def __init__(self, settings: Settings, progress: Progress | None = None, *, allow_paths: bool = True):
         self.settings = settings
         self.progress = progress
+        self.allow_paths = allow_paths
         self._configs = self._collect(settings)
         self._instances: dict[str, Backend] = {}
         self._lock = threading.RLock()  # one backend object per name, even when asked from many threads
@@ -74,16 +81,34 @@ class BackendRegistry:
         self._instances[backend.name] = backend
         self._configs.setdefault(backend.name, BackendConfig(type="fake"))
 
-    def knows(self, spec: str | None) -> bool:
-        """True when :meth:`get` would find ``spec``: a configured name or a ``.gguf`` path (``None``: the default)."""
-        return not spec or spec in self._configs or spec in self._instances or spec.lower().endswith(".gguf")
+    def configured(self, spec: str | None) -> bool:
+        """True when ``spec`` is the operator's choice: ``None`` (the default), the default
+        backend's name, a configured name or a registered backend — never a path a caller made up."""
+        return not spec or spec == self.default_name or spec in self._configs or spec in self._instances
 
-    def get(self, spec: str | None = None) -> Backend:
-        """The backend named ``spec`` (default backend when ``None``); a ``.gguf`` path gives an ad-hoc llama.cpp backend.
+    def _paths(self, allow_paths: bool | None) -> bool:
+        return self.allow_paths if allow_paths is None else allow_paths
 
-        Raises :class:`UnknownBackendError` for an unknown name and :class:`BackendError`
-        (``unavailable``) for a missing GGUF.
+    def check(self, spec: str | None, *, allow_paths: bool | None = None) -> None:
+        """Raise :class:`UnknownBackendError` (listing the configured names) unless :meth:`get`
+        may serve ``spec``: a configured name (see :meth:`configured`) or, when paths are allowed
+        (``allow_paths``, default :attr:`allow_paths`), a ``.gguf`` path. Loads nothing."""
+        if not self.knows(spec, allow_paths=allow_paths):
+            raise UnknownBackendError(spec or "", self.names(), paths=self._paths(allow_paths))
+
+    def knows(self, spec: str | None, *, allow_paths: bool | None = None) -> bool:
+        """True when :meth:`get` would find ``spec``: a configured name or, when paths are allowed
+        (``allow_paths``, default :attr:`allow_paths`), a ``.gguf`` path (``None``: the default)."""
+        return self.configured(spec) or (self._paths(allow_paths) and spec.lower().endswith(".gguf"))
+
+    def get(self, spec: str | None = None, *, allow_paths: bool | None = None) -> Backend:
+        """The backend named ``spec`` (default backend when ``None``); a ``.gguf`` path gives an
+        ad-hoc llama.cpp backend when paths are allowed (``allow_paths``, default :attr:`allow_paths`).
+
+        Raises :class:`UnknownBackendError` for an unknown name (or a path in strict mode) and
+        :class:`BackendError` (``unavailable``) for a missing GGUF.
         """
+        self.check(spec, allow_paths=allow_paths)
         name = spec or self.default_name
         if name in self._instances:
             return self._instances[name]
@@ -158,10 +183,11 @@ class BackendRegistry:
         backend.prompt_style = style
         return backend
 
-    def label(self, spec: str | None = None) -> str:
+    def label(self, spec: str | None = None, *, allow_paths: bool | None = None) -> str:
         """``"<name>:<model>"`` of the backend :meth:`get` gives for ``spec``, without creating or
         loading it (a stored answer records it). Raises what :meth:`get` raises for an unknown
-        name or a missing GGUF file."""
+        name (or a path in strict mode) or a missing GGUF file."""
+        self.check(spec, allow_paths=allow_paths)
         name = spec or self.default_name
         instance = self._instances.get(name)
         if instance is not None:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from ..catalog.loader import Catalog, UnknownMasterError
 from ..catalog.models import Master
 from ..errors import BuiltinReadOnlyError, InvalidRequestError, NotFoundError, TooLargeError
-from ..interop import ImportResult, InteropError, export_master, import_bytes, store_import
+from ..interop import ImportResult, InputTooLargeError, InteropError, export_master, import_bytes, store_import
 from ..store.masters import MasterFile, MasterStatus, UserMaster, UserMasterRepo
 
 #: Largest attached file, in bytes.
@@ -32,7 +32,7 @@ class InvalidMasterError(InvalidRequestError):
 
 class ImportRejectedError(InvalidRequestError):
     """An import whose records were (partly) rejected: nothing was stored. ``details`` is the
-    import report (``format``, ``masters``, ``rejected``, ``notes``)."""
+    import report (``format``, ``masters``, ``rejected``, ``notes``, ``warnings``)."""
 
     code = "rejected_records"
 
@@ -177,16 +177,21 @@ class MasterLibrary:
         """Import masters from the bytes of a file (see :func:`masterhall.interop.import_bytes`),
         all or nothing; ids never take a built-in's.
 
-        Returns the report: ``format``, ``masters`` (ids), ``rejected``, ``notes`` and ``stored``.
+        Returns the report: ``format``, ``masters`` (ids), ``rejected``, ``notes``, ``warnings``
+        (unknown fields kept, settings moved, the encoding read …) and ``stored``.
         Raises :class:`~masterhall.errors.InvalidRequestError` (code ``invalid_file``) for a file
-        that cannot be read and :class:`ImportRejectedError` when records were rejected.
+        that cannot be read, :class:`~masterhall.errors.TooLargeError` (``limit``, ``what``) for
+        one over an import limit, and :class:`ImportRejectedError` when records were rejected.
         """
         try:
             result = import_bytes(data, filename, fmt=fmt, category=category, reserved_ids=set(self.catalog.builtin_ids))
+        except InputTooLargeError as exc:
+            raise TooLargeError(str(exc), limit=exc.limit, what=exc.what) from exc
         except InteropError as exc:
             raise InvalidRequestError(str(exc), code="invalid_file") from exc
         report = {"format": result.format, "masters": [m.id for m in result.masters],
-                  "rejected": [str(r) for r in result.rejected], "notes": list(result.notes)}
+                  "rejected": [str(r) for r in result.rejected], "notes": list(result.notes),
+                  "warnings": list(result.warnings)}
         if result.rejected:
             raise ImportRejectedError(f"{len(result.rejected)} record(s) rejected; nothing was imported", **report)
         if dry_run:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import Literal
 
@@ -30,6 +31,24 @@ CATEGORY_IDS: tuple[str, ...] = (
 GUIDE_CATEGORY = "guide"
 
 Lang = Literal["zh", "en"]
+
+# Text limits of a master, in characters, shared by the builder's form and every import (the
+# importers read files against the same numbers: ``masterhall.interop.errors``). The built-in
+# masters use a small part of them (longest system prompt ~1,600 characters, name 22,
+# description ~420); they stop pasted or imported text that no prompt could use from reaching
+# the database and the model.
+#: Longest system prompt (``instructions``); also the longest text value an import reads.
+MAX_INSTRUCTIONS_CHARS = 100_000
+#: Longest name, per language.
+MAX_NAME_CHARS = 200
+#: Longest tagline, conversation starter, tag or recipe move.
+MAX_SHORT_TEXT_CHARS = 1_000
+#: Longest description, greeting, or side of an example exchange.
+MAX_TEXT_CHARS = 20_000
+#: Most tags per language, and most example exchanges.
+MAX_LIST_ITEMS = 50
+#: Largest ``extensions`` (data kept from other formats), as compact JSON in bytes.
+MAX_EXTENSIONS_BYTES = 4 * 1024 * 1024
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 #: Largest uploaded avatar image, in bytes (decoded).
 AVATAR_IMAGE_MAX_BYTES = 200 * 1024
@@ -94,8 +113,8 @@ class Category(_Strict):
 class Localized(_Strict):
     """A short text in both languages; both are required and non-empty."""
 
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    en: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
 
     def get(self, lang: str) -> str:
         """Return the text for ``lang`` (``"zh"`` or ``"en"``); anything else gives English."""
@@ -105,8 +124,8 @@ class Localized(_Strict):
 class LocalizedList(_Strict):
     """A list of short texts in both languages (e.g. conversation starters, tags)."""
 
-    zh: list[str] = Field(min_length=1)
-    en: list[str] = Field(min_length=1)
+    zh: list[str] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+    en: list[str] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
 
     def get(self, lang: str) -> list[str]:
         """Return the list for ``lang``; anything but ``"zh"`` gives English."""
@@ -118,6 +137,8 @@ class LocalizedList(_Strict):
         cleaned = [item.strip() for item in items]
         if any(not item for item in cleaned):
             raise ValueError("items must not be empty")
+        if any(len(item) > MAX_SHORT_TEXT_CHARS for item in cleaned):
+            raise ValueError(f"items must have at most {MAX_SHORT_TEXT_CHARS:,} characters")
         return cleaned
 
 
@@ -142,8 +163,8 @@ class Recipe(LocalizedList):
 class Example(_Strict):
     """One example exchange that shows the master's voice and method (few-shot)."""
 
-    user: str = Field(min_length=1)
-    assistant: str = Field(min_length=1)
+    user: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    assistant: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
 
 
 class SamplingParams(_Strict):
@@ -189,6 +210,9 @@ class Master(_Strict):
     duties of the catalog spec. ``extensions`` keeps data of other formats that has no field here
     (e.g. a character card's ``extensions``, ``character_book``, ``creator``), so that an import
     followed by an export loses nothing; it is never part of the prompt (see ``masterhall.interop``).
+    Texts are capped (:data:`MAX_INSTRUCTIONS_CHARS`, :data:`MAX_NAME_CHARS`,
+    :data:`MAX_SHORT_TEXT_CHARS`, :data:`MAX_TEXT_CHARS`, :data:`MAX_LIST_ITEMS`,
+    :data:`MAX_EXTENSIONS_BYTES`); the builder and every import validate against this model.
     """
 
     id: str
@@ -199,11 +223,11 @@ class Master(_Strict):
     name: Localized
     tagline: Localized
     description: Localized
-    instructions: str = Field(min_length=40)
+    instructions: str = Field(min_length=40, max_length=MAX_INSTRUCTIONS_CHARS)
     greeting: Localized
     starters: Starters
     tags: LocalizedList
-    examples: list[Example] = Field(min_length=1)
+    examples: list[Example] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
     recipe: Recipe | None = None
     safety_duty: bool = False
     model: str | None = None
@@ -215,6 +239,26 @@ class Master(_Strict):
     def _valid_id(cls, value: str) -> str:
         if not _ID_RE.match(value):
             raise ValueError("must be lowercase letters, digits and '-', 2-64 characters")
+        return value
+
+    @field_validator("name", "tagline")
+    @classmethod
+    def _short_texts(cls, value: Localized, info) -> Localized:
+        limit = MAX_NAME_CHARS if info.field_name == "name" else MAX_SHORT_TEXT_CHARS
+        if max(len(value.zh), len(value.en)) > limit:
+            raise ValueError(f"{info.field_name} must have at most {limit:,} characters per language")
+        return value
+
+    @field_validator("extensions")
+    @classmethod
+    def _extensions_size(cls, value: dict) -> dict:
+        if value:
+            try:
+                size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"))
+            except (ValueError, RecursionError):
+                raise ValueError("extensions must be plain JSON data") from None
+            if size > MAX_EXTENSIONS_BYTES:
+                raise ValueError(f"extensions are {size:,} bytes as JSON; the limit is {MAX_EXTENSIONS_BYTES:,}")
         return value
 
     @field_validator("avatar_image", mode="before")

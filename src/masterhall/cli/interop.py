@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -72,6 +73,10 @@ def _print_summary(out: Console, source: str, result, stored: int, replaced: lis
         out.print(f"[dim]note: {note}[/]", highlight=False)
     if len(result.notes) > _LISTED:
         out.print(f"[dim]… and {len(result.notes) - _LISTED} more notes[/]")
+    for warning in result.warnings[:_LISTED]:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    if len(result.warnings) > _LISTED:
+        err.print(f"[yellow]… and {len(result.warnings) - _LISTED} more warnings[/]")
     if result.rejected:
         bad = len({r.index for r in result.rejected})
         err.print(f"[bold red]{bad} record(s) rejected[/] — nothing was imported (all or nothing):", highlight=False)

@@ -25,7 +25,8 @@ def serve(
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         err.print(
             f"[bold yellow]Warning:[/] binding to {settings.host}: the hall has no login yet — anyone who can "
-            "reach this address can read and write every conversation.",
+            "reach this address can read and write every conversation. Host names other than localhost and IP "
+            "addresses must be listed in allowed_hosts (MASTERHALL_ALLOWED_HOSTS); see the README's Security section.",
             highlight=False,
         )
     app = create_app(build_hall(settings, progress=assembly_progress()))

@@ -280,6 +280,7 @@ class ChatService:
         return conversation
 
     def _redo(self, conversation_id, new_text, backend, params, listener) -> Generation:
+        self._check_backend(backend)
         conversation = self._conversation(conversation_id)
         self._claim(conversation.id)
         try:

@@ -8,6 +8,8 @@ Public API::
     result = import_source("cards/merlin.png")              # or a CSV, a URL, hf://datasets/…
     for problem in result.rejected:                          # index, name, field, message
         print(problem)
+    for warning in result.warnings:                          # unknown fields kept, encoding read …
+        print(warning)
     if result.ok:
         store_import(result, hall.library, publish=True)      # all or nothing
 
@@ -27,10 +29,13 @@ from .api import (
 )
 from .detect import IMPORT_FORMATS, detect
 from .errors import (
+    MAX_COLUMNS,
+    MAX_DECODED_BYTES,
     MAX_FIELD_CHARS,
     MAX_FILE_BYTES,
     MAX_RECORDS,
     ImportResult,
+    InputTooLargeError,
     InteropError,
     Rejected,
 )
@@ -41,10 +46,13 @@ __all__ = [
     "DEFAULT_CATEGORY",
     "EXPORT_FORMATS",
     "IMPORT_FORMATS",
+    "MAX_COLUMNS",
+    "MAX_DECODED_BYTES",
     "MAX_FIELD_CHARS",
     "MAX_FILE_BYTES",
     "MAX_RECORDS",
     "ImportResult",
+    "InputTooLargeError",
     "InteropError",
     "Rejected",
     "builtin_ids",

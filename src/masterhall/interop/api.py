@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..catalog.loader import builtin_data_dir
 from ..catalog.models import CATEGORY_IDS, Master
 from ..errors import BuiltinReadOnlyError
 from . import card, lobechat, native, nextchat, table
 from .detect import IMPORT_FORMATS, detect
-from .errors import MAX_FILE_BYTES, MAX_RECORDS, ImportResult, InteropError
+from .errors import MAX_FILE_BYTES, MAX_RECORDS, ImportResult, InteropError, over_limit
+from .png import is_png
 from .records import build_result
 from .roundtrip import ABSENT
-from .source import load_json, load_yaml, read_source
+from .source import decode, load_json, load_yaml, read_source
 
 #: Export formats and their (content type, file name suffix).
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
@@ -61,16 +62,22 @@ def import_bytes(
     ``fmt`` is ``auto``). Ids never take one of ``reserved_ids`` (default: the built-in
     masters' ids) and are unique within the import.
 
+    Text files may be in any encoding (see :func:`~masterhall.interop.source.decode`); one that
+    is not UTF-8 gives a warning naming the encoding read.
+
     Returns an :class:`ImportResult`; records that fail validation are listed in its
     ``rejected`` (callers store nothing unless it is empty). Raises :class:`InteropError` for a
-    file that cannot be read as the format (bad JSON, truncated PNG, no card chunk, a field over
-    100,000 characters, a file over ``max_bytes``, too many records) or a bad option.
+    file that cannot be read as the format (bad JSON, truncated PNG, no card chunk, bytes that
+    are no text) or a bad option, and its subclass :class:`InputTooLargeError` for a file over a
+    limit (``max_bytes``, :data:`MAX_RECORDS` records, :data:`MAX_COLUMNS` columns,
+    :data:`MAX_DECODED_BYTES` decoded bytes, a field over :data:`MAX_FIELD_CHARS` characters).
     """
     if not isinstance(data, (bytes, bytearray)):
         raise InteropError("import_bytes needs bytes")
     data = bytes(data)
     if len(data) > max_bytes:
-        raise InteropError(f"the file is {len(data):,} bytes; the limit is {max_bytes:,}")
+        raise over_limit("bytes", len(data), max_bytes)
+    data, warnings = _as_utf8(data, filename)
     if not data.strip():
         raise InteropError("the file is empty")
     if category is not None and category not in CATEGORY_IDS:
@@ -102,9 +109,26 @@ def import_bytes(
     if not cands:
         raise InteropError("the file holds no masters")
     if len(cands) > MAX_RECORDS:
-        raise InteropError(f"the file holds {len(cands):,} records; the limit is {MAX_RECORDS:,}")
+        raise over_limit("records", len(cands), MAX_RECORDS)
     reserved = builtin_ids() if reserved_ids is None else set(reserved_ids)
-    return build_result(cands, name, category=category, reserved_ids=reserved)
+    result = build_result(cands, name, category=category, reserved_ids=reserved)
+    result.warnings[:0] = warnings
+    return result
+
+
+def _as_utf8(data: bytes, filename: str | None) -> tuple[bytes, list[str]]:
+    """Text files in any encoding as UTF-8 bytes (without a byte-order mark), and a warning
+    naming the encoding when it was not UTF-8; PNG and Parquet files are left as they are."""
+    suffix = PurePosixPath((filename or "").lower()).suffix
+    if is_png(data) or data[:4] == b"PAR1" or suffix in (".png", ".parquet", ".pq"):
+        return data, []
+    text, encoding = decode(data)
+    if encoding == "utf-8":
+        return data, []
+    note = f"the file was read as {encoding} text"
+    if not encoding.startswith(("UTF-", "utf_")):
+        note += " (detected; if characters look wrong, save the file as UTF-8 and import it again)"
+    return text.encode("utf-8"), [note]
 
 
 def import_source(

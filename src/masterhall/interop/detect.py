@@ -3,7 +3,7 @@
 Order: the PNG signature (a card) and the Parquet magic (a table) first; then a table or YAML
 suffix (``.csv``, ``.tsv``, ``.jsonl``, ``.parquet``, ``.yaml`` …); then JSON content, told
 apart by its shape (card, LobeChat agent, NextChat mask, our master, or an array of flat
-records = a table); then YAML holding our masters; then CSV text.
+records = a table); then YAML holding our masters; then CSV text (``,`` ``;`` tab or ``|`` in its first line).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from . import card, lobechat, native, nextchat, table
 from .errors import InteropError
+from .frames import DELIMITERS
 from .png import is_png
 from .roundtrip import ABSENT
 from .source import decode_text, load_json, load_yaml
@@ -78,7 +79,7 @@ def detect(data: bytes, filename: str | None = None) -> tuple[str, object]:
         if native.masters_in(doc) is not None:
             return "yaml", doc
         raise InteropError("this YAML holds no MasterHall masters (expected 'id', 'name' {zh, en}, 'instructions' …)")
-    if "," in first or "\t" in first:
+    if any(d in first for d in DELIMITERS):
         return "table", ABSENT
     raise InteropError("cannot tell the format of this file; choose one with --format (card, lobechat, nextchat, yaml, json, table)")
 

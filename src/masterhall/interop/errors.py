@@ -11,16 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..catalog.models import Master
+from ..catalog.models import MAX_INSTRUCTIONS_CHARS, Master
 
 #: Largest file (or download) an import reads, in bytes.
 MAX_FILE_BYTES = 32 * 1024 * 1024
-#: Longest text value accepted in any field or table cell, in characters.
-MAX_FIELD_CHARS = 100_000
-#: Most records (masters, table rows) one import may hold.
-MAX_RECORDS = 20_000
+#: Longest text value accepted in any field or table cell, in characters (the longest system
+#: prompt a master may have, :data:`~masterhall.catalog.models.MAX_INSTRUCTIONS_CHARS`).
+MAX_FIELD_CHARS = MAX_INSTRUCTIONS_CHARS
+#: Most records (masters, table rows) one import may hold: far more than any collection of
+#: prompts we know (awesome-chatgpt-prompts has ~200 rows), few enough to check in seconds.
+MAX_RECORDS = 5_000
+#: Most columns of a table.
+MAX_COLUMNS = 200
+#: Most bytes of text and data a file may decode to (Parquet and other compressed tables are
+#: checked against it from their metadata before they are decoded, and while they are read).
+MAX_DECODED_BYTES = 64 * 1024 * 1024
 #: Most values (strings, numbers, list items, mapping entries) in one parsed document.
-MAX_NODES = 2_000_000
+MAX_NODES = 1_000_000
 #: Deepest nesting of lists and mappings accepted in a parsed document.
 MAX_DEPTH = 64
 
@@ -35,6 +42,24 @@ class InteropError(ValueError):
     def __init__(self, message: str, rejected: list[Rejected] | None = None):
         super().__init__(message)
         self.rejected = list(rejected or [])
+
+
+class InputTooLargeError(InteropError):
+    """A file over one of the import's limits (bytes, decoded bytes, records, columns, values).
+
+    ``limit`` is the limit's value and ``what`` its name (``"rows"``, ``"decoded bytes"`` …); the
+    message names both. Nothing has been stored when it is raised.
+    """
+
+    def __init__(self, message: str, *, limit: int, what: str):
+        super().__init__(message)
+        self.limit = limit
+        self.what = what
+
+
+def over_limit(what: str, found: int, limit: int, subject: str = "the file") -> InputTooLargeError:
+    """``InputTooLargeError("the file has 9,000 rows; the limit is 5,000 rows")``."""
+    return InputTooLargeError(f"{subject} has {found:,} {what}; the limit is {limit:,} {what}", limit=limit, what=what)
 
 
 @dataclass(frozen=True)
@@ -67,13 +92,16 @@ class ImportResult:
 
     ``format`` is the format that was read (``card``, ``lobechat``, ``nextchat``, ``yaml``,
     ``json`` or ``table``); ``notes`` are human-readable remarks (ids renamed to stay unique,
-    data kept in ``extensions``, …).
+    data kept in ``extensions``, …); ``warnings`` are what the user should check before storing
+    (unknown fields kept in ``extensions["unknown_fields"]``, sampling settings moved, the
+    encoding a text file was read in when it was not UTF-8 …). Neither rejects anything.
     """
 
     masters: list[Master] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     format: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -89,12 +117,13 @@ class ImportResult:
             raise InteropError("\n".join(lines), self.rejected)
 
     def to_dict(self) -> dict:
-        """JSON-ready summary: format, the masters' ids and names, rejections and notes."""
+        """JSON-ready summary: format, the masters' ids and names, rejections, notes and warnings."""
         return {
             "format": self.format,
             "masters": [{"id": m.id, "name": m.name.model_dump()} for m in self.masters],
             "rejected": [r.to_dict() for r in self.rejected],
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
 
 
@@ -110,14 +139,15 @@ def check_document(value: object, where: str = "") -> None:
         node, path, depth = stack.pop()
         seen += 1
         if seen > MAX_NODES:
-            raise InteropError(f"the document holds more than {MAX_NODES:,} values")
+            raise InputTooLargeError(f"the document holds more than {MAX_NODES:,} values; the limit is {MAX_NODES:,} values",
+                                     limit=MAX_NODES, what="values")
         if depth > MAX_DEPTH:
             raise InteropError(f"the document is nested more than {MAX_DEPTH} levels deep (at {path or 'the top'})")
         if isinstance(node, str):
             if len(node) > MAX_FIELD_CHARS:
-                raise InteropError(
-                    f"field '{path or '(top level)'}' is {len(node):,} characters long; the limit is {MAX_FIELD_CHARS:,}"
-                )
+                raise InputTooLargeError(
+                    f"field '{path or '(top level)'}' is {len(node):,} characters long; the limit is {MAX_FIELD_CHARS:,}",
+                    limit=MAX_FIELD_CHARS, what="characters")
         elif isinstance(node, dict):
             for key, item in node.items():
                 if isinstance(key, str) and len(key) > MAX_FIELD_CHARS:

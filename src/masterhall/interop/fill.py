@@ -15,7 +15,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from ..catalog.models import CATEGORY_IDS
+from pydantic import ValidationError
+
+from ..catalog.models import CATEGORY_IDS, SamplingParams
 from ..chat.language import detect_language
 
 #: Category of imported masters whose source names none of ours (the user can choose another).
@@ -307,17 +309,28 @@ def message_text(content: object) -> str:
     return ""
 
 
-def valid_params(temperature: object = None, top_p: object = None, max_tokens: object = None) -> dict:
-    """Sampling parameters that fit our ranges (others are left out): ``temperature`` 0–2, ``top_p`` (0, 1], ``max_tokens`` 1–32768."""
+#: Sampling parameters that OpenAI-style clients (LobeChat ``config.params``, NextChat
+#: ``modelConfig``) store under the same names as ours.
+OPENAI_PARAMS = ("temperature", "top_p", "max_tokens", "frequency_penalty", "presence_penalty")
+
+
+def valid_params(temperature: object = None, top_p: object = None, max_tokens: object = None, **others: object) -> dict:
+    """Sampling parameters that fit our ranges (others are left out).
+
+    ``temperature`` 0–2, ``top_p`` (0, 1], ``max_tokens`` 1–32768, and any other field of
+    :class:`~masterhall.catalog.models.SamplingParams` by name (``top_k``, ``min_p``,
+    ``repeat_penalty``, ``frequency_penalty``, ``presence_penalty`` …) within its declared range.
+    """
+    values = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, **others}
     out: dict = {}
-
-    def number(v: object) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-    if number(temperature) and 0 <= temperature <= 2:
-        out["temperature"] = float(temperature)
-    if number(top_p) and 0 < top_p <= 1:
-        out["top_p"] = float(top_p)
-    if number(max_tokens) and float(max_tokens).is_integer() and 1 <= max_tokens <= 32768:
-        out["max_tokens"] = int(max_tokens)
+    for name, value in values.items():
+        if name not in SamplingParams.model_fields or not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        if not math.isfinite(value):
+            continue
+        try:
+            checked = SamplingParams.model_validate({name: value})
+        except ValidationError:
+            continue
+        out[name] = getattr(checked, name)
     return out

@@ -12,7 +12,7 @@ Mapping: ``meta.title`` → name (both languages); ``meta.description`` → tagl
 ``meta.tags`` → tags; ``meta.category`` → category (programming → tech, copywriting → writing,
 …); ``config.systemRole`` → instructions; ``openingMessage`` → greeting in its language;
 ``openingQuestions`` → starters in their language (3–4); ``examples`` → examples;
-``config.params`` temperature / top_p / max_tokens → params; ``identifier`` → id. Everything
+``config.params`` temperature / top_p / max_tokens / frequency_penalty / presence_penalty → params; ``identifier`` → id. Everything
 else (``author``, ``createdAt``, ``config.model``, plugins …) is kept in
 ``Master.extensions["lobechat"]`` and written back on export.
 """
@@ -100,14 +100,14 @@ def to_fields(doc: dict) -> dict:
         "greeting": greeting,
         "starters": fill.starters_from(questions, title),
         "examples": fill.pairs_to_examples(doc.get("examples")) or fill.example_for(greeting, lang),
-        "params": fill.valid_params(params.get("temperature"), params.get("top_p"), params.get("max_tokens")),
+        "params": fill.valid_params(**{k: params.get(k) for k in fill.OPENAI_PARAMS}),
     }
 
 
 def from_master(master: Master) -> dict:
     """The plain LobeChat agent of ``master``, written in its main language."""
     lang = fill.primary_language(master)
-    params = master.params.model_dump(include={"temperature", "top_p", "max_tokens"}, exclude_none=True)
+    params = master.params.model_dump(include=set(fill.OPENAI_PARAMS), exclude_none=True)
     examples = []
     for ex in master.examples:
         examples += [{"role": "user", "content": ex.user}, {"role": "assistant", "content": ex.assistant}]
@@ -149,7 +149,7 @@ CODEC = Codec(
         Group(("config.openingMessage", "openingMessage"), ("greeting",)),
         Group(("config.openingQuestions", "openingQuestions"), ("starters",)),
         Group(("examples",), ("examples",)),
-        Group(("config.params.temperature", "config.params.top_p", "config.params.max_tokens"), ("params",)),
+        Group(tuple(f"config.params.{k}" for k in fill.OPENAI_PARAMS), ("params",)),
     ),
     fixed=("identifier",),
     to_fields=to_fields,

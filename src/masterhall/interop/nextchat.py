@@ -9,7 +9,7 @@ Mapping: ``name`` → name (both languages); ``context``: ``system`` messages �
 a ``user`` message followed by an ``assistant`` message → one example, an unanswered ``user``
 message → instructions (with no system message, the first user message is the instructions),
 an ``assistant`` message before any user message → greeting; ``avatar`` → the emoji;
-``modelConfig`` temperature / top_p / max_tokens → params; ``lang`` decides the language of
+``modelConfig`` temperature / top_p / max_tokens / frequency_penalty / presence_penalty → params; ``lang`` decides the language of
 single-language texts. Tagline, description, tags and starters are generated from the name
 and instructions. Everything else is kept in ``Master.extensions["nextchat"]``.
 """
@@ -125,7 +125,7 @@ def to_fields(doc: dict) -> dict:
         "instructions": fill.pad_instructions(instructions_text, name, lang),
         "examples": examples or fill.example_for(greeting, lang),
         "greeting": greeting,
-        "params": fill.valid_params(config.get("temperature"), config.get("top_p"), config.get("max_tokens")),
+        "params": fill.valid_params(**{k: config.get(k) for k in fill.OPENAI_PARAMS}),
     }
 
 
@@ -154,7 +154,7 @@ def from_master(master: Master) -> dict:
         "name": master.name.get(lang),
         "context": context,
         "syncGlobalConfig": False,
-        "modelConfig": master.params.model_dump(include={"temperature", "top_p", "max_tokens"}, exclude_none=True),
+        "modelConfig": master.params.model_dump(include=set(fill.OPENAI_PARAMS), exclude_none=True),
         "lang": "cn" if lang == "zh" else "en",
         "builtin": False,
         "createdAt": int(time.time() * 1000),
@@ -167,7 +167,7 @@ CODEC = Codec(
         Group(("name",), ("name",)),
         Group(("avatar",), ("avatar",)),
         Group(("context",), ("instructions", "examples", "greeting")),
-        Group(("modelConfig.temperature", "modelConfig.top_p", "modelConfig.max_tokens"), ("params",)),
+        Group(tuple(f"modelConfig.{k}" for k in fill.OPENAI_PARAMS), ("params",)),
     ),
     fixed=(),
     to_fields=to_fields,

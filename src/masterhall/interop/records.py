@@ -18,7 +18,8 @@ class Candidate:
 
     ``fields`` are our schema's fields (possibly invalid); ``problems`` are ``(field, message)``
     pairs that already reject the record (e.g. "not an object"); ``finish`` runs on the
-    validated master (e.g. to keep the source data in ``extensions``).
+    validated master (e.g. to keep the source data in ``extensions``); ``warnings`` are remarks
+    the user should see (unknown fields kept, settings moved) that do not reject the record.
     """
 
     index: int
@@ -26,6 +27,7 @@ class Candidate:
     fields: dict = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
     finish: Callable[[Master], Master] | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _name_of(fields: dict) -> str:
@@ -48,7 +50,8 @@ def build_result(
     ``category``, when given, replaces every record's category; records without one get
     :data:`~masterhall.interop.fill.DEFAULT_CATEGORY`. Ids are slugs of the record's id or name,
     made unique within the import and distinct from ``reserved_ids`` (built-in masters) by a
-    ``-2``, ``-3`` … suffix; each rename is noted.
+    ``-2``, ``-3`` … suffix; each rename is noted. Each candidate's warnings reach
+    ``result.warnings`` prefixed with the record (``record 2 ('Merlin'): …``).
     """
     result = ImportResult(format=fmt, notes=list(notes or []))
     ids = IdAllocator(reserved_ids)
@@ -56,6 +59,8 @@ def build_result(
         if cand.problems:
             result.rejected += [Rejected(cand.index, cand.name, f, m) for f, m in cand.problems]
             continue
+        who = f"record {cand.index + 1}" + (f" ({cand.name!r})" if cand.name else "")
+        result.warnings += [f"{who}: {w}" for w in cand.warnings]
         fields = dict(cand.fields)
         if category:
             fields["category"] = category

@@ -14,20 +14,63 @@ from urllib.parse import unquote, urlparse
 
 import yaml
 
-from .errors import MAX_FILE_BYTES, InteropError, check_document
+from .errors import MAX_FILE_BYTES, MAX_NODES, InputTooLargeError, InteropError, check_document, over_limit
+
+#: Byte-order marks and the codec each one announces (UTF-32 before UTF-16: it starts alike).
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with a byte-order mark"),
+    (b"\xff\xfe\x00\x00", "utf-32", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "utf-32", "UTF-32"),
+    (b"\xff\xfe", "utf-16", "UTF-16"),
+    (b"\xfe\xff", "utf-16", "UTF-16"),
+)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """``(text, encoding)`` of ``data``: the encoding its byte-order mark names (UTF-8, UTF-16 —
+    Excel's "Unicode text" — or UTF-32), else UTF-8 when it decodes as such, else the encoding
+    charset-normalizer finds most likely (GB18030/GBK of Chinese Excel, Big5, Shift-JIS,
+    Windows-1252 …). ``encoding`` is ``"utf-8"`` or a name for the user (e.g. ``"gb18030"``).
+
+    Raises :class:`InteropError` for bytes that are text in no encoding it can tell (a binary file).
+    """
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), label
+            except UnicodeDecodeError as exc:
+                raise InteropError(f"the file starts like {label} text but byte {exc.start} cannot be decoded") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or "\x00" in (text := str(best)):
+        raise InteropError(
+            f"the file is not text in an encoding we can tell (byte {first_bad} is not UTF-8); "
+            "save it as UTF-8 (e.g. Excel: CSV UTF-8) and import it again"
+        )
+    return text, best.encoding
 
 
 def decode_text(data: bytes) -> str:
-    """``data`` as text: UTF-8 (a byte-order mark is dropped), or UTF-16 when it starts with its mark.
+    """``data`` as text in its encoding (see :func:`decode`); raises :class:`InteropError`."""
+    return decode(data)[0]
 
-    Raises :class:`InteropError` for bytes that are not text.
+
+def check_containers(data: bytes | str) -> None:
+    """Refuse, before parsing, JSON with more objects and arrays than :data:`MAX_NODES` could hold.
+
+    Counting ``{`` and ``[`` (also inside strings: an overestimate) costs far less than building
+    millions of empty objects only to refuse them afterwards. Raises :class:`InputTooLargeError`.
     """
-    try:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            return data.decode("utf-16")
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InteropError(f"the file is not UTF-8 text (byte {exc.start} cannot be decoded)") from None
+    if len(data) <= MAX_NODES:
+        return
+    count = data.count(b"{" if isinstance(data, bytes) else "{") + data.count(b"[" if isinstance(data, bytes) else "[")
+    if count > MAX_NODES:
+        raise over_limit("objects and arrays", count, MAX_NODES, "the document")
 
 
 def load_json(data: bytes | str, what: str = "JSON") -> object:
@@ -36,6 +79,7 @@ def load_json(data: bytes | str, what: str = "JSON") -> object:
     Raises :class:`InteropError` naming the line and column of a syntax error (``NaN`` and
     ``Infinity``, which Python would accept, are errors too: they are not JSON).
     """
+    check_containers(data)
     text = decode_text(data) if isinstance(data, bytes) else data
     try:
         value = json.loads(text, parse_constant=_no_constant)
@@ -69,7 +113,7 @@ def is_url(source: str) -> bool:
 
 
 def _too_big(what: str, limit: int) -> InteropError:
-    return InteropError(f"{what} is larger than the {limit:,}-byte limit")
+    return InputTooLargeError(f"{what} is larger than the {limit:,}-byte limit", limit=limit, what="bytes")
 
 
 def read_source(source: str | Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, str]:

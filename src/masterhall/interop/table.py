@@ -30,13 +30,12 @@ prompt are rejected.
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from pathlib import PurePosixPath
 
-from . import fill
-from .errors import MAX_FIELD_CHARS, MAX_RECORDS, InteropError
+from . import fill, frames
+from .errors import MAX_FIELD_CHARS, MAX_RECORDS, InputTooLargeError, InteropError, over_limit
 from .records import Candidate
 
 #: Fields a column can be mapped to.
@@ -104,34 +103,33 @@ def is_table_name(filename: str | None) -> bool:
 
 
 def read_frame(data: bytes, filename: str | None, records: object = None):
-    """A pandas ``DataFrame`` of the table in ``data``.
+    """A pandas ``DataFrame`` of the table in ``data`` (UTF-8 text, or Parquet), within the limits
+    of :mod:`masterhall.interop.frames`.
 
     The kind is told by ``records`` (an already parsed JSON array), the Parquet magic bytes,
     the file name's suffix, or else the content (JSON lines when every line is an object, else
-    CSV). Raises :class:`InteropError` for a table pandas cannot read, or when pandas (or
-    pyarrow, for Parquet) is not installed.
+    CSV with its delimiter detected). Raises :class:`InteropError` for a table pandas cannot
+    read, or when pandas (or pyarrow, for Parquet) is not installed, and
+    :class:`~masterhall.interop.errors.InputTooLargeError` for one over a limit.
     """
     try:
-        import pandas as pd
+        import pandas  # noqa: F401 - checked here to give a clear message
     except ImportError:
         raise InteropError("importing tables needs pandas: pip install pandas") from None
     suffix = PurePosixPath((filename or "").lower()).suffix
     try:
         if isinstance(records, list):
-            if not all(isinstance(r, dict) for r in records):
-                raise InteropError("a JSON table must be an array of objects (one per row)")
-            return pd.DataFrame.from_records(records)
-        if data[:4] == b"PAR1" or suffix in (".parquet", ".pq"):
-            try:
-                return pd.read_parquet(io.BytesIO(data))
-            except ImportError:
-                raise InteropError("reading Parquet needs pyarrow: pip install pyarrow") from None
-        if suffix in (".jsonl", ".ndjson") or (suffix not in (".csv", ".tsv", ".tab") and _looks_like_jsonl(data)):
-            return pd.read_json(io.BytesIO(data), lines=True, dtype=False)
-        first = data[:4096].split(b"\n", 1)[0]
-        tabbed = suffix in (".tsv", ".tab") or (suffix != ".csv" and b"\t" in first and b"," not in first)
-        sep = "\t" if tabbed else ","
-        return pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            frame = frames.records_frame(records)
+        elif frames.is_parquet(data, filename):
+            frame = frames.read_parquet(data)
+        else:
+            text = data.decode("utf-8-sig")
+            if suffix in (".jsonl", ".ndjson") or (suffix not in (".csv", ".tsv", ".tab") and _looks_like_jsonl(data)):
+                frame = frames.read_json_lines(text)
+            else:
+                frame = frames.read_csv(text, suffix)
+        frames.check_decoded(frame)
+        return frame
     except InteropError:
         raise
     except Exception as exc:  # noqa: BLE001 - pandas/pyarrow raise many kinds of errors for bad files
@@ -251,7 +249,7 @@ def read_table(data: bytes, filename: str | None, mapping: str | dict | None = N
     """
     frame = read_frame(data, filename, records)
     if len(frame) > MAX_RECORDS:
-        raise InteropError(f"the table has {len(frame):,} rows; the limit is {MAX_RECORDS:,}")
+        raise over_limit("rows", len(frame), MAX_RECORDS, "the table")
     if len(frame) == 0:
         raise InteropError("the table has no rows")
     cols = _columns(frame, parse_mapping(mapping))
@@ -262,7 +260,8 @@ def read_table(data: bytes, filename: str | None, mapping: str | dict | None = N
     for i, row in enumerate(rows):
         for column, value in row.items():
             if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
-                raise InteropError(f"row {i + 1}, column {column!r}: {len(value):,} characters; the limit is {MAX_FIELD_CHARS:,}")
+                raise InputTooLargeError(f"row {i + 1}, column {column!r}: {len(value):,} characters; "
+                                         f"the limit is {MAX_FIELD_CHARS:,}", limit=MAX_FIELD_CHARS, what="characters")
         row = {str(k): v for k, v in row.items()}
         name, fields, problems = _row_fields(row, cols, others)
         out.append(Candidate(i, name or None, fields, problems=problems))

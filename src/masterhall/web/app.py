@@ -11,10 +11,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from .. import __version__
+from ..config import Settings
 from ..hall import Hall, build_hall
 from . import errors
+from .limits import BodyLimitMiddleware
 from .render import MarkdownRenderer
 from .routers import ROUTERS
+from .security import SecurityMiddleware
 
 WEB_DIR = Path(__file__).parent
 
@@ -36,9 +39,17 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     ``hall`` defaults to :func:`~masterhall.hall.build_hall` on the settings. On start-up the
     hall starts (:meth:`~masterhall.hall.Hall.start`): interrupted answers are marked, published
     user masters join the catalog and, when ``load_model``, the default model loads and the
-    Finder's index builds in the background.
+    Finder's index builds in the background. Request bodies are capped
+    (:class:`~masterhall.web.limits.BodyLimitMiddleware`, limits from the settings).
+
+    Security (README, *Security*): the hall's backend registry goes strict (no request can name
+    a model file), and :class:`~masterhall.web.security.SecurityMiddleware` wraps everything
+    (outermost) — Host allow-list, same-origin writes, Fetch-Metadata checks and security headers.
     """
     hall = hall or build_hall()
+    registry = getattr(hall, "registry", None)  # absent only on the bare Hall the docs test builds
+    if registry is not None:
+        registry.allow_paths = False  # requests name configured backends only, never a model file
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -50,7 +61,10 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
     app.state.hall = hall
     app.state.render = MarkdownRenderer(lambda: hall.catalog.masters)
     errors.install(app)
+    settings = getattr(hall, "settings", None) or Settings.model_construct()
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticAssets(directory=WEB_DIR / "static"), name="static")
+    app.add_middleware(SecurityMiddleware, settings=lambda: hall.settings)
     return app

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ...backends.base import ChatMessage
-from ...builder.library import MAX_FILE_BYTES, validate_master
+from ...builder.library import MAX_FILE_BYTES, InvalidMasterError, validate_master
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
 from ...errors import NotFoundError
@@ -67,6 +67,19 @@ def _download(f) -> Response:
         "Content-Disposition": f'attachment; filename="{f.filename}"', "X-Content-Type-Options": "nosniff"})
 
 
+def _checked(hall, data: dict):
+    """``data`` as a master (:func:`validate_master`) whose ``model`` is not a model file path
+    unless the operator configured it: requests pick backends by name (README, *Security*).
+    Raises :class:`InvalidMasterError` (field ``model``) with the configured names."""
+    master = validate_master(data)
+    model = master.model
+    if model and not hall.registry.configured(model) and (model.lower().endswith(".gguf") or "/" in model or "\\" in model):
+        message = f"must name a configured backend ({', '.join(hall.registry.names())}), not a model file"
+        raise InvalidMasterError("1 field(s) need attention", fields=[{"field": "model", "message": message,
+                                                                      "type": "backend_not_configured", "ctx": {}}])
+    return master
+
+
 def _frames(event: Event) -> Iterable[str]:
     yield sse(event.type, event.data)
 
@@ -77,14 +90,14 @@ def list_user_masters(hall: HallDep) -> list[dict]:
 
 
 @router.post("/validate", summary="Validate a master without saving it", responses=errors(400))
-def validate(body: MasterBody):
-    validate_master(body.master)
+def validate(hall: HallDep, body: MasterBody):
+    _checked(hall, body.master)
     return {"ok": True}
 
 
 @router.post("/masters", summary="Create or replace a user master", status_code=201, responses=errors(400, 409))
 def save_master(hall: HallDep, body: MasterBody):
-    return hall.library.save(validate_master(body.master), body.status).to_dict()
+    return hall.library.save(_checked(hall, body.master), body.status).to_dict()
 
 
 @router.get("/masters/{master_id}", summary="One user master", responses=errors(404))
@@ -119,7 +132,7 @@ def fork(hall: HallDep, source_id: Text, body: ForkBody | None = None):
 @router.post("/test", summary="One-click test: answer every conversation starter of a draft (SSE)",
              responses=stream(), response_class=EventStream)
 async def test_starters(hall: HallDep, body: TestBody):
-    master = validate_master(body.master)
+    master = _checked(hall, body.master)
     params = SamplingParams(max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.trial.run_starters(master, listener, langs=body.langs, params=params),
                               _frames)
@@ -128,7 +141,7 @@ async def test_starters(hall: HallDep, body: TestBody):
 @router.post("/preview", summary="Chat with a draft; each turn shows exactly what the model receives (SSE)",
              responses=stream(), response_class=EventStream)
 async def preview_turn(hall: HallDep, body: PreviewBody):
-    master = validate_master(body.master)
+    master = _checked(hall, body.master)
     history = [ChatMessage(m["role"], str(m.get("content", ""))) for m in body.history if m.get("role") in ("user", "assistant")]
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.trial.preview(master, history, body.content, listener, params=params),

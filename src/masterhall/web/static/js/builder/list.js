@@ -126,10 +126,14 @@ function setup() {
   const form = $("import-form");
   const result = $("import-result");
 
-  function showResult(kind, title, items, notes) {
+  function showResult(kind, title, items, notes, warnings) {
     result.className = "import-result is-" + kind;
     const children = [el("p", { className: "import-result-title" }, title)];
     if (items && items.length) children.push(el("ul", { className: "import-result-list" }, ...items));
+    if (warnings && warnings.length) {
+      children.push(el("p", { className: "import-warnings-title" }, t("import_warnings", { n: warnings.length })));
+      children.push(el("ul", { className: "import-warnings" }, ...warnings.map((w) => el("li", {}, w))));
+    }
     if (notes && notes.length) children.push(el("ul", { className: "import-notes" }, ...notes.map((n) => el("li", {}, n))));
     result.replaceChildren(...children);
     result.hidden = false;
@@ -173,7 +177,7 @@ function setup() {
       const title = dry
         ? t("import_checked", { n: ids.length, format: body.format })
         : t($("import-publish").checked ? "import_done_published" : "import_done", { n: ids.length, format: body.format });
-      showResult("ok", title, items, body.notes);
+      showResult("ok", title, items, body.notes, body.warnings);
       if (!dry) {
         form.reset();
         refresh();
@@ -183,7 +187,7 @@ function setup() {
     const error = (body && body.error) || {};
     if (error.code === "rejected_records") {
       const items = (error.rejected || []).map((r) => el("li", { className: "import-rejected" }, r));
-      showResult("error", t("import_rejected", { n: (error.rejected || []).length }), items, error.notes);
+      showResult("error", t("import_rejected", { n: (error.rejected || []).length }), items, error.notes, error.warnings);
     } else {
       showResult("error", t("import_failed", { message: error.message || response.statusText || String(response.status) }));
     }
