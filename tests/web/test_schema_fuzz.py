@@ -43,12 +43,13 @@ def _summary(exc: BaseException) -> str:
     return "; ".join(f"{getattr(p, 'title', type(p).__name__)}: {str(getattr(p, 'message', p))[:160]}" for p in parts)
 
 
-def fuzz(app, examples: int, known: dict[str, str]) -> tuple[int, dict]:
+def fuzz(app, examples: int, known: dict[str, str]) -> tuple[int, dict, dict]:
     """Run every operation of ``app``'s schema, positive then negative, with generated path
     parameters (mostly ids that do not exist) and again, except deletions, with the ``known``
     ids of things that exist (``conversation_id``, ``master_id`` …), so that the operations on
-    them see generated bodies and queries too. ``(cases, failures)``: failures map
-    ``(operation, summary)`` to the first failing case's report."""
+    them see generated bodies and queries too. ``(cases, failures, statuses)``: failures map
+    ``(operation, summary)`` to the first failing case's report; statuses count the passing
+    cases' answers by class (2 for 2xx …)."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: dict = {}
     cases = collections.Counter()
@@ -62,17 +63,19 @@ def fuzz(app, examples: int, known: dict[str, str]) -> tuple[int, dict]:
                     _run(operation, mode, examples, cases, failures, path_parameters)
                 except Unsatisfiable:  # nothing to make invalid (no parameters, no body)
                     pass
-    return sum(cases.values()), failures
+    statuses = cases.pop("statuses", {})
+    return sum(cases.values()), failures, dict(sorted(statuses.items()))
 
 
 def _run(operation, mode, examples: int, cases: collections.Counter, failures: dict, path_parameters: dict) -> None:
+    statuses = cases.setdefault("statuses", collections.Counter())
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters or None))
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck))
     def run(case):
         cases[operation.label] += 1
         try:
-            case.call_and_validate(checks=CHECKS)
+            statuses[case.call_and_validate(checks=CHECKS).status_code // 100] += 1
         except (Exception, FailureGroup) as exc:  # noqa: BLE001 - collected, reported by the test
             failures.setdefault((operation.label, _summary(exc)), str(exc)[:3000])
 
@@ -96,7 +99,7 @@ def fuzz_app(request, tmp_path, fake):
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         url, examples = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", max(1, EXAMPLES // 3)
     store = Store(url)
-    hall = build_hall(load_settings(backend="fake"), store=store, flush_interval_s=0.05)
+    hall = build_hall(load_settings(backend="fake", allowed_hosts=["testserver"]), store=store, flush_interval_s=0.05)
     hall.registry.register(fake)
     turn = hall.chat.send("What is courage?", master_id="socrates")
     assert turn.done.wait(10)
@@ -111,8 +114,8 @@ def fuzz_app(request, tmp_path, fake):
 
 def test_schema_fuzz_finds_no_server_error_and_no_undocumented_answer(fuzz_app, capsys):
     app, examples, known = fuzz_app
-    cases, failures = fuzz(app, examples, known)
+    cases, failures, statuses = fuzz(app, examples, known)
     with capsys.disabled():
-        print(f"\nschema fuzz: {cases} cases, {len(failures)} distinct failures")
-    assert cases > 0
+        print(f"\nschema fuzz: {cases} cases, {len(failures)} distinct failures, answers by class {statuses}")
+    assert cases > 0 and statuses.get(2, 0) > cases // 10, statuses  # not everything refused
     assert not failures, "\n\n".join(f"{label}: {summary}\n{report}" for (label, summary), report in failures.items())
