@@ -53,18 +53,25 @@ class Hall:
     trial: Trial
     finder: LiveFinder
 
-    def start(self, *, load_model: bool = True) -> None:
+    def start(self, *, load_model: bool = True, background: bool = True) -> None:
         """What a server does once when it starts: messages left ``streaming`` by a previous
         process are marked as interrupted (their text kept), the published user masters join the
         catalog and, when ``load_model``, the default model loads and the Finder's index builds
-        in the background (else the hall is marked ready at once)."""
+        in the background (else the hall is marked ready at once). With ``background=False``
+        the caller starts those later with :meth:`start_background` (``masterhall serve`` does,
+        once the server answers: loading the embedded model holds Python's interpreter lock for
+        seconds, which would otherwise delay the server's start by as much)."""
         self.store.conversations.recover_interrupted()
         self.library.load_published()
-        if load_model:
-            self.loader.start()
-            self.finder.start()
-        else:
+        if not load_model:
             self.loader.skip()
+        elif background:
+            self.start_background()
+
+    def start_background(self) -> None:
+        """Begin loading the default model and building the Finder's index, each in a thread."""
+        self.loader.start()
+        self.finder.start()
 
     def close(self) -> None:
         """Release the database connections."""

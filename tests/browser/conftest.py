@@ -79,6 +79,7 @@ def start_server(db_path: Path, *, secure: bool = True):
     app = create_app(hall, load_model=False)
     if not secure:
         app.user_middleware = [m for m in app.user_middleware if m.cls is not SecurityMiddleware]
+    hall.finder.get()  # the full Finder index, as a server has it soon after start (searches never wait for it)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

@@ -550,3 +550,29 @@ def test_stop_the_test_and_the_preview(page, live):
     page.locator("#preview-reset").click()
     expect(page.locator("#preview-thread .preview-turn")).to_have_count(0)
     expect(page.locator("#preview-thread .msg-greeting")).to_be_visible()
+
+
+def test_a_partial_draft_previews_and_tests_and_says_what_is_missing(page, live):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live.url + "/builder/new")
+    page.locator("#f-name-en").fill("Half Done")
+    page.locator("#f-instructions").fill("You are a patient gardening coach. Answer briefly, in the person's language.")
+    page.locator("#tab-preview").click()
+    live.fake.queue("Cut just above an outward-facing bud.")
+    page.locator("#preview-input").fill("How do I prune roses?")
+    page.locator("#preview-input").press("Enter")
+    turn = page.locator("#preview-thread .preview-turn").last
+    # was: "Fix the fields marked in the form first." and nothing sent
+    expect(turn.locator(".msg-content")).to_have_text("Cut just above an outward-facing bud.")
+    expect(turn.locator(".preview-notice")).to_contain_text("Still missing")
+    summary = page.locator("#form-summary")
+    expect(summary).to_be_visible()
+    expect(page.locator('[data-field="examples"] .field-error, [data-field^="examples."] .field-error').first).to_be_visible()
+
+    # the summary, once scrolled to, sits below the sticky header and toolbar
+    page.mouse.wheel(0, 1500)
+    summary.evaluate("node => node.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    summary_top = summary.evaluate("node => node.getBoundingClientRect().top")
+    toolbar_bottom = page.locator("#toolbar").evaluate("node => node.getBoundingClientRect().bottom")
+    assert summary_top >= toolbar_bottom, (summary_top, toolbar_bottom)

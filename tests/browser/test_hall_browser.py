@@ -128,3 +128,19 @@ def test_finder_recommends_masters_and_opens_a_chat_with_the_need(page, live):
     expect(page.locator("#finder-grid .master-card").first).to_have_attribute("data-id", "viktor-frankl")
     page.locator("#search-clear").click()
     expect(page.locator("#finder-results")).to_be_hidden()
+
+
+def test_count_line_counts_the_finder_picks_it_shows(page, live, context):
+    context.add_cookies([{"name": "lang", "value": "zh", "url": live.url}])
+    page.goto(live.url + "/")
+    page.evaluate("() => { window.MasterHall.hall.match = async (q) => q.includes('睡') ? "
+                  "Object.assign(['sleep-coach', 'socrates', 'laozi'], {indexing: true}) : []; }")
+    page.locator("#search-input").fill("半夜三点醒来睡不着")
+    expect(page.locator("#finder-grid .finder-pick")).to_have_count(3)
+    # was: "共 42 位，找到 0 位" above three picks
+    expect(page.locator("#search-status")).to_have_text("大师向导推荐 3 位 · 共 42 位，0 位与关键词相符")
+    expect(page.locator("#finder-indexing")).to_be_visible()
+    expect(page.locator("#search-none")).to_be_hidden()
+    page.locator("#search-input").fill("苏格拉底")  # no picks: the plain count
+    expect(page.locator("#finder-results")).to_be_hidden()
+    expect(page.locator("#search-status")).to_have_text("共 42 位，找到 1 位")

@@ -116,3 +116,20 @@ def test_interactive_multi_turn_reset_exit_and_ctrl_c(monkeypatch, capsys):
     assert partial.startswith("partial") and partial in output.out
     assert not any(m.content == "first" for m in sent[4])  # /reset cleared the history
     assert "(stopped)" in output.err and "[fake] You said: fresh" in output.out
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_masters_table_never_wraps_an_id(monkeypatch, width):
+    from rich.console import Console
+
+    from masterhall.catalog.loader import load_catalog
+    from masterhall.cli import catalog as catalog_cli
+
+    monkeypatch.setattr(catalog_cli, "out", Console(width=width, force_terminal=False))
+    result = runner.invoke(app, ["masters"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= width
+    cells = {cell.strip() for line in lines for cell in line.split("│")}
+    missing = [m.id for m in load_catalog().advisors() if m.id not in cells]
+    assert not missing  # was: 'software-architec' / 't' at 80 columns

@@ -158,3 +158,11 @@ async def test_the_schema_declares_the_real_answers(client):
     assert {"application/json", "image/png", "application/yaml"} <= set(files)
     offset = next(p for p in schema["paths"]["/api/conversations"]["get"]["parameters"] if p["name"] == "offset")
     assert offset["schema"]["maximum"] == MAX_DB_INT
+
+
+async def test_a_draft_run_refuses_texts_it_could_not_send(client):
+    draft = {"id": "half-done", "instructions": "Answer\x00 briefly.", "starters": {"en": ["a\ud800"]}}
+    for url, body in (("/api/builder/preview", {"master": draft, "content": "hi"}), ("/api/builder/test", {"master": draft})):
+        r = await client.post(url, **raw_json(json.dumps(body)))  # ASCII JSON: the surrogate as an escape
+        api_error(r, 422, "master")
+        assert r.headers["content-type"].startswith("application/json")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import anyio
 import httpx
 import pytest
 
@@ -30,6 +31,7 @@ async def client(tmp_path):
     hall.registry.register(fake)
     app = create_app(hall, load_model=False)
     async with app.router.lifespan_context(app):
+        await anyio.to_thread.run_sync(hall.finder.get)  # the full index (searches never wait for it)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hall", timeout=120) as c:
             c.fake = fake
             yield c

@@ -18,7 +18,7 @@ def masters(
     lang: str = LangOpt,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List the masters of the hall, by category."""
+    """List the masters of the hall, by category (ids are never wrapped: they are typed back)."""
     if category is not None and category not in CATEGORY_IDS:
         fail(f"Unknown category '{category}'. Choose one of: {', '.join(CATEGORY_IDS)}.", 2)
     hall = open_hall()
@@ -30,8 +30,11 @@ def masters(
         return
     names = {c.id: c.name.get(lang) for c in CATEGORIES}
     table = Table(title=f"MasterHall · {len(rows)} masters")
-    for col in ("", "id", "name", "category", "tagline"):
-        table.add_column(col, overflow="fold")
+    table.add_column("", no_wrap=True)
+    table.add_column("id", no_wrap=True, min_width=max((len(m.id) for m in rows), default=2))
+    table.add_column("name", overflow="fold", max_width=18)
+    table.add_column("category", overflow="fold", max_width=12)
+    table.add_column("tagline", overflow="fold", ratio=1)
     for m in rows:
         table.add_row(m.avatar, m.id, m.name.get(lang), names[m.category], m.tagline.get(lang))
     out.print(table)

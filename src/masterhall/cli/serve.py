@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Optional
 
 import typer
@@ -9,6 +11,10 @@ import typer
 from ..config import load_settings
 from ..hall import build_hall
 from .common import assembly_progress, err, out
+
+#: Seconds between the server answering and the model starting to load: a browser opened on the
+#: printed URL gets the hall page (about 0.2 s) before the load makes the server slow for a while.
+LOAD_GRACE_S = 1.5
 
 
 def serve(
@@ -29,10 +35,25 @@ def serve(
             "addresses must be listed in allowed_hosts (MASTERHALL_ALLOWED_HOSTS); see the README's Security section.",
             highlight=False,
         )
-    app = create_app(build_hall(settings, progress=assembly_progress()))
+    hall = build_hall(settings, progress=assembly_progress())
+    app = create_app(hall, background=False)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-    out.print(f"MasterHall is open at [bold]http://{shown}:{settings.port}/[/]  (Ctrl-C to stop; the model loads in the background)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    url = f"http://{shown}:{settings.port}/"
+
+    def when_listening() -> None:
+        # The URL is printed once the server answers; only then does the model start loading
+        # (it holds Python's interpreter lock for seconds: started earlier, it delays the start).
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.02)
+        out.print(f"MasterHall is open at [bold]{url}[/]  (Ctrl-C to stop; the model loads in the background)")
+        time.sleep(LOAD_GRACE_S)  # let a browser opened on the URL get the page first
+        hall.start_background()
+
+    threading.Thread(target=when_listening, name="serve-ready", daemon=True).start()
+    server.run()
 
 
 def register(app: typer.Typer) -> None:

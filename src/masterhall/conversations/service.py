@@ -29,7 +29,7 @@ from ..inputs import check_text
 from ..store.conversations import Conversation, ConversationRepo, Message
 from .continuation import CannotContinueError, Continuation, continuable, merged_notes
 from .export import Export, export_conversation
-from .turns import Event, Generation, Listener, TurnPool
+from .turns import Event, Generation, Listener, TurnPool, settled
 
 #: Longest message accepted, in characters (a guard against accidental pastes of whole books).
 MAX_MESSAGE_CHARS = 32_000
@@ -48,6 +48,8 @@ class Transcript:
     conversation: Conversation
     messages: list[Message]
     generating: bool
+    #: A generation was asked to stop and its thread has not yet written the answer's end.
+    stopping: bool = False
 
 
 class ChatService:
@@ -84,12 +86,22 @@ class ChatService:
     def get(self, conversation_id: str) -> Transcript:
         """A conversation with its messages and whether an answer is being generated.
 
+        ``generating`` is true while a turn is claimed or running and not being stopped. A
+        generation that was asked to stop (Stop, or the page closed or reloaded) is no longer
+        live: its message, still ``streaming`` until the turn thread writes its end, is shown as
+        ``stopped`` with the stop's reason (see :func:`~.turns.settled`).
+
         Raises :class:`~masterhall.errors.NotFoundError`.
         """
         conversation = self.repo.get(conversation_id)
         if conversation is None:
             raise NotFoundError(f"conversation {conversation_id} not found")
-        return Transcript(conversation, self.repo.messages(conversation_id), self.active(conversation_id) is not None)
+        with self._lock:
+            claimed, gen = conversation_id in self._active, self._active.get(conversation_id)
+        live = claimed and (gen is None or not gen.stopping)
+        messages = self.repo.messages(conversation_id)
+        stopping = gen is not None and gen.stopping
+        return Transcript(conversation, messages if live else settled(messages, gen), live, stopping)
 
     def rename(self, conversation_id: str, title: str) -> Conversation:
         """Give a conversation a new title. Raises ``NotFoundError`` and ``InvalidRequestError`` (blank)."""

@@ -156,3 +156,14 @@ class Generation:
         self.done.set()
         for listener in self._listeners:
             listener(None)
+
+
+def settled(messages: list, gen: Generation | None) -> list:
+    """``messages`` as they read when no generation of theirs is live: a message still
+    ``streaming`` becomes ``stopped`` (its text kept), with ``gen``'s stop reason when a stopped
+    generation is finishing, else "interrupted". The stored rows are not changed (the turn
+    thread, or the next start's recovery, writes their real end)."""
+    from dataclasses import replace
+
+    reason = gen.stop_reason if gen is not None else "interrupted"
+    return [replace(m, status="stopped", error=m.error or reason) if m.status == "streaming" else m for m in messages]

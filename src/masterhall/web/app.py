@@ -33,13 +33,14 @@ class StaticAssets(StaticFiles):
         return response
 
 
-def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
+def create_app(hall: Hall | None = None, *, load_model: bool = True, background: bool = True) -> FastAPI:
     """The web hall: pages, ``/api`` (JSON + SSE), ``/v1`` (OpenAI-compatible), ``/static``.
 
     ``hall`` defaults to :func:`~masterhall.hall.build_hall` on the settings. On start-up the
     hall starts (:meth:`~masterhall.hall.Hall.start`): interrupted answers are marked, published
     user masters join the catalog and, when ``load_model``, the default model loads and the
-    Finder's index builds in the background. Request bodies are capped
+    Finder's index builds in the background (with ``background=False`` the caller starts them:
+    :meth:`~masterhall.hall.Hall.start_background`). Request bodies are capped
     (:class:`~masterhall.web.limits.BodyLimitMiddleware`, limits from the settings).
 
     Security (README, *Security*): the hall's backend registry goes strict (no request can name
@@ -53,7 +54,7 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        hall.start(load_model=load_model)
+        hall.start(load_model=load_model, background=background)
         yield
 
     app = FastAPI(title="MasterHall", version=__version__, lifespan=lifespan,

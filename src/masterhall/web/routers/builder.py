@@ -9,19 +9,20 @@ Validation failures answer ``422`` with ``{"error": {"code": "invalid_master", "
 
 from __future__ import annotations
 
-from typing import Iterable, Literal
+from typing import Annotated, Iterable, Literal
 
 from fastapi import APIRouter, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from ...backends.base import ChatMessage
+from ...builder.draft import draft_for_run
 from ...builder.library import MAX_FILE_BYTES, InvalidMasterError, validate_master
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
 from ...errors import NotFoundError
-from ...inputs import DbId, JsonObject, Text
+from ...inputs import MAX_JSON_DEPTH, DbId, JsonObject, Text, check_json
 from ...interop import MAX_FILE_BYTES as MAX_IMPORT_BYTES
 from ..deps import HallDep
 from ..sse import event_stream, sse
@@ -42,10 +43,21 @@ class ForkBody(BaseModel):
     new_id: Text | None = None
 
 
+def _storable_draft(value: dict) -> dict:
+    """A draft's JSON with every text storable and sendable and its ``extensions`` at most
+    :data:`~masterhall.inputs.MAX_JSON_DEPTH` deep: a run sends an incomplete draft's texts as
+    they are (see :mod:`~masterhall.builder.draft`), so they are checked here."""
+    return check_json(value, MAX_JSON_DEPTH + 1)
+
+
+#: A draft to run (preview, one-click test); saving checks the whole master instead.
+DraftJson = Annotated[dict, AfterValidator(_storable_draft)]
+
+
 class PreviewBody(BaseModel):
     """A preview turn: the draft, the conversation so far, the new message."""
 
-    master: dict
+    master: DraftJson
     history: list[JsonObject] = Field(default_factory=list, description='[{"role": "user"|"assistant", "content": …}]')
     content: Text = Field(min_length=1, max_length=32_000)
     temperature: float | None = Field(default=None, ge=0, le=2)
@@ -53,7 +65,7 @@ class PreviewBody(BaseModel):
 
 
 class TestBody(BaseModel):
-    master: dict
+    master: DraftJson
     langs: list[Literal["zh", "en"]] = Field(default_factory=lambda: ["zh", "en"])
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
 
@@ -71,7 +83,12 @@ def _checked(hall, data: dict):
     """``data`` as a master (:func:`validate_master`) whose ``model`` is not a model file path
     unless the operator configured it: requests pick backends by name (README, *Security*).
     Raises :class:`InvalidMasterError` (field ``model``) with the configured names."""
-    master = validate_master(data)
+    return _model_checked(hall, validate_master(data))
+
+
+def _model_checked(hall, master):
+    """``master`` unchanged when its ``model`` is a configured backend (or none); else
+    :class:`InvalidMasterError` (field ``model``), as in :func:`_checked`."""
     model = master.model
     if model and not hall.registry.configured(model) and (model.lower().endswith(".gguf") or "/" in model or "\\" in model):
         message = f"must name a configured backend ({', '.join(hall.registry.names())}), not a model file"
@@ -129,23 +146,32 @@ def fork(hall: HallDep, source_id: Text, body: ForkBody | None = None):
     return hall.library.fork(source_id, body.new_id if body else None).to_dict()
 
 
-@router.post("/test", summary="One-click test: answer every conversation starter of a draft (SSE)",
+def _incomplete(missing: list[dict]) -> list[str]:
+    """The opening ``draft`` event of a run of an incomplete draft: ``{"missing": [{field, message,
+    type, ctx}]}`` (what saving would refuse; the run goes on without it, see
+    :func:`~masterhall.builder.draft.draft_for_run`)."""
+    return [sse("draft", {"missing": missing})] if missing else []
+
+
+@router.post("/test", summary="One-click test: answer every conversation starter of a draft, even an incomplete one (SSE)",
              responses=stream(), response_class=EventStream)
 async def test_starters(hall: HallDep, body: TestBody):
-    master = _checked(hall, body.master)
+    master, missing = draft_for_run(body.master)
+    master = _model_checked(hall, master)
     params = SamplingParams(max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.trial.run_starters(master, listener, langs=body.langs, params=params),
-                              _frames)
+                              _frames, opening=_incomplete(missing))
 
 
-@router.post("/preview", summary="Chat with a draft; each turn shows exactly what the model receives (SSE)",
+@router.post("/preview", summary="Chat with a draft, even an incomplete one; each turn shows exactly what the model receives (SSE)",
              responses=stream(), response_class=EventStream)
 async def preview_turn(hall: HallDep, body: PreviewBody):
-    master = _checked(hall, body.master)
+    master, missing = draft_for_run(body.master)
+    master = _model_checked(hall, master)
     history = [ChatMessage(m["role"], str(m.get("content", ""))) for m in body.history if m.get("role") in ("user", "assistant")]
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.trial.preview(master, history, body.content, listener, params=params),
-                              _frames)
+                              _frames, opening=_incomplete(missing))
 
 
 @router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)",

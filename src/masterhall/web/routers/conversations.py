@@ -111,7 +111,8 @@ def get_conversation(hall: HallDep, render: RenderDep, conversation_id: Text):
         data.update(assistant_view(hall, render, m.content, m.recommendations, guide) if m.role == "assistant"
                     else {"html": None, "cards": None})
         messages.append(data)
-    return {"conversation": transcript.conversation.to_dict(), "messages": messages, "generating": transcript.generating}
+    return {"conversation": transcript.conversation.to_dict(), "messages": messages, "generating": transcript.generating,
+            "stopping": transcript.stopping}
 
 
 @router.patch("/conversations/{conversation_id}", summary="Rename a conversation", responses=errors(400, 404))

@@ -39,20 +39,26 @@ class MatchQuery(BaseModel):
 
 
 def _match(hall, body: MatchQuery) -> dict:
-    """``{"query", "lang", "no_fit", "matches": [...], "create_url"?}``: every match carries
-    ``fit`` (0-1, calibrated) and ``strength`` (``strong``, ``weak`` or ``null``: not a
+    """``{"query", "lang", "index", "no_fit", "matches": [...], "create_url"?}``: every match
+    carries ``fit`` (0-1, calibrated) and ``strength`` (``strong``, ``weak`` or ``null``: not a
     recommendation); ``no_fit`` is true when no master fits, and then ``create_url`` opens the
-    builder prefilled with the need."""
-    result = hall.finder.get().find(body.q, k=body.k, lang=body.lang)
+    builder prefilled with the need. Never waits for the Finder's index: while it is first built
+    ``index`` is ``building`` (``error`` if building failed, else ``ready``) and the matches come
+    from names and BM25 alone — uncalibrated, so a keyword match is at most ``weak`` and
+    ``no_fit`` stays false (nobody can tell yet)."""
+    result, index = hall.finder.search(body.q, k=body.k, lang=body.lang)
     out = []
     for m in result.matches:
         master = hall.catalog.masters.get(m.master_id)
         if master is None:
             continue
-        out.append({**m.to_dict(), "id": m.master_id, "avatar": master.avatar, "tagline": master.tagline.get(m.lang),
-                    "category": master.category})
-    no_fit = not any(m["strength"] for m in out)
-    answer = {"query": body.q, "lang": result.lang, "no_fit": no_fit, "matches": out}
+        row = {**m.to_dict(), "id": m.master_id, "avatar": master.avatar, "tagline": master.tagline.get(m.lang),
+               "category": master.category}
+        if index != "ready" and row["strength"] is None:
+            row["strength"] = "weak"
+        out.append(row)
+    no_fit = index == "ready" and not any(m["strength"] for m in out)
+    answer = {"query": body.q, "lang": result.lang, "index": index, "no_fit": no_fit, "matches": out}
     if no_fit:
         answer["create_url"] = create_url(body.q)
     return answer

@@ -95,6 +95,7 @@ def _chat_page(request: Request, hall, render, master: Master, transcript=None, 
         "conversation": conversation.to_dict() if conversation else None,
         "messages": messages,
         "generating": transcript.generating if transcript else False,
+        "stopping": transcript.stopping if transcript else False,
         "initial": (q or "").strip() or None,
         "masters": masters,
     }

@@ -11,6 +11,9 @@
  * or `results`. Matches whose `strength` is null are not recommendations and are not shown; weak
  * ones are marked (their reason is already hedged). When the object says `no_fit`, the hall says
  * no master fits and links to `create_url` (the builder, prefilled with the need).
+ * While the Finder's index is first built (`index: "building"`) its picks come from names and
+ * keywords only, and the hall says so. The count line counts what is shown: the cards that hold
+ * the words and, when there are picks, the picks too.
  * `window.MasterHall.hall.match(query)` can also be replaced by a script of its own: it must
  * resolve to such a list (or to plain master ids); a list with `noFit` set shows the no-fit box.
  */
@@ -38,7 +41,9 @@ function setup() {
   const finderTitle = document.getElementById("finder-title");
   const finderNoFit = document.getElementById("finder-nofit");
   const finderCreate = document.getElementById("finder-create");
+  const finderIndexing = document.getElementById("finder-indexing");
   const total = cards.length;
+  let shownCards = 0;
   let matchTimer = null;
   let matchSeq = 0;
 
@@ -59,10 +64,21 @@ function setup() {
     }
     const q = query.trim();
     clear.hidden = !q;
-    status.textContent = q ? t("search_count", { n: shown, total }) : "";
-    none.hidden = !q || shown > 0;
+    shownCards = shown;
+    none.hidden = !q || shown > 0 || !finderBox.hidden;
     none.textContent = q && shown === 0 ? t("search_none", { q }) : "";
+    showStatus();
     return shown;
+  }
+
+  /** The count line says what is shown: the cards that contain the words and, when the Finder
+   *  shows picks, how many it suggests (so "0 found" never sits above three picks). */
+  function showStatus() {
+    const q = input.value.trim();
+    const picks = finderBox.hidden ? 0 : finderGrid.children.length;
+    if (!q) status.textContent = "";
+    else if (picks) status.textContent = t("search_count_picks", { p: picks, n: shownCards, total });
+    else status.textContent = t("search_count", { n: shownCards, total });
   }
 
   /** The default matcher: ask the Finder endpoint, if the server has one. */
@@ -79,6 +95,7 @@ function setup() {
           : item && { id: item.id || item.master_id, reason: item.reason, strength: item.strength }
       )
       .filter((item) => item && item.id && item.strength !== null);
+    picks.indexing = !!(body && body.index === "building");
     if (body && body.no_fit) {
       picks.length = 0;
       picks.noFit = true;
@@ -125,8 +142,11 @@ function setup() {
       finderGrid.append(pick);
     }
     finderTitle.hidden = noFit;
+    if (finderIndexing) finderIndexing.hidden = !(items && items.indexing) || finderGrid.children.length === 0;
     finderBox.hidden = finderGrid.children.length === 0 && !noFit;
     if (!finderBox.hidden) none.hidden = true;  // the Finder answered: no "no match" line
+    else none.hidden = !input.value.trim() || shownCards > 0;
+    showStatus();
   }
 
   /** Worth asking the Finder: two Chinese characters, or a word of four letters or more. */

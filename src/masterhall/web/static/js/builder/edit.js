@@ -56,6 +56,12 @@ function setup() {
   avatar.showAvatar();
   countInstructions();
   preview.resetPreview();
+  // The sticky toolbar's height, for the scroll margins that keep the error summary and the
+  // fields in error from hiding under it (builder.css, --toolbar-h).
+  const toolbar = $("toolbar");
+  const measureToolbar = () => document.documentElement.style.setProperty("--toolbar-h", toolbar.offsetHeight + "px");
+  if (window.ResizeObserver) new ResizeObserver(measureToolbar).observe(toolbar);
+  measureToolbar();
 
   form.addEventListener("input", (event) => {
     const target = event.target;

@@ -1,6 +1,6 @@
 /* MasterHall — messages beside the builder's fields: the server's per-field errors
  * (`{field, message, type, ctx}`) said in the page's language, shown beside their fields and in a
- * summary that links to them. `createFieldErrors(form)` returns {clearErrors, showErrors, focusFirstError}.
+ * summary that links to them. `createFieldErrors(form)` returns {clearErrors, showErrors, focusFirstError, labels}.
  */
 
 import { $, el } from "../lib/dom.js";
@@ -126,11 +126,29 @@ export function createFieldErrors(form) {
     return text || path;
   }
 
+  /** The short names of the fields in `errors`, each once, in order. */
+  function labels(errors) {
+    const out = [];
+    for (const err of errors || []) {
+      let path = String(err.field || "");
+      if (path === "(master)" && /safety/i.test(err.message || "")) path = "safety_duty";
+      const name = labelOf(fieldFor(path) ? path : path.split(".")[0]);
+      if (!out.includes(name)) out.push(name);
+    }
+    return out;
+  }
+
+  /** Bring the first field in error into view (the summary when none is in the form); the
+   *  summary and fields keep a scroll margin below the sticky header and toolbar (builder.css). */
   function focusFirstError(first) {
-    if (!first) return;
+    if (!first) {
+      const summary = $("form-summary");
+      if (!summary.hidden) summary.scrollIntoView({ block: "start" });
+      return;
+    }
     first.scrollIntoView({ block: "center" });
     if (first.focus) first.focus({ preventScroll: true });
   }
 
-  return { clearErrors, showErrors, focusFirstError };
+  return { clearErrors, showErrors, focusFirstError, labels };
 }

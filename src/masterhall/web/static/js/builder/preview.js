@@ -170,7 +170,9 @@ export function createPreview(ctx, runs) {
 
     function onEvent(event) {
       const data = event.data || {};
-      if (event.event === "debug") {
+      if (event.event === "draft") {
+        runs.incomplete(data.missing, (text) => turn.append(el("p", { className: "form-notice preview-notice" }, text)));
+      } else if (event.event === "debug") {
         thread.querySelectorAll("details.debug[open]").forEach((d) => (d.open = false));
         panel = debugPanel(data, sentHistory);
         turn.append(panel);

@@ -1,6 +1,7 @@
 /* MasterHall — what the builder's one-click test and preview share: the form's master for a run
- * (or the fields to fix first), a refused run's message, and a usage line (TTFT, speed, tokens).
- * `createRuns(ctx)` returns {draftForRun, refused, usageLine, contextWarning}.
+ * (as it is: a partial draft runs too, see builder/draft.py), what a run of an incomplete draft
+ * says is missing (its `draft` event), a refused run's message, and a usage line (TTFT, speed,
+ * tokens). `createRuns(ctx)` returns {draftForRun, incomplete, refused, usageLine, contextWarning}.
  */
 
 import { describeError } from "../lib/api.js";
@@ -9,16 +10,21 @@ import { number, t } from "../lib/i18n.js";
 export function createRuns(ctx) {
   const { state } = ctx;
 
-  /** The form's master for a test run, or null after showing what must be fixed first. */
+  /** The form's master for a test run, as it is: the server runs a partial draft and says what
+   *  is missing (see `incomplete`), so nothing here waits for the whole form to be valid. */
   function draftForRun(notice) {
-    const { master, errors } = ctx.collect();
-    if (errors.length) {
-      state.live = true;
-      ctx.fields.showErrors(errors);
-      notice(t("fix_fields_first"));
-      return null;
-    }
-    return master;
+    const { master } = ctx.collect();
+    if (!master) notice(t("fix_fields_first"));
+    return master || null;
+  }
+
+  /** A run of an incomplete draft: mark the missing fields in the form (and its summary) and
+   *  say in `notice` that the run goes on without them. */
+  function incomplete(missing, notice) {
+    if (!missing || !missing.length) return;
+    state.live = true;
+    ctx.fields.showErrors(missing);
+    notice(t("draft_incomplete", { fields: ctx.fields.labels(missing).join(t("list_sep")) }));
   }
 
   function usageLine(usage) {
@@ -51,5 +57,5 @@ export function createRuns(ctx) {
     return t("warn_context_window", { asked: number(warning.asked, 0), available: number(warning.available, 0), backend: warning.backend });
   }
 
-  return { draftForRun, refused, usageLine, contextWarning };
+  return { draftForRun, incomplete, refused, usageLine, contextWarning };
 }

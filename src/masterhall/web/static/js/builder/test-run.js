@@ -56,6 +56,13 @@ export function createTestRun(ctx, runs) {
 
     function onEvent(event) {
       const data = event.data || {};
+      if (event.event === "draft") {
+        runs.incomplete(data.missing, (text) => {
+          testNotice(text);
+          $("test-notice").classList.remove("is-error");
+        });
+        return;
+      }
       if (event.event === "starters") {
         if (data.context_warning) testNotice(runs.contextWarning(data.context_warning));
         for (const item of data.starters || []) {

@@ -226,6 +226,7 @@ function setup() {
   view.scrollToBottom();
   view.sidebar.refresh();
   if (page.generating) turns.followRemote();
+  else if (page.stopping) turns.settleRemote();
   if (page.initial && !state.conversationId) {
     history.replaceState(null, "", location.pathname);
     sendMessage(page.initial);

@@ -2,7 +2,7 @@
  * the answer streamed into a new assistant bubble (deltas as plain text, replaced by the server's
  * sanitized HTML when `done` arrives), Stop, and the pages opened while an answer is generating.
  *
- * `createTurns(view)` takes the page's view (see main.js) and returns {runTurn, stop, followRemote}.
+ * `createTurns(view)` takes the page's view (see main.js) and returns {runTurn, stop, followRemote, settleRemote}.
  */
 
 import { api, describeError } from "../lib/api.js";
@@ -108,7 +108,7 @@ export function createTurns(view) {
       }
       const stored = data.messages.find((m) => String(m.id) === node.dataset.id);
       if (!stored) return;
-      if (stored.status !== "streaming" && !data.generating) {
+      if (stored.status !== "streaming" && !data.generating && !data.stopping) {
         if (node.isConnected) M.update(node, stored);
         view.updateActions();
         return;
@@ -152,5 +152,25 @@ export function createTurns(view) {
     view.setBusy(false);
   }
 
-  return { runTurn, stop, followRemote };
+  /** A page opened while its answer is being stopped (by this very reload, say): the server
+   *  already shows it as stopped; once the turn has written its end, show it exactly as stored. */
+  async function settleRemote() {
+    const id = state.conversationId;
+    for (let i = 0; id && i < SYNC_TRIES; i++) {
+      await sleep(SYNC_DELAY_MS);
+      let data;
+      try {
+        data = await api("/api/conversations/" + encodeURIComponent(id));
+      } catch (err) {
+        return;
+      }
+      if (data.generating || state.busy) return;  // a new turn started meanwhile
+      if (!data.stopping) {
+        view.renderThread(data.messages);
+        return;
+      }
+    }
+  }
+
+  return { runTurn, stop, followRemote, settleRemote };
 }
