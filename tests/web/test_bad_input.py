@@ -166,3 +166,12 @@ async def test_a_draft_run_refuses_texts_it_could_not_send(client):
         r = await client.post(url, **raw_json(json.dumps(body)))  # ASCII JSON: the surrogate as an escape
         api_error(r, 422, "master")
         assert r.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("body", [{"langs": []}, {"langs": ["zh"], "starters": {"zh": [" "], "en": ["hi"]}}])
+async def test_a_test_run_with_no_starter_to_answer_is_a_400_not_a_broken_stream(client, body):
+    master = (await client.get("/api/masters/socrates")).json() | {"id": "no-starters"}
+    if "starters" in body:
+        master["starters"] = body["starters"]
+    r = await client.post("/api/builder/test", json={"master": master, "langs": body["langs"]})
+    assert api_error(r, 400, "starter")["code"] == "no_starters"
