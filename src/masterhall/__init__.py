@@ -14,8 +14,9 @@ Public API::
 
 from .backends import Backend, BackendError, BackendRegistry, ChatMessage, FakeBackend, Usage
 from .catalog import Catalog, CatalogError, Master, SamplingParams, UnknownMasterError, load_catalog
-from .chat import ChatEngine, ContextTooLongError, Reply, Turn, check_message
+from .chat import ChatEngine, ContextTooLongError, Reply, Turn
 from .config import Settings, load_settings
+from .safety import SafetyGuard
 
 __version__ = "0.1.0"
 
@@ -31,12 +32,12 @@ __all__ = [
     "FakeBackend",
     "Master",
     "Reply",
+    "SafetyGuard",
     "SamplingParams",
     "Settings",
     "Turn",
     "UnknownMasterError",
     "Usage",
-    "check_message",
     "load_catalog",
     "load_settings",
 ]

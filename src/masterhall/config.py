@@ -68,7 +68,11 @@ class Settings(BaseSettings):
     import limit plus room for the form). ``allowed_hosts``: extra ``Host`` names the web hall
     answers (besides loopback names, IP addresses and ``host``), e.g. behind a reverse proxy:
     ``name`` (any port), ``name:port``, or ``*`` (any — turns the DNS-rebinding guard off); see
-    the README's *Security* section.
+    the README's *Security* section. ``crisis_region``: whose
+    crisis lines the safety guard's help answers name (``CN``, ``US``, ``UK``, ``IE``; any other
+    code: findahelpline.com and 112; unset: ``CN`` for Chinese messages, ``US`` otherwise).
+    ``safety_semantic``: the guard's semantic layer (sentence encoder and classifier) on top of its
+    rules (default on).
     """
 
     model_config = SettingsConfigDict(env_prefix="MASTERHALL_", env_nested_delimiter="__", extra="ignore")
@@ -84,6 +88,8 @@ class Settings(BaseSettings):
     params: SamplingParams = Field(default_factory=lambda: SamplingParams(max_tokens=512))
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
     database_url: str | None = None
+    crisis_region: str | None = None
+    safety_semantic: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8042, ge=1, le=65535)
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)

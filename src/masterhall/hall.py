@@ -16,13 +16,16 @@ published user masters); ``registry`` (backends by name) and ``loader`` (the def
 loading state); ``engine`` (one turn: prompt, guard, stream); ``store`` (the database); ``pool``
 (the threads every streamed turn runs on); ``chat`` (stored conversations and unstored turns);
 ``library`` (user masters: builder, import, export, files); ``trial`` (test runs of drafts);
-``finder`` (the Master Finder, kept in step with the catalog, also the guide's context).
+``finder`` (the Master Finder, kept in step with the catalog, also the guide's context);
+``safety`` (the crisis guard every turn passes through; its semantic layer reads sentences with
+the Finder's own USE encoder — one copy of the model in memory, loaded once per process).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import paths
 from .backends.embedded import Progress
 from .backends.loader import ModelLoader
 from .backends.registry import BackendRegistry
@@ -34,6 +37,7 @@ from .config import Settings, load_settings
 from .conversations.service import ChatService
 from .conversations.turns import TurnPool
 from .finder.live import LiveFinder, live_guide_context
+from .safety.guard import SafetyGuard
 from .store.db import Store
 
 
@@ -52,15 +56,17 @@ class Hall:
     library: MasterLibrary
     trial: Trial
     finder: LiveFinder
+    safety: SafetyGuard
 
     def start(self, *, load_model: bool = True, background: bool = True) -> None:
         """What a server does once when it starts: messages left ``streaming`` by a previous
         process are marked as interrupted (their text kept), the published user masters join the
         catalog and, when ``load_model``, the default model loads and the Finder's index builds
-        in the background (else the hall is marked ready at once). With ``background=False``
-        the caller starts those later with :meth:`start_background` (``masterhall serve`` does,
-        once the server answers: loading the embedded model holds Python's interpreter lock for
-        seconds, which would otherwise delay the server's start by as much)."""
+        in the background, and so does the safety guard's classifier (else the hall is marked ready
+        at once; the guard then prepares on the first turn). With ``background=False`` the caller
+        starts those later with :meth:`start_background` (``masterhall serve`` does, once the server
+        answers: loading the embedded model holds Python's interpreter lock for seconds, which would
+        otherwise delay the server's start by as much)."""
         self.store.conversations.recover_interrupted()
         self.library.load_published()
         if not load_model:
@@ -69,9 +75,11 @@ class Hall:
             self.start_background()
 
     def start_background(self) -> None:
-        """Begin loading the default model and building the Finder's index, each in a thread."""
+        """Begin loading the default model, building the Finder's index and preparing the safety
+        guard's classifier, each in a thread."""
         self.loader.start()
         self.finder.start()
+        self.safety.start()
 
     def close(self) -> None:
         """Release the database connections."""
@@ -103,12 +111,39 @@ def build_hall(
     if progress is not None:
         registry.progress = progress
     store = store or Store(settings.database_url)
-    engine = ChatEngine(catalog, registry, settings)
+    encoders = shared_encoders() if settings.safety_semantic else {}
+    safety = SafetyGuard(encoders.get("use"), region=settings.crisis_region, cache_dir=paths.cache_dir())
+    engine = ChatEngine(catalog, registry, settings, safety=safety)
     loader = ModelLoader(registry)
     pool = TurnPool()
     chat = ChatService(engine, store.conversations, pool=pool, loader=loader, flush_interval_s=flush_interval_s)
-    finder = LiveFinder(catalog)
+    finder = LiveFinder(catalog, factory=_finder_factory) if encoders else LiveFinder(catalog)
     engine.guide_context = live_guide_context(finder, catalog)
     return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
                 pool=pool, chat=chat, library=MasterLibrary(catalog, store.masters), trial=Trial(engine, pool),
-                finder=finder)
+                finder=finder, safety=safety)
+
+
+_ENCODERS: dict = {}
+
+
+def shared_encoders() -> dict:
+    """The sentence encoders of this process, by channel name (``use``, ``e5``): made once and
+    shared by every hall's Finder and safety guard, so each model is loaded at most once.
+    Empty when the encoder packages are missing (the guard then runs on its rules)."""
+    if not _ENCODERS:
+        from .finder.encoders import E5Encoder, EncoderUnavailableError, UseEncoder
+
+        try:
+            _ENCODERS.update(use=UseEncoder(), e5=E5Encoder())
+        except EncoderUnavailableError:
+            return {}
+    return _ENCODERS
+
+
+def _finder_factory(masters):
+    """Build the Finder on the shared encoders."""
+    from .finder.finder import Finder, default_channels
+
+    enc = shared_encoders()
+    return Finder(masters, channels=default_channels(enc["use"], enc["e5"]))

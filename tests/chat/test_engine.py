@@ -31,7 +31,7 @@ def test_crisis_message_gets_help_without_the_model(engine, fake):
     for master in ("python-mentor", "li-bai", "socrates"):
         reply = engine.stream(master, [], "I think about ending my life almost every day now").collect()
         assert reply.usage.finish_reason == "guard"
-        assert "988" in reply.text and reply.guard.crisis
+        assert "988" in reply.text and reply.safety["level"] == "crisis" and reply.safety["action"] == "help"
         zh = engine.stream(master, [], "我真的撑不下去了，想自杀").collect()
         assert "12356" in zh.text
     assert fake.calls == []

@@ -50,4 +50,4 @@ def shared_models(monkeypatch, channels):
     """Finders built inside the code under test (the CLI) reuse the session's loaded models."""
     import masterhall.finder.finder as finder_module
 
-    monkeypatch.setattr(finder_module, "default_channels", lambda: channels)
+    monkeypatch.setattr(finder_module, "default_channels", lambda *encoders: channels)

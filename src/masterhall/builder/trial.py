@@ -33,11 +33,12 @@ def debug_info(engine: ChatEngine, turn, master: Master, backend: str | None, pa
     """What a turn sends: messages with token counts and a ``kind`` each (system, example,
     history, new), the example exchanges chosen for this turn (``examples``: ``[{user,
     assistant}]``, quoted in the system prompt or sent as turns), the context window, what was
-    left out, the backend, model and merged sampling parameters, and a ``context_warning`` (see
-    :func:`context_warning`)."""
+    left out, the backend, model and merged sampling parameters, a ``context_warning`` (see
+    :func:`context_warning`) and the safety guard's record (``safety``: level, kind, rule or
+    score, action; ``None`` for an ordinary turn)."""
     chosen, merged = engine.resolve(master, backend, params)
     info = {"backend": chosen.name, "model": chosen.model, "params": merged.model_dump(exclude_none=True),
-            "context_warning": context_warning(engine, master, backend, params)}
+            "context_warning": context_warning(engine, master, backend, params), "safety": getattr(turn, "safety", None)}
     prompt = turn.prompt
     if prompt is None:
         info.update(messages=[], guard=True)

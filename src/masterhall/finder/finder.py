@@ -81,11 +81,12 @@ def tag_key(encoder_name: str, tag: str) -> str:
     return fingerprint(encoder_name, "tag-v1", tag)
 
 
-def default_channels() -> list[DenseChannel]:
-    """USE on whole profiles (cross-lingual) and e5 on tag/starter centroids (same language)."""
+def default_channels(use: Encoder | None = None, e5: Encoder | None = None) -> list[DenseChannel]:
+    """USE on whole profiles (cross-lingual) and e5 on tag/starter centroids (same language);
+    ``use`` / ``e5``: encoders to share (the hall's), else new ones."""
     return [
-        DenseChannel("use", UseEncoder(), "profile", cross_lingual=True),
-        DenseChannel("e5", E5Encoder(), "centroid", cross_lingual=False),
+        DenseChannel("use", use or UseEncoder(), "profile", cross_lingual=True),
+        DenseChannel("e5", e5 or E5Encoder(), "centroid", cross_lingual=False),
     ]
 
 

@@ -38,8 +38,9 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True, background:
 
     ``hall`` defaults to :func:`~masterhall.hall.build_hall` on the settings. On start-up the
     hall starts (:meth:`~masterhall.hall.Hall.start`): interrupted answers are marked, published
-    user masters join the catalog and, when ``load_model``, the default model loads and the
-    Finder's index builds in the background (with ``background=False`` the caller starts them:
+    user masters join the catalog and, when ``load_model``, the default model loads, the
+    Finder's index builds and the safety guard encodes its exemplar bank in the background
+    (``/api/status`` shows the guard's ``state``; with ``background=False`` the caller starts them:
     :meth:`~masterhall.hall.Hall.start_background`). Request bodies are capped
     (:class:`~masterhall.web.limits.BodyLimitMiddleware`, limits from the settings).
 

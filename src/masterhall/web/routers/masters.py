@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 @router.get("/status", summary="Server and model status")
 def status(hall: HallDep) -> dict:
-    return {"model": hall.loader.to_dict(), "backend": hall.registry.default_name}
+    safety = {"state": hall.safety.state, "prepare_s": round(hall.safety.prepare_seconds, 2), "error": hall.safety.error_message}
+    return {"model": hall.loader.to_dict(), "backend": hall.registry.default_name, "safety": safety}
 
 
 @router.get("/masters", summary="List the masters", responses=errors())

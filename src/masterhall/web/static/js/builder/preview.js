@@ -69,6 +69,13 @@ export function createPreview(ctx, runs) {
     meta.append(...dlRow("backend", t("debug_backend"), info.backend || "—"));
     meta.append(...dlRow("model", t("debug_model"), info.model || "—"));
     meta.append(...dlRow("params", t("debug_params"), params || t("debug_none")));
+    if (info.safety) {
+      // What the safety guard decided and why (rule id or classifier score), for an audit.
+      const s = info.safety;
+      const why = s.rule ? s.rule + (s.matched ? " «" + s.matched + "»" : "") : "score " + number(s.score || 0, 2);
+      const summary = [s.level, s.kind, s.source, why, s.action].filter(Boolean).join(" · ");
+      meta.append(...dlRow("safety", t("debug_safety_label"), summary));
+    }
     if (info.guard) {
       meta.append(...dlRow("guard", t("debug_guard_label"), t("debug_guard")));
       box.append(meta);

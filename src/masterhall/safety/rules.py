@@ -1,0 +1,210 @@
+"""Deterministic rules for the clear cases, zh and en: a crisis stated in so many words.
+
+Each rule has an id (``<lang>.<kind>.<n>``) that is stored with the message it fired on, so an
+operator can audit why the guard answered. Before matching, harmless figures of speech are
+removed ("this deadline is killing me", "笑死", "忙得我想死", "想死你了", "dying to"), and a
+message that talks *about* a topic (a novel, a study, a game) only counts for the strong rules.
+The rules are specific on purpose: what they miss is left to the semantic classifier
+(:mod:`.classifier`), which also reads the cue features of :func:`cue_features`.
+
+Kinds: ``suicide``, ``self_harm``, ``abuse`` (violence at home, coercive control),
+``sexual_violence``, ``medical`` (an emergency in progress: an overdose taken, chest pain, not
+breathing) and ``harm_others`` (intent to hurt someone).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+Kind = Literal["suicide", "self_harm", "abuse", "sexual_violence", "medical", "harm_others"]
+KINDS: tuple[str, ...] = ("suicide", "self_harm", "abuse", "sexual_violence", "medical", "harm_others")
+
+_REL_EN = (r"(?:husband|wife|partner|boyfriend|girlfriend|bf|gf|dad|father|mom|mum|mother|stepdad|stepfather|stepmom|"
+           r"stepmother|step-?\w+|parents?|fianc[eé]e?|ex|son|daughter|brother|uncle|caregiver|carer)")
+_REL_ZH = r"(?:老公|丈夫|男朋友|男友|老婆|妻子|女朋友|女友|爸爸?|妈妈?|父亲|母亲|继父|继母|后妈|后爸|爸妈|父母|儿子|女儿|哥哥?|他|她|护工|前任|前男友)"
+_PILLS_EN = r"(?:pills|tablets|paracetamol|tylenol|acetaminophen|ibuprofen|sleeping (?:pills|tablets)|antidepressants|meds|medication|insulin)"
+_PILLS_ZH = r"(?:安眠药|药片|药|扑热息痛|对乙酰氨基酚|布洛芬|抗抑郁药|胰岛素)"
+
+_EN: list[tuple[str, str]] = [
+    ("suicide", r"\b(?:kill|killing|end|ending|take|taking)\s+(?:my\s*self|myself|my\s+(?:own\s+)?life)\b"),
+    ("suicide", r"\bend\s+it\s+all\b|\bkms\b|\bsuicidal\b"),
+    ("suicide", r"\b(?:decided|going|want|wanna|plan|planning|ready|about|time)\s+to\s+end\s+(?:things|everything|it|this)\b"),
+    ("suicide", r"\b(?:don'?t|do not|no longer)\s+(?:\w+\s+){0,2}want\s+to\s+(?:be\s+(?:here|around|alive)|live|keep living|exist|wake up|go on)\b"),
+    ("suicide", r"\bwants?\s+(?:to\s+)?(?:die|be dead)\b|\b(?:going|plan|planning|ready|decided)\s+to\s+die\b|\bwish\s+i\s+(?:was|were)\s+dead\b"),
+    ("suicide", r"\b(?:nobody|no one|no-one)\s+(?:would|will|'d)\s+(?:even\s+)?(?:miss|notice|care)\b.*\b(?:gone|dead|disappeared|if i)\b"),
+    ("suicide", r"\bhow\s+(?:many|much)\s+(?:\w+\s+){0,2}" + _PILLS_EN + r"\b.*\b(?:die|kill|lethal|fatal|not wake)\b"),
+    ("suicide", r"\b(?:painless|fastest|quickest|easiest|best|surest)\s+way\s+to\s+(?:die|kill myself|end it|end my life)\b"),
+    ("suicide", r"\b(?:better off|be better)\s+(?:dead|without me)\b"),
+    ("suicide", r"\b(?:no|nothing)\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|going on|being alive)\b|\blife\s+(?:isn'?t|is not)\s+worth\s+living\b"),
+    ("suicide", r"\b(?:thinking|thought|thoughts|think)\s+(?:about|of)\s+(?:suicide|killing myself|ending (?:it|my (?:own\s+)?life)|dying)\b"),
+    ("suicide", r"\b(?:jump|jumping|step|stepping)\s+(?:off|from|in front of)\s+(?:a|the|this)\s+(?:bridge|roof|building|cliff|balcony|window|train|platform)\b"),
+    ("suicide", r"\b(?:hang|hanging)\s+myself\b|\bnearly\s+jumped\b|\bbought\s+a\s+rope\b|\b(?:where|when|how)\s+i'?(?:ll| will| am going to)\s+do\s+it\b"),
+    ("suicide", r"\benough\s+to\s+(?:end\s+it|end\s+my\s+life|kill\s+me|not\s+wake\s+up)\b|\b(?:pills|rope|gun|blade)\s+(?:are\s+|is\s+)?ready\b|\b(?:dying|death|being dead)\s+would\s+(?:solve|fix|end|be a relief)\b"),
+    ("suicide", r"\b(?:overdose|od)\s+on\b|\b(?:take|swallow|taking)\s+(?:all|everything)\b.*\b(?:" + _PILLS_EN
+     + r"|medicine cabinet|prescription)\b|\b(?:planning|going|want)\s+to\s+overdose\b"),
+    ("suicide", r"\bwrit(?:e|ing|ten|ote)\s+(?:a|my)\s+(?:suicide|goodbye)\s+(?:note|letter)\b"),
+    ("suicide", r"\b(?:the\s+)?(?:one|only)\s+way\s+(?:left\s+)?out\b.*\b(?:peace|decided|mind|ready)\b"),
+    ("suicide", r"\b(?:sleep|fall asleep|close my eyes)\b.*\b(?:never|not)\s+(?:wake up|have to wake|open them)\b"),
+    ("suicide", r"\bwhen\s+i'?m\s+gone\b|\bafter\s+i'?m\s+gone\b|\bwon'?t\s+be\s+(?:around|here)\s+(?:for|by|much longer|next)\b"),
+    ("self_harm", r"\b(?:hurt|hurting|harm|harming|cut|cutting|burn|burning|injure|injuring|punish|punishing|hit|hitting)\s+(?:my\s*self|myself)\b"),
+    ("self_harm", r"\bself[-\s]?(?:harm|injur)\w*\b"),
+    ("self_harm", r"\b(?:cut|cutting|slit|slitting|took a razor to|carv\w+ into)\s+my\s+(?:wrists?|arms?|forearms?|legs?|thighs?|skin)\b"),
+    ("self_harm", r"\b(?:hit|hitting|bite|biting|punch\w*|scratch\w*|bang\w*)\s+my\s+\w+\s+until\s+(?:they|it)\s+(?:bleeds?|bruises?|breaks?)\b"
+     r"|\bcuts?\s+i\s+(?:made|make)\b|\bstarted\s+cutting\b|\bcutting\s+again\b"),
+    ("abuse", r"\b" + _REL_EN + r"\s+(?:\w+\s+){0,2}(?:hits?|hitting|beats?|beating|beat|punch(?:es|ed)?|chok(?:es|ed|ing)|kick(?:s|ed)|"
+     r"slap(?:s|ped)?|strangl(?:es|ed)|whips?|slam(?:s|med)?|burns?|drag(?:s|ged)|push(?:es|ed)|abus(?:es|ed|ing)|hurts?|threaten(?:s|ed)?\s+to\s+kill)\s+(?:me|us|my)\b"),
+    ("abuse", r"\b(?:domestic (?:violence|abuse)|(?:afraid|scared) to go home)\b"),
+    ("abuse", r"\b(?:he|she|they)\s+(?:\w+\s+){0,2}(?:hits?|beats?|whips?|chok(?:es|ed)|strangl(?:es|ed)|threaten(?:s|ed)?\s+to\s+kill|"
+     r"said (?:he|she)'?(?:ll| will) kill)\s+me\b|\bhands\s+around\s+my\s+neck\b|\bslam(?:s|med)?\s+my\s+head\b|\bstarted\s+on\s+me\b"),
+    ("sexual_violence", r"\b(?:raped|rape me|sexually (?:assaulted|abused)|molest\w*)\b|\bforced\s+(?:me\s+)?(?:into|to have)\s+sex\b"
+     r"|\bforced himself on me\b|\bforced\s+me\s+to\s+(?:touch|have sex|do sexual)|\bgrop(?:es|ing)\s+me\b|\b(?:keeps?|kept)\s+touching\s+me\b|\b(?:assaulted|groped)\s+me\b"),
+    ("medical", r"\b(?:i|i've|i have|just)\s+(?:just\s+)?(?:took|taken|swallowed|drank|had)\s+(?:a\s+whole|an?\s+entire|all|\d+|twenty|thirty|forty|fifty|"
+     r"a (?:handful|bottle|pack)|too many)\b.*\b(?:" + _PILLS_EN + r"|bleach|pills?)\b"),
+    ("medical", r"\b(?:crushing|severe|bad)\s+chest\s+pain\b|\bchest\s+(?:is|feels)\s+crushing\b|\bclutching\s+(?:his|her|my)\s+chest\b"
+     r"|\b(?:isn'?t|not|stopped)\s+breathing\b|\bcan'?t\s+breathe\b|\bwon'?t\s+wake\s+up\b|\bdrank\s+bleach\b|\boverdosed\b|\bhaving a seizure\b"
+     r"|\bchest\s+(?:hurts|pain)\b.{0,40}\b(?:pass(?:ing)? out|faint|can'?t breathe|sweating|arm|jaw)\b"),
+    ("harm_others", r"\b(?:brought|bringing|took|taking|carry(?:ing)?)\s+a\s+(?:knife|gun|weapon|machete)\s+to\s+(?:work|school|class|the office)\b"
+     r"|\b(?:picturing|imagining|fantasi[sz]ing about)\s+(?:stabbing|killing|hurting|shooting|strangling)\s+(?:my|him|her|them)\b"),
+    ("harm_others", r"\b(?:going to|gonna|will|want to|plan to)\s+(?:kill|hurt|stab|shoot|poison|burn)\s+(?:him|her|them|my\s+\w+|the\s+(?:people|children|kids|guy|man|woman)|everyone|people|children|kids)\b"
+     r"|\bshoot up (?:my|the) school\b"),
+]
+
+_ZH: list[tuple[str, str]] = [
+    ("suicide", r"想自杀|要自杀|去自杀|自杀的(?:念头|想法)|想过自杀|准备自杀|打算自杀|自杀算了|轻生|寻死|(?:写|留)(?:好|了)?(?:一封)?遗书|遗书写"),
+    ("suicide", r"(?<![笑累热饿困冷气急烦忙吓])(?:好|真的|很)?想(?:去)?死(?![你您他她它])"),
+    ("suicide", r"不想(?:再)?活|活不下去|活着(?:没|没有)(?:意思|意义)|活够了|生无可恋|了结(?:自己|生命)?|结束(?:自己的?|我的)?生命|结束自己"),
+    ("suicide", r"一了百了|死了算了|不如死了|死了就(?:好|解脱)|离开这个世界|不想(?:再)?醒(?:过)?来|不用(?:再)?醒来|不要醒|结束这一切|结束一切|让一切结束|做个了断|(?:我|自己)死了.{0,6}(?:最好|更好|解脱|轻松)|攒(?:够|了|好).{0,4}药|药.{0,6}攒(?:够|好)"),
+    ("suicide", r"我(?:真的|已经|就)?(?:打算|准备|想|决定)(?:周.|今晚|明天)?(?:去)?死(?![你您他她它])"),
+    ("suicide", r"多少(?:片|颗)?" + _PILLS_ZH + r".{0,6}(?:会死|能死|致死|死|不会醒)|(?<!是)怎么死(?!的)"),
+    ("suicide", r"(?:跳楼|跳河|跳桥|跳江|跳海|从.{0,6}(?:楼|桥|顶|台|这里)上?跳下)|差点就跳|上吊|卧轨|烧炭|割腕|走进海里"),
+    ("suicide", r"撑不下去.{0,8}(?:死|自杀|活)|(?:死|自杀|活).{0,8}撑不下去"),
+    ("suicide", r"(?:我|等我)走了以后|我不在了|我已经不在了|不会再回来了|永远(?:地)?(?:离开|消失|睡)"),
+    ("self_harm", r"(?:割|划|伤害|弄伤|割伤|划伤|烫|烫伤|打|掐|咬|惩罚)(?:了)?自己|自残|自伤|自我伤害"),
+    ("self_harm", r"(?:刀片|刀)(?:划|割)(?:了)?(?:手|胳膊|腿|手腕)|(?:手|胳膊|腿|手腕|大腿)上划|划了好多道"),
+    ("abuse", r"家暴|家庭暴力|不敢回家"),
+    ("abuse", _REL_ZH + r"(?:又|总是|经常|一喝酒就|喝醉了?就|天天|昨晚|昨天|一生气就)?(?:动手)?(?:打我|打了我|揍我|掐我|踢我|打伤我|扇我|抽我|"
+     r"拿皮带抽我|揪着我|威胁要杀(?:了)?我|说.{0,6}(?:杀了我|弄死我))|(?:开始|又|就|会)(?:打|揍|抽)我"),
+    ("abuse", r"(?:他|她)(?:说)?要(?:杀了|弄死)我|掐(?:住)?(?:了)?我的脖子|把我的头往"),
+    ("sexual_violence", r"强奸|性侵|被.{0,3}侵犯|侵犯了我|对我动手动脚|堵在.{0,4}强迫我|强迫我(?:发生)?(?:了)?关系|强迫了我|猥亵|强迫我发生|迷奸"),
+    ("suicide", r"(?:吃|吞)(?:掉|光|下)?(?:所有|全部|一整瓶|整瓶)的?(?:安眠药|药片|药)(?:去死|自杀|结束)?"),
+    ("medical", r"(?:吞|吃)(?:了|下)?(?:掉|光)?(?:了)(?:一整瓶|一瓶|整瓶|一板|一把|全部|所有|很多|太多|\d+片|[一二三四五六七八九十百]+片)的?.{0,4}"
+     + _PILLS_ZH + r"|喝了(?:消毒水|农药|洗洁精|漂白)|" + _PILLS_ZH + r"(?:一次)?全(?:吃|吞)了"),
+    ("medical", r"胸口.{0,6}(?:剧痛|压|绞痛|痛得厉害|疼得厉害).{0,10}(?:喘|汗|麻|下巴|分钟|晕)|捂着胸口|没(?:有)?呼吸|叫不醒|昏迷不醒|不省人事|抽搐|嘴唇发紫|吐血|喘不上气"),
+    ("harm_others", r"(?<!不)(?:要|想|准备|打算)(?:去)?(?:杀了|弄死|捅|砍|毒死|报复|伤害)(?:我的?)?.{0,12}(?:他|她|他们|邻居|老板|老公|室友|同事|那些人|孩子|人)(?!的感情)|等他.{0,6}就(?:捅|动手)"
+     r"|(?:想象|幻想)(?:着)?(?:捅|杀|砍|打死|弄死)|带(?:了)?刀(?:去)?(?:上班|学校|公司)|(?:饭|水)里下毒|对室友动手|冲进人群|(?:他|她)一?(?:进门|回来|出现).{0,4}(?:我)?就(?:动手|捅|砍)"),
+]
+
+# Harmless figures of speech, removed before matching.
+_ZH_IDIOMS = re.compile(
+    r"(?<=[，,])\s*想死了|再.{1,12}(?:我)?就要(?:死|疯)了|逼死|逼疯|(?:整个人|人)?废了|瘫了|快断气|社死|累成狗|"
+    r"想死(?:你|您|他|她|它|我)们?(?:了|做的)?|(?:笑|累|热|饿|困|冷|气|急|烦|忙|吓|美|馋|羡慕|痒|疼|难|无聊|闷)死(?:我|人)?了?"
+    r"|[\u4e00-\u9fff]得(?:我|人)?(?:都)?(?:快|要)?(?:想死|要死|半死)|要(?:了)?我的(?:老)?命|要死要活|生不如死，哈哈")
+_EN_IDIOMS = re.compile(
+    r"\b(?:be|is|was)\s+the\s+death\s+of\s+me\b|\b(?:i'?ll|i will|i'?d|i would|i'?m going to)\s+(?:literally\s+)?die\s+if\b"
+    r"|\bone more (?:time|bite|minute|song)\b.{0,40}\b(?:i'?ll|i will)\s+die\b|\bdead on my feet\b|\bearly grave\b|\bout of my misery\b"
+    r"|\b(?:feet|legs|arms|back|brain|phone|battery|laptop)\s+(?:are|is|were|was)\s+(?:\w+\s+)?dead\b|\bmurder(?:ed)?\s+me\b|\b(?:is|was)\s+murder\b|^\s*i'?m dead\b|\bi'?m a corpse\b|\bwants me dead\b|"
+    r"\bdie\s+(?:my|her|his|their|your)\s+hair\b|\bdie\s+on\s+(?:this|that)\s+hill\b|\bdying\s+(?:to|of)\b|\bcould\s+(?:just\s+)?die\b"
+    r"|\b(?:is|are|was)\s+killing\s+me\b|\bkill(?:ed|ing)?\s+it\b|\bkill(?:ing)?\s+time\b|\bkill\s+(?:for|a|the)\s+(?:coffee|process|job|weeds?|lobster)\b",
+    re.I)
+_EN_ACCIDENT = re.compile(r"\b(?:by accident|accidentally|playing|cooking|chopping|shaving|slicing|fell|falling|tripped|at the gym|lifting|"
+                          r"running|treat|first aid|bandage|stitches|plaster|oven)\b", re.I)
+_ZH_ACCIDENT = re.compile(r"不小心|切菜|做饭|摔|运动|打球|跑步|健身|包扎|处理伤口|止血|创可贴")
+_EN_NEGATED = re.compile(r"\b(?:not|never|no longer|wouldn'?t|won'?t|don'?t)\s+(?:be\s+|feel\s+|want\s+to\s+)?"
+                         r"(?:suicidal|kill(?:ing)? myself|hurt(?:ing)? myself)\b", re.I)
+#: A message about a text, a study, a game or another person's case (weak cues do not count there).
+_EN_TOPIC = re.compile(r"\bwhat (?:did|does|do|would) \w+(?: \w+)? (?:think|say|write|believe)\b|\b(?:camus|durkheim|seneca|stoics?|hamlet|"
+                       r"theor(?:y|ies)|why (?:do|did|does|would) (?:people|someone|he|she)|signs?|warning|someone|somebody|friend who|support|respond|employee|manager|teacher|nurse|"
+                       r"essay|paper|novel|story|character|book|article|research|study|statistics?|rates?|history|philosoph\w*|"
+                       r"film|movie|song|poem|play|plot|scene|screenplay|game|boss|level|patient|student|teenager|theory|thriller)\b", re.I)
+_ZH_TOPIC = re.compile(r"数据|怎么发现|朋友告诉|怎么支持|倾向|预警|信号|学生|老师|护士|咨询师|小说|论文|文章|研究|统计|角色|人物|电影|历史|哲学|理论|作品|诗|剧本|游戏|新闻|报道|为什么|来访者|病人|学生|情节|故事")
+
+#: Words that name a topic; a rule whose match is only such a word does not fire in a message about the topic.
+_NOUNS = re.compile(r"suicid|self[-\s]?(?:harm|injur)|domestic|rape|sexually|thinking about|overdose|hang|jump|自杀|自伤|自残|家暴|家庭暴力|性侵|遗书|强奸|猥亵|怎么死"
+                    r"|卧轨|跳楼|跳河|上吊|割腕|服毒|自刎|投河|投江", re.I)
+#: The person writing is the one harmed ("I was raped", "我被…").
+_VICTIM = re.compile(r"我被|\bi (?:was|got|am being|'m being|have been|'ve been)\b", re.I)
+
+_EN_RE = [(f"en.{k}.{i}", k, re.compile(p, re.I)) for i, (k, p) in enumerate(_EN)]
+_ZH_RE = [(f"zh.{k}.{i}", k, re.compile(p)) for i, (k, p) in enumerate(_ZH)]
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """A rule that fired: its ``rule`` id, the crisis ``kind`` and the ``matched`` text."""
+
+    rule: str
+    kind: str
+    matched: str
+
+
+def clean(text: str) -> tuple[str, str]:
+    """``(zh, en)`` forms of ``text`` with the figures of speech removed (en is lower-cased)."""
+    text = (text or "")[:20_000]
+    zh = _ZH_IDIOMS.sub("，", text)
+    en = _EN_IDIOMS.sub(" ", _EN_NEGATED.sub(" ", text.lower().replace("’", "'")))
+    return zh, en
+
+
+def match_rules(text: str) -> RuleHit | None:
+    """The first rule that fires on ``text`` (zh rules first, then en), or ``None``.
+
+    Self-harm rules do not fire on accidents ("I cut myself while cooking"); pure, about 0.1 ms.
+    """
+    zh, en = clean(text)
+    about = bool(_ZH_TOPIC.search(zh) or _EN_TOPIC.search(en))
+    victim = bool(_VICTIM.search(zh) or _VICTIM.search(en))
+    for lang_rules, form, accident in ((_ZH_RE, zh, _ZH_ACCIDENT), (_EN_RE, en, _EN_ACCIDENT)):
+        for rule, kind, rx in lang_rules:
+            m = rx.search(form)
+            if m is None or (kind == "self_harm" and accident.search(form)):
+                continue
+            if about and _NOUNS.search(m.group(0)) and not (victim and kind in ("abuse", "sexual_violence")):
+                continue  # talk about the topic ("an essay on suicide rates"), not a person in it
+            return RuleHit(rule, kind, m.group(0))
+    return None
+
+
+# Cue families read by the classifier next to the sentence vector: words that make a farewell,
+# an arrangement or a feeling of being a burden final, and words that mark a harmless reason.
+_CUES: list[tuple[str, str]] = [
+    ("finality", r"以后(?:就)?(?:不|没|用不|再也)|不会再|再也不|永远|最后一(?:次|条|个)|用不上|用不着|不用再|后面的事|后事|走了以后|\bfor good\b|\banymore\b"
+     r"|\bany ?more\b|\b(?:one )?last (?:time|message|conversation)\b|\bafterwards\b|\bwhen i'?m gone\b|\bwon'?t (?:need|be (?:needing|around|here|coming back))\b|\bever again\b"),
+    ("arrangement", r"密码|遗嘱|存款|银行卡|保险|还清|账(?:也|都)?(?:还|清)|交代|托付|安排好|标签|分给|送人|信放在|纸条|\bpasswords?\b|\bwill\b|\bsavings\b"
+     r"|\binsurance\b|\bdebts?\b|\bbills are paid\b|\bwho (?:gets|should get)\b|\blabell?ed\b|\bletters?\b|\bnote\b|\bgave (?:away|my)\b|\bhanded\b"),
+    ("burden", r"负担|拖累|累赘|麻烦|打扰|操心|不配|更好的|摆脱我|\bburden\b|\bproblem for\b|\bout of (?:the|everyone'?s) way\b|\bbothering\b|\bbetter off\b"
+     r"|\bdeserve (?:a )?better\b|\bdeal with me\b|\bweight\b"),
+    ("resolve", r"想通了|决定|想好了|平静|解脱|放心地走|日子.{0,4}选好|走了|离开|\bmade (?:my )?peace\b|\bdecided\b|\bmade up my mind\b|\bat peace\b|\bchosen the day\b"
+     r"|\bready to go\b|\bcan'?t stay\b|\bgoodbye\b|\bsay(?:ing)? goodbye\b"),
+    ("sleep", r"睡(?:下去|过去|着了)?.{0,4}(?:不|再也不|不用|永远).{0,2}醒|闭上眼睛.{0,6}(?:不|别)|\bsleep\b.{0,30}\b(?:never|not|forever)\b|\bnever wake\b"),
+    ("harmless", r"在(?:公司|医院|学校|店里?|单位).{0,4}最后一(?:天|个班|周)|能.{0,8}吗|可以.{0,8}吗|\blast (?:day|shift|week) (?:at|in|of)\b|\bcan i (?:take|eat|drink|mix)\b"
+     r"|\bis it (?:safe|ok|okay)\b|出国|搬家|搬去|搬到|留学|读书|工作|上班|出差|离职|退休|旅游|旅行|产假|毕业|学期|手术|寄养|国外|部队|公司|同事|值班|志愿者|\bmoving\b|\bmove\b|\babroad\b|\bjob\b"
+     r"|\bretir\w*\b|\bsabbatical\b|\btrip\b|\btravel\w*\b|\bholiday\b|\bsemester\b|\bschool\b|\bsurgery\b|\bdeployment\b|\bemigrat\w*\b|\bnew city\b|\boffice\b|\bshift\b"
+     r"|\bcolleagues\b|\bcompany\b|\bvolunteer\w*\b|\bgraduat\w*\b"),
+    ("accident", r"不小心|切菜|做饭|烤箱|摔|扭伤|运动|打球|跑步|健身|创可贴|缝针|涂什么|\bby accident\b|\baccidentally\b|\bcooking\b|\bchopping\b|\boven\b"
+     r"|\bplaster\b|\bstitches\b|\bsprain\w*\b|\bplaying\b|\bfirst aid\b"),
+    ("someone_died", r"(?:猫|狗|仓鼠|爷爷|奶奶|外公|外婆|爸爸|妈妈|哥哥|姐姐|姑姑|舅舅|朋友|丈夫).{0,6}(?:去世|过世|走了|死了)|悼词|忌日|骨灰|吊唁|慰问卡"
+     r"|\b(?:cat|dog|hamster|grandma|grandpa|grand\w+|mum|mom|dad|father|mother|brother|sister|aunt|uncle|friend|husband|wife)\s+(?:\w+\s+)?(?:died|passed)"
+     r"|\beulogy\b|\bcondolence\b"),
+    ("question", r"\b(?:how (?:do|can|should|much|many|to)|what (?:should|is|are|was|did|does)|is it (?:safe|normal|okay)|should i|any (?:tips|ideas))\b"
+     r"|怎么(?!死)|如何|吗[？?]?\s*$|有什么|推荐|为什么"),
+    ("idiom", r"\u0000"),
+    ("figurative", r"哈哈|笑|加班|甲方|需求|开会|会议|作业|考试|周报|PPT|\bhaha\b|\blol\b|\bmeeting\b|\bdeadline\b|\bexam\b|\bgym\b|\bmovie\b"),
+]
+_CUE_RE = [(name, re.compile(p, re.I)) for name, p in _CUES]
+CUE_NAMES: tuple[str, ...] = tuple(name for name, _ in _CUES)
+#: Cue families that mark a harmless reading; with one of them and no rule firing, the semantic
+#: layer may rate a message *elevated* (reply checked, help line added) but not *crisis*.
+GATE_CUES: tuple[str, ...] = ("idiom", "harmless", "accident", "someone_died")
+
+
+def cue_features(text: str) -> np.ndarray:
+    """``(len(CUE_NAMES),)`` float32: for each cue family, 1.0 when one of its words occurs in
+    ``text`` (after figures of speech are removed), else 0.0."""
+    zh, en = clean(text)
+    both = zh + "\n" + en
+    idiom = bool(_ZH_IDIOMS.search(text) or _EN_IDIOMS.search(text.lower()))
+    return np.array([1.0 if (idiom if name == "idiom" else rx.search(both)) else 0.0 for name, rx in _CUE_RE], np.float32)
