@@ -135,7 +135,7 @@ async def test_invalid_input_is_rejected_and_nothing_stored(client):
         ({"master_id": "socrates", "content": "   "}, 400, "empty"),
         ({"master_id": "socratez", "content": "hi"}, 400, "Did you mean: socrates"),
         ({"master_id": "socrates", "content": "x" * 40_000}, 400, "too long"),
-        ({"master_id": "socrates", "content": "a\x00b"}, 400, "binary"),
+        ({"master_id": "socrates", "content": "a\x00b"}, 422, "NUL"),
         ({"conversation_id": "0" * 32, "content": "hi"}, 404, "not found"),
         ({"master_id": "socrates"}, 422, "content"),
     ]:

@@ -40,7 +40,8 @@ async def test_match_in_both_languages_with_reasons(finder_client):
 
 
 async def test_bad_queries_get_clear_errors_not_500(finder_client):
-    for params, text in [({"q": ""}, "empty"), ({"q": "\x00\x01 hi"}, "binary"), ({"q": "ok", "k": 0}, "k")]:
+    for params, text in [({"q": ""}, "empty"), ({"q": "\x00\x01 hi"}, "NUL"), ({"q": "\x01\x02 hi"}, "binary"),
+                         ({"q": "ok", "k": 0}, "k")]:
         r = await finder_client.get("/api/match", params=params)
         assert r.status_code in (400, 422) and text in r.json()["error"]["message"], r.text
     r = await finder_client.post("/api/match", json={"q": "长" * 10_001})

@@ -14,6 +14,7 @@ from ..backends.base import ChatMessage, Usage, cancel_scope
 from ..catalog.models import Master, SamplingParams
 from ..chat.engine import ChatEngine
 from ..conversations.turns import Event, Generation, Listener, TurnPool
+from ..errors import InvalidRequestError
 
 
 def context_warning(engine: ChatEngine, master: Master, backend: str | None = None,
@@ -122,9 +123,13 @@ class Trial:
         (``[{index, lang, text}]``, and ``context_warning``: see :func:`context_warning`), then
         per starter ``delta`` / ``done`` / ``error``; ``None`` after the last one ends. The
         starters run concurrently on the pool; the llama.cpp backend batches them in its parallel
-        slots.
+        slots. Raises :class:`~masterhall.errors.InvalidRequestError` (``no_starters``) when
+        ``master`` has no starter in ``langs``: nothing is started.
         """
         items = [(lang, text) for lang in langs for text in master.starters.get(lang)]
+        if not items:  # refused before anything starts: a run with nothing to answer would end before it began
+            raise InvalidRequestError("There is no conversation starter to test: write at least one "
+                                      f"in {' or '.join(langs) or 'a language'}.", code="no_starters")
         gen = Generation()
         gen.on_event(listener)
         lock = threading.Lock()
@@ -159,8 +164,6 @@ class Trial:
             warning = None
         emit(Event("starters", {"starters": [{"index": i, "lang": lang, "text": text} for i, (lang, text) in enumerate(items)],
                                 "context_warning": warning}))
-        if not items:
-            gen.end()
         for i, (_, text) in enumerate(items):
             self.pool.submit(one, i, text)
         return gen

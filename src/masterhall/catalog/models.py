@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..inputs import JsonObject, check_text
+
 #: The seven categories of the hall, in display order (see ``catalog-spec.md``).
 CATEGORY_IDS: tuple[str, ...] = (
     "tech",
@@ -90,6 +92,15 @@ def check_avatar_image(value: str) -> str:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: object) -> object:
+        """Every text (and list of texts) can be stored and sent: no NUL, no lone surrogate."""
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                check_text(item)
+        return value
 
 
 class Category(_Strict):
@@ -221,7 +232,7 @@ class Master(_Strict):
     safety_duty: bool = False
     model: str | None = None
     params: SamplingParams = Field(default_factory=SamplingParams)
-    extensions: dict = Field(default_factory=dict)
+    extensions: JsonObject = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod

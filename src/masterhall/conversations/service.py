@@ -25,6 +25,7 @@ from ..catalog.models import SamplingParams
 from ..chat.engine import ChatEngine, Turn
 from ..chat.prompt import ContextTooLongError
 from ..errors import InvalidRequestError, NotFoundError
+from ..inputs import check_text
 from ..store.conversations import Conversation, ConversationRepo, Message
 from .continuation import CannotContinueError, Continuation, continuable, merged_notes
 from .export import Export, export_conversation
@@ -470,7 +471,9 @@ def _validate(content: str) -> str:
         raise InvalidMessageError("The message is empty.")
     if len(content) > MAX_MESSAGE_CHARS:
         raise InvalidMessageError(f"The message is too long ({len(content):,} characters; the limit is {MAX_MESSAGE_CHARS:,}).")
-    if "\x00" in content:
-        raise InvalidMessageError("The message contains binary data.")
+    try:
+        check_text(content)
+    except ValueError as exc:
+        raise InvalidMessageError(f"The message cannot be stored: it {exc}.") from None
     return content.strip()
 

@@ -8,8 +8,10 @@ exception's type (never from its message): see :data:`STATUS`.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..backends.base import BackendError, UnknownBackendError
 from ..builder.library import ImportRejectedError, InvalidMasterError
@@ -109,9 +111,12 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-    where = ".".join(str(p) for p in first["loc"] if p != "body")
-    message = f"{where}: {first['msg']}" if where else first["msg"]
+    errors_ = exc.errors()
+    # a union's branches each report an error: the hall's own check (a value error) says most
+    first = next((e for e in errors_ if e.get("type") == "value_error"), errors_[0]) if errors_ else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"] if p != "body" and "[" not in str(p))  # no union branch tags
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    message = f"{where}: {msg}" if where else msg
     if request.url.path.startswith("/v1/"):
         return JSONResponse(error_body(message, param=where or None), status_code=400)
     details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
@@ -121,10 +126,35 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"error": {"code": "invalid_request", "message": message, "details": details}}, status_code=422)
 
 
+#: ``code`` of an HTTP error raised by the framework itself (a body that is not JSON, no such route …).
+HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+              415: "unsupported_media_type"}
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    """The framework's own HTTP errors (unreadable body, unknown route, wrong method) in the
+    API's error shapes under ``/api`` and ``/v1``; pages keep the framework's answer."""
+    path = request.url.path
+    if not (path.startswith("/api/") or path.startswith("/v1/")):
+        return await http_exception_handler(request, exc)
+    message = exc.detail if isinstance(exc.detail, str) else "invalid request"
+    if exc.status_code == 400 and "parsing the body" in message:
+        message = "The request body could not be read: send valid UTF-8 JSON with Content-Type: application/json."
+    headers = getattr(exc, "headers", None)
+    if path.startswith("/v1/"):
+        response = openai_error(exc.status_code, message, code=HTTP_CODES.get(exc.status_code))
+    else:
+        response = api_error(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), message)
+    response.headers.update(headers or {})
+    return response
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``: the hall's typed errors, backend and prompt errors,
-    request validation (422 under ``/api``, 400 under ``/v1``) and anything unexpected (500)."""
+    request validation (422 under ``/api``, 400 under ``/v1``), the framework's HTTP errors (in
+    the API's shapes) and anything unexpected (500)."""
     for kind in (HallError, BackendError, ContextTooLongError, FinderQueryError):
         app.add_exception_handler(kind, _handle)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _handle)

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ..inputs import MAX_DB_INT, JsonObject, Text
+
+#: The most tokens a reply may ask for (the hall's ``SamplingParams.max_tokens`` bound).
+MAX_REPLY_TOKENS = 32_768
+
+
+def _text_parts(parts: list[dict]) -> list[dict]:
+    """``parts`` unchanged; ``ValueError`` when a ``text`` part's ``text`` is not a string."""
+    for i, part in enumerate(parts):
+        if part.get("type") == "text" and not isinstance(part.get("text"), str):
+            raise ValueError(f"part {i} is a text part without a string 'text'")
+    return parts
+
+
+#: A message's content as a list of parts (``{"type": "text", "text"}``; other types are ignored).
+ContentParts = Annotated[list[JsonObject], AfterValidator(_text_parts)]
 
 
 class ChatMessageIn(BaseModel):
@@ -13,7 +30,7 @@ class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict] | None = None
+    content: Text | ContentParts | None = None
 
     def text(self) -> str:
         """The message's text (text parts joined)."""
@@ -31,15 +48,15 @@ class ChatCompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str
+    model: Text
     messages: list[ChatMessageIn] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    seed: int | None = None
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_REPLY_TOKENS)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_REPLY_TOKENS)
+    seed: int | None = Field(default=None, ge=-MAX_DB_INT - 1, le=MAX_DB_INT)
 
 
 class UsageOut(BaseModel):

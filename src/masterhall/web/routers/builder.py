@@ -9,12 +9,12 @@ Validation failures answer ``422`` with ``{"error": {"code": "invalid_master", "
 
 from __future__ import annotations
 
-from typing import Iterable, Literal
+from typing import Annotated, Iterable, Literal
 
 from fastapi import APIRouter, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from ...backends.base import ChatMessage
 from ...builder.draft import draft_for_run
@@ -22,9 +22,11 @@ from ...builder.library import MAX_FILE_BYTES, InvalidMasterError, validate_mast
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
 from ...errors import NotFoundError
+from ...inputs import MAX_JSON_DEPTH, DbId, JsonObject, Text, check_json
 from ...interop import MAX_FILE_BYTES as MAX_IMPORT_BYTES
 from ..deps import HallDep
 from ..sse import event_stream, sse
+from .schemas import EventStream, errors, files, stream
 
 router = APIRouter(prefix="/api/builder", tags=["builder"])
 public_router = APIRouter(prefix="/api", tags=["api"])
@@ -38,21 +40,32 @@ class MasterBody(BaseModel):
 
 
 class ForkBody(BaseModel):
-    new_id: str | None = None
+    new_id: Text | None = None
+
+
+def _storable_draft(value: dict) -> dict:
+    """A draft's JSON with every text storable and sendable and its ``extensions`` at most
+    :data:`~masterhall.inputs.MAX_JSON_DEPTH` deep: a run sends an incomplete draft's texts as
+    they are (see :mod:`~masterhall.builder.draft`), so they are checked here."""
+    return check_json(value, MAX_JSON_DEPTH + 1)
+
+
+#: A draft to run (preview, one-click test); saving checks the whole master instead.
+DraftJson = Annotated[dict, AfterValidator(_storable_draft)]
 
 
 class PreviewBody(BaseModel):
     """A preview turn: the draft, the conversation so far, the new message."""
 
-    master: dict
-    history: list[dict] = Field(default_factory=list, description='[{"role": "user"|"assistant", "content": …}]')
-    content: str = Field(min_length=1, max_length=32_000)
+    master: DraftJson
+    history: list[JsonObject] = Field(default_factory=list, description='[{"role": "user"|"assistant", "content": …}]')
+    content: Text = Field(min_length=1, max_length=32_000)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
 
 
 class TestBody(BaseModel):
-    master: dict
+    master: DraftJson
     langs: list[Literal["zh", "en"]] = Field(default_factory=lambda: ["zh", "en"])
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
 
@@ -88,46 +101,48 @@ def _frames(event: Event) -> Iterable[str]:
     yield sse(event.type, event.data)
 
 
-@router.get("/masters", summary="User masters (drafts and published)")
+@router.get("/masters", summary="User masters (drafts and published)", responses=errors())
 def list_user_masters(hall: HallDep) -> list[dict]:
     return [um.to_dict() for um in hall.library.list()]
 
 
-@router.post("/validate", summary="Validate a master without saving it")
+@router.post("/validate", summary="Validate a master without saving it", responses=errors(400))
 def validate(hall: HallDep, body: MasterBody):
     _checked(hall, body.master)
     return {"ok": True}
 
 
-@router.post("/masters", summary="Create or replace a user master", status_code=201)
+@router.post("/masters", summary="Create or replace a user master", status_code=201, responses=errors(400, 409))
 def save_master(hall: HallDep, body: MasterBody):
     return hall.library.save(_checked(hall, body.master), body.status).to_dict()
 
 
-@router.get("/masters/{master_id}", summary="One user master")
-def get_user_master(hall: HallDep, master_id: str):
+@router.get("/masters/{master_id}", summary="One user master", responses=errors(404))
+def get_user_master(hall: HallDep, master_id: Text):
     return hall.library.require(master_id).to_dict()
 
 
-@router.delete("/masters/{master_id}", status_code=204, summary="Delete a user master")
-def delete_user_master(hall: HallDep, master_id: str):
+@router.delete("/masters/{master_id}", status_code=204, summary="Delete a user master", responses=errors(404, 409))
+def delete_user_master(hall: HallDep, master_id: Text):
     if not hall.library.delete(master_id):
         raise NotFoundError(f"user master {master_id} not found")
     return Response(status_code=204)
 
 
-@router.post("/masters/{master_id}/publish", summary="Publish: the master joins the hall, the APIs and the Finder")
-def publish(hall: HallDep, master_id: str):
+@router.post("/masters/{master_id}/publish", summary="Publish: the master joins the hall, the APIs and the Finder",
+             responses=errors(404, 409))
+def publish(hall: HallDep, master_id: Text):
     return hall.library.publish(master_id).to_dict()
 
 
-@router.post("/masters/{master_id}/unpublish", summary="Back to draft")
-def unpublish(hall: HallDep, master_id: str):
+@router.post("/masters/{master_id}/unpublish", summary="Back to draft", responses=errors(404, 409))
+def unpublish(hall: HallDep, master_id: Text):
     return hall.library.unpublish(master_id).to_dict()
 
 
-@router.post("/fork/{source_id}", summary="Copy a built-in or user master into a new draft", status_code=201)
-def fork(hall: HallDep, source_id: str, body: ForkBody | None = None):
+@router.post("/fork/{source_id}", summary="Copy a built-in or user master into a new draft", status_code=201,
+             responses=errors(400, 404, 409))
+def fork(hall: HallDep, source_id: Text, body: ForkBody | None = None):
     return hall.library.fork(source_id, body.new_id if body else None).to_dict()
 
 
@@ -138,7 +153,8 @@ def _incomplete(missing: list[dict]) -> list[str]:
     return [sse("draft", {"missing": missing})] if missing else []
 
 
-@router.post("/test", summary="One-click test: answer every conversation starter of a draft, even an incomplete one (SSE)")
+@router.post("/test", summary="One-click test: answer every conversation starter of a draft, even an incomplete one (SSE)",
+             responses=stream(), response_class=EventStream)
 async def test_starters(hall: HallDep, body: TestBody):
     master, missing = draft_for_run(body.master)
     master = _model_checked(hall, master)
@@ -147,7 +163,8 @@ async def test_starters(hall: HallDep, body: TestBody):
                               _frames, opening=_incomplete(missing))
 
 
-@router.post("/preview", summary="Chat with a draft, even an incomplete one; each turn shows exactly what the model receives (SSE)")
+@router.post("/preview", summary="Chat with a draft, even an incomplete one; each turn shows exactly what the model receives (SSE)",
+             responses=stream(), response_class=EventStream)
 async def preview_turn(hall: HallDep, body: PreviewBody):
     master, missing = draft_for_run(body.master)
     master = _model_checked(hall, master)
@@ -157,36 +174,38 @@ async def preview_turn(hall: HallDep, body: PreviewBody):
                               _frames, opening=_incomplete(missing))
 
 
-@router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)")
-async def upload_file(hall: HallDep, master_id: str, file: UploadFile, downloadable: bool = False):
+@router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)",
+             responses=errors(400, 404, 409, 413))
+async def upload_file(hall: HallDep, master_id: Text, file: UploadFile, downloadable: bool = False):
     data = await file.read(MAX_FILE_BYTES + 1)
     saved = await run_in_threadpool(hall.library.add_file, master_id, file.filename, data, file.content_type, downloadable)
     return saved.to_dict()
 
 
-@router.get("/masters/{master_id}/files", summary="Files attached to a user master (metadata)")
-def list_files(hall: HallDep, master_id: str) -> list[dict]:
+@router.get("/masters/{master_id}/files", summary="Files attached to a user master (metadata)", responses=errors(404))
+def list_files(hall: HallDep, master_id: Text) -> list[dict]:
     return [f.to_dict() for f in hall.library.files(master_id)]
 
 
-@router.patch("/files/{file_id}", summary="Let chat users download a file, or not")
-def set_file_flags(hall: HallDep, file_id: int, body: FileFlags):
+@router.patch("/files/{file_id}", summary="Let chat users download a file, or not", responses=errors(400, 404))
+def set_file_flags(hall: HallDep, file_id: DbId, body: FileFlags):
     return hall.library.set_downloadable(file_id, body.downloadable).to_dict()
 
 
-@router.get("/files/{file_id}/download", summary="The creator's download of an attached file")
-def creator_download(hall: HallDep, file_id: int):
+@router.get("/files/{file_id}/download", summary="The creator's download of an attached file", responses=files())
+def creator_download(hall: HallDep, file_id: DbId):
     return _download(hall.library.file(file_id))
 
 
 @public_router.get("/masters/{master_id}/files/{file_id}",
-                   summary="A chat user's download: only files the creator made downloadable")
-def public_download(hall: HallDep, master_id: str, file_id: int):
+                   summary="A chat user's download: only files the creator made downloadable", responses=files())
+def public_download(hall: HallDep, master_id: Text, file_id: DbId):
     return _download(hall.library.public_file(master_id, file_id))
 
 
-@router.post("/import", summary="Import masters from a file (card JSON/PNG, LobeChat, NextChat, YAML/JSON, CSV/JSONL/Parquet)")
-async def import_file(hall: HallDep, file: UploadFile, format: str = "auto", category: str | None = None,
+@router.post("/import", summary="Import masters from a file (card JSON/PNG, LobeChat, NextChat, YAML/JSON, CSV/JSONL/Parquet)",
+             responses=errors(400, 409, 413))
+async def import_file(hall: HallDep, file: UploadFile, format: Text = "auto", category: Text | None = None,
                       publish: bool = False, dry_run: bool = False):
     data = await file.read(MAX_IMPORT_BYTES + 1)
     return await run_in_threadpool(lambda: hall.library.import_file(data, file.filename, fmt=format, category=category,
@@ -194,7 +213,8 @@ async def import_file(hall: HallDep, file: UploadFile, format: str = "auto", cat
 
 
 @public_router.get("/masters/{master_id}/export",
-                   summary="A master in another format (card-json, card-png, lobechat, nextchat, yaml, json)")
-def export(hall: HallDep, master_id: str, format: str = "json"):
+                   summary="A master in another format (card-json, card-png, lobechat, nextchat, yaml, json)",
+                   responses=files("application/json", "image/png", "application/yaml", codes=(400, 404)))
+def export(hall: HallDep, master_id: Text, format: Text = "json"):
     content, content_type, filename = hall.library.export(master_id, format)
     return Response(content, media_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -11,7 +11,7 @@ An answer whose ``finish_reason`` is ``length`` was cut at the token limit;
 
 from __future__ import annotations
 
-from typing import Iterable, Literal
+from typing import Annotated, Iterable, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -19,11 +19,12 @@ from pydantic import BaseModel, Field
 
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
+from ...inputs import DbId, DbInt, Text, Title
 from ..deps import HallDep, RenderDep
 from ..guide import guide_cards
 from ..render import MarkdownRenderer
 from ..sse import event_stream, json_around, sse, text_frame
-from .schemas import ERRORS, SSE_RESPONSES
+from .schemas import EventStream, errors, files, stream
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -31,10 +32,10 @@ router = APIRouter(prefix="/api", tags=["api"])
 class SendMessage(BaseModel):
     """A new user message: in ``conversation_id``, or in a new conversation with ``master_id``."""
 
-    content: str = Field(description="The user's message (1–32,000 characters).")
-    master_id: str | None = None
-    conversation_id: str | None = None
-    backend: str | None = Field(default=None, description="Backend name (default: the master's, then the hall's).")
+    content: Text = Field(description="The user's message (1–32,000 characters).")
+    master_id: Text | None = None
+    conversation_id: Text | None = None
+    backend: Text | None = Field(default=None, description="Backend name (default: the master's, then the hall's).")
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
 
@@ -42,7 +43,7 @@ class SendMessage(BaseModel):
 class ContinueAnswer(BaseModel):
     """Optional settings for continuing an answer (default: the master's and the hall's)."""
 
-    backend: str | None = None
+    backend: Text | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=32768, description="Tokens the continuation may add.")
 
@@ -50,13 +51,13 @@ class ContinueAnswer(BaseModel):
 class EditMessage(BaseModel):
     """New text for the last user message of a conversation."""
 
-    content: str
+    content: Text
 
 
 class Rename(BaseModel):
     """A conversation's new title."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Title = Field(description="1–200 characters; whitespace is collapsed, and a blank title is refused.")
 
 
 #: The frame of a delta event around its text (see :func:`~masterhall.web.sse.text_frame`).
@@ -88,19 +89,19 @@ def _frames(hall, render: MarkdownRenderer):
     return frames
 
 
-@router.get("/conversations", summary="List conversations, newest first")
+@router.get("/conversations", summary="List conversations, newest first", responses=errors())
 def list_conversations(
     hall: HallDep,
-    q: str | None = Query(None, description="Search titles (case-insensitive)."),
-    master_id: str | None = None,
+    q: Annotated[Text | None, Query(description="Search titles (case-insensitive).")] = None,
+    master_id: Text | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: DbInt = 0,
 ) -> list[dict]:
     return [c.to_dict() for c in hall.chat.list(search=q, master_id=master_id, limit=limit, offset=offset)]
 
 
-@router.get("/conversations/{conversation_id}", summary="A conversation with its messages", responses=ERRORS)
-def get_conversation(hall: HallDep, render: RenderDep, conversation_id: str):
+@router.get("/conversations/{conversation_id}", summary="A conversation with its messages", responses=errors(404))
+def get_conversation(hall: HallDep, render: RenderDep, conversation_id: Text):
     transcript = hall.chat.get(conversation_id)
     master = hall.catalog.masters.get(transcript.conversation.master_id)
     guide = bool(master and master.is_guide)
@@ -114,19 +115,20 @@ def get_conversation(hall: HallDep, render: RenderDep, conversation_id: str):
             "stopping": transcript.stopping}
 
 
-@router.patch("/conversations/{conversation_id}", summary="Rename a conversation", responses=ERRORS)
-def rename_conversation(hall: HallDep, conversation_id: str, body: Rename):
+@router.patch("/conversations/{conversation_id}", summary="Rename a conversation", responses=errors(400, 404))
+def rename_conversation(hall: HallDep, conversation_id: Text, body: Rename):
     return hall.chat.rename(conversation_id, body.title).to_dict()
 
 
-@router.delete("/conversations/{conversation_id}", status_code=204, summary="Delete a conversation", responses=ERRORS)
-def delete_conversation(hall: HallDep, conversation_id: str):
+@router.delete("/conversations/{conversation_id}", status_code=204, summary="Delete a conversation", responses=errors(404))
+def delete_conversation(hall: HallDep, conversation_id: Text):
     hall.chat.delete(conversation_id)
     return Response(status_code=204)
 
 
-@router.get("/conversations/{conversation_id}/export", summary="Export as Markdown or JSON", responses=ERRORS)
-def export_conversation(hall: HallDep, conversation_id: str, format: Literal["md", "json"] = "md",
+@router.get("/conversations/{conversation_id}/export", summary="Export as Markdown or JSON",
+            responses=files("text/markdown", "application/json"))
+def export_conversation(hall: HallDep, conversation_id: Text, format: Literal["md", "json"] = "md",
                         lang: Literal["zh", "en"] = "en"):
     export = hall.chat.export(conversation_id, format, lang)
     headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
@@ -135,7 +137,8 @@ def export_conversation(hall: HallDep, conversation_id: str, format: Literal["md
     return PlainTextResponse(export.body, media_type=export.media_type, headers=headers)
 
 
-@router.post("/messages", summary="Send a message; the answer streams as Server-Sent Events", responses=SSE_RESPONSES)
+@router.post("/messages", summary="Send a message; the answer streams as Server-Sent Events", responses=stream(404),
+             response_class=EventStream)
 async def send_message(hall: HallDep, render: RenderDep, body: SendMessage):
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.chat.send(
@@ -144,21 +147,22 @@ async def send_message(hall: HallDep, render: RenderDep, body: SendMessage):
 
 
 @router.post("/conversations/{conversation_id}/regenerate", summary="Generate the last answer again (SSE)",
-             responses=SSE_RESPONSES)
-async def regenerate(hall: HallDep, render: RenderDep, conversation_id: str):
+             responses=stream(404), response_class=EventStream)
+async def regenerate(hall: HallDep, render: RenderDep, conversation_id: Text):
     return await event_stream(hall.pool, lambda listener: hall.chat.regenerate(conversation_id, listener=listener), _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/edit", summary="Edit the last user message and resend it (SSE)",
-             responses=SSE_RESPONSES)
-async def edit_last(hall: HallDep, render: RenderDep, conversation_id: str, body: EditMessage):
+             responses=stream(404), response_class=EventStream)
+async def edit_last(hall: HallDep, render: RenderDep, conversation_id: Text, body: EditMessage):
     return await event_stream(hall.pool, lambda listener: hall.chat.edit_last(conversation_id, body.content, listener=listener),
                               _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/continue",
-             summary="Continue an answer cut at the length limit, in the same message (SSE)", responses=SSE_RESPONSES)
-async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: str, message_id: int,
+             summary="Continue an answer cut at the length limit, in the same message (SSE)",
+             responses=stream(404, 409), response_class=EventStream)
+async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: Text, message_id: DbId,
                           body: ContinueAnswer | None = None):
     """The continuation streams like a new answer: ``start`` (``continued: true``), deltas (the
     new text only), then ``done`` with the whole answer. 409 ``cannot_continue`` when the message
@@ -169,6 +173,6 @@ async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: str
         conversation_id, message_id, backend=body.backend, params=params, listener=listener), _frames(hall, render))
 
 
-@router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated")
-def stop(hall: HallDep, conversation_id: str) -> dict:
+@router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated", responses=errors())
+def stop(hall: HallDep, conversation_id: Text) -> dict:
     return {"stopped": hall.chat.stop(conversation_id)}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from ...inputs import Text
 from ..deps import HallDep
 from ..guide import create_url
-from .schemas import ERRORS
+from .schemas import errors
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -20,20 +21,20 @@ def status(hall: HallDep) -> dict:
     return {"model": hall.loader.to_dict(), "backend": hall.registry.default_name, "safety": safety}
 
 
-@router.get("/masters", summary="List the masters")
-def list_masters(hall: HallDep, category: str | None = None) -> list[dict]:
+@router.get("/masters", summary="List the masters", responses=errors())
+def list_masters(hall: HallDep, category: Text | None = None) -> list[dict]:
     return [m.model_dump(include={"id", "category", "avatar", "name", "tagline", "tags"}) for m in hall.catalog.advisors(category)]
 
 
-@router.get("/masters/{master_id}", summary="One master, all fields", responses=ERRORS)
-def get_master(hall: HallDep, master_id: str):
+@router.get("/masters/{master_id}", summary="One master, all fields", responses=errors(404))
+def get_master(hall: HallDep, master_id: Text):
     return hall.catalog.get(master_id).model_dump()
 
 
 class MatchQuery(BaseModel):
     """A free-text need for the Master Finder."""
 
-    q: str = Field(description="What the person needs, in any language (at most 10,000 characters).")
+    q: Text = Field(description="What the person needs, in any language (at most 10,000 characters).")
     k: int = Field(default=5, ge=1, le=20)
     lang: Literal["zh", "en"] | None = None
 
@@ -65,12 +66,12 @@ def _match(hall, body: MatchQuery) -> dict:
 
 
 @router.get("/match", summary="Master Finder: the masters who fit a need, best first, each with a reason",
-            responses=ERRORS)
-def match_get(hall: HallDep, q: str = Query("", description="The need, free text."), k: int = Query(5, ge=1, le=20),
+            responses=errors(400))
+def match_get(hall: HallDep, q: Annotated[Text, Query(description="The need, free text.")] = "", k: int = Query(5, ge=1, le=20),
               lang: Literal["zh", "en"] | None = None):
     return _match(hall, MatchQuery(q=q, k=k, lang=lang))
 
 
-@router.post("/match", summary="Master Finder for long needs (same answer as GET)", responses=ERRORS)
+@router.post("/match", summary="Master Finder for long needs (same answer as GET)", responses=errors(400))
 def match_post(hall: HallDep, body: MatchQuery):
     return _match(hall, body)

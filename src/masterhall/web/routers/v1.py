@@ -36,6 +36,7 @@ from ..deps import HallDep
 from ..errors import openai_backend_error
 from ..openai_protocol import ChatCompletionRequest, ModelCard, ModelList, error_body
 from ..sse import event_stream, json_around, sse, text_frame
+from .schemas import OPENAI_ERRORS, SSE_EVENT_SCHEMA
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -122,7 +123,10 @@ def _native_reason(usage: dict | None) -> str:
     return (usage or {}).get("finish_reason") or "stop"
 
 
-@router.post("/chat/completions", summary="Chat with a master (OpenAI-compatible, streaming or not)")
+@router.post("/chat/completions", summary="Chat with a master (OpenAI-compatible, streaming or not)", responses={
+    200: {"content": {"application/json": {}, "text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
+          "description": "The completion, or its chunks as Server-Sent Events when `stream` is true"},
+    **OPENAI_ERRORS})
 async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
     created = int(time.time())
     completion_id = "chatcmpl-" + uuid.uuid4().hex
