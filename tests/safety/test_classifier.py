@@ -80,3 +80,14 @@ def test_scoring_is_fast_once_prepared(guard):
     for i in range(20):
         guard.assess([], f"I wonder whether anyone would notice {i}", "en")
     assert (time.perf_counter() - start) / 20 < 0.1  # ~5 ms measured; generous for a busy machine
+
+
+@pytest.mark.parametrize("text", ["Talk for a long time", "This is the last time I'm asking", "陪我聊一会儿", "最后一次问你"])
+def test_conversational_last_time_and_talking_are_not_crises(guard, text):
+    """Meta-talk about the chat ("last time I ask", "talk for a long time") is not a farewell."""
+    assert not guard.assess([], text, "zh" if text[0] > "~" else "en").crisis
+
+
+@pytest.mark.parametrize(("text", "lang"), [("I googled how long it takes to drown", "en"), ("我查了人溺水要多久", "zh")])
+def test_researching_means_is_a_crisis(guard, text, lang):
+    assert guard.assess([], text, lang).crisis

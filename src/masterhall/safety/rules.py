@@ -47,6 +47,9 @@ _EN: list[tuple[str, str]] = [
     ("suicide", r"\b(?:overdose|od)\s+on\b|\b(?:take|swallow|taking)\s+(?:all|everything)\b.*\b(?:" + _PILLS_EN
      + r"|medicine cabinet|prescription)\b|\b(?:planning|going|want)\s+to\s+overdose\b"),
     ("suicide", r"\bwrit(?:e|ing|ten|ote)\s+(?:a|my)\s+(?:suicide|goodbye)\s+(?:note|letter)\b"),
+    # researching means: "I googled how long it takes to drown"
+    ("suicide", r"\b(?:googled|searched|looked up|researched|been reading)\b.{0,30}\b(?:how (?:long|much|many)|what dose)\b.{0,40}"
+     r"\b(?:drown|die|bleed out|suffocate|hang|lethal|fatal|overdose)\b"),
     ("suicide", r"\b(?:the\s+)?(?:one|only)\s+way\s+(?:left\s+)?out\b.*\b(?:peace|decided|mind|ready)\b"),
     ("suicide", r"\b(?:sleep|fall asleep|close my eyes)\b.*\b(?:never|not)\s+(?:wake up|have to wake|open them)\b"),
     ("suicide", r"\bwhen\s+i'?m\s+gone\b|\bafter\s+i'?m\s+gone\b|\bwon'?t\s+be\s+(?:around|here)\s+(?:for|by|much longer|next)\b"),
@@ -74,6 +77,8 @@ _EN: list[tuple[str, str]] = [
 ]
 
 _ZH: list[tuple[str, str]] = [
+    ("suicide", r"(?:查|搜|搜索|百度|研究)(?:了|过)?.{0,12}(?:溺水|上吊|割腕|跳楼|吃多少|多少片|多久).{0,12}(?:会死|死亡|致死|要多久|才死|断气)"
+     r"|(?:查|搜|搜索|百度)(?:了|过)?.{0,6}(?:人)?溺水(?:要|需要)?多久"),
     ("suicide", r"想自杀|要自杀|去自杀|自杀的(?:念头|想法)|想过自杀|准备自杀|打算自杀|自杀算了|轻生|寻死|(?:写|留)(?:好|了)?(?:一封)?遗书|遗书写"),
     ("suicide", r"(?<![笑累热饿困冷气急烦忙吓])(?:好|真的|很)?想(?:去)?死(?![你您他她它])"),
     ("suicide", r"不想(?:再)?活|活不下去|活着(?:没|没有)(?:意思|意义)|活够了|生无可恋|了结(?:自己|生命)?|结束(?:自己的?|我的)?生命|结束自己"),
