@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from masterhall import BackendError, FakeBackend, load_settings
+from masterhall import BackendError
 from masterhall.catalog.models import SamplingParams
 from masterhall.conversations.continuation import CONTINUED_NOTE, CannotContinueError
 from masterhall.errors import NotFoundError
-from masterhall.hall import build_hall
-from masterhall.store import Store
-
-
-@pytest.fixture
-def hall(db_url, fake: FakeBackend):
-    store = Store(db_url)
-    h = build_hall(load_settings(backend="fake"), store=store, flush_interval_s=0.0)
-    h.registry.register(fake)
-    yield h
-    store.close()
 
 
 def run(gen):

@@ -5,21 +5,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
-from masterhall import FakeBackend, load_settings
-from masterhall.hall import build_hall
-from masterhall.store import Store
-
-
-@pytest.fixture
-def hall(db_url, fake: FakeBackend):
-    store = Store(db_url)
-    h = build_hall(load_settings(backend="fake"), store=store, flush_interval_s=0.0)
-    h.registry.register(fake)
-    yield h
-    store.close()
-
 
 def held_turn(hall, fake):
     """A turn whose thread is held inside its first delta, until ``release`` is set."""

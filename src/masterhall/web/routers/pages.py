@@ -63,12 +63,10 @@ def master_page(request: Request, hall: HallDep, master_id: str) -> HTMLResponse
 
 
 def _localized(master: Master, lang: str) -> dict:
+    """A master card's fields (:func:`~masterhall.web.templating.card`) plus what its page shows."""
+    shown = {key: value for key, value in card(master, lang).items() if key != "search"}
     return {
-        "id": master.id,
-        "avatar": master.avatar,
-        "avatar_image": avatar_image(master),
-        "name": master.name.get(lang),
-        "tagline": master.tagline.get(lang),
+        **shown,
         "description": master.description.get(lang),
         "greeting": master.greeting.get(lang),
         "starters": master.starters.get(lang),
