@@ -132,3 +132,28 @@ def test_gguf_path_backend(real_engine):
     backend = real_engine.registry.get(str(embedded_model_path(model=QWEN_0_5B)))
     assert isinstance(backend, LlamaCppBackend)
     assert backend.count_tokens("hello world") == 2
+
+
+def test_stop_while_a_long_prompt_is_read_ends_at_once(real_engine):
+    """Issue 13.1 on the real engine: a Stop while a long prompt is read (no token yet) ends the
+    request well before the prompt would have been read, and the next request is served."""
+    import threading
+    import time
+
+    from masterhall.backends.base import CancelToken, cancel_scope
+
+    backend = real_engine.registry.get()
+    long_text = " ".join(f"Note {i}: the meeting moved to room {i % 7} at {i % 12} o'clock." for i in range(190))
+    messages = [ChatMessage("system", "You are a helpful assistant."), ChatMessage("user", long_text + "\nSummarise the notes.")]
+    full = backend.count_tokens(long_text)
+    token = CancelToken()
+    threading.Timer(0.5, token.cancel).start()
+    started = time.monotonic()
+    with cancel_scope(token):
+        items = list(backend.stream_chat(messages, SamplingParams(max_tokens=20)))
+    elapsed = time.monotonic() - started
+    assert items[-1].finish_reason == "cancelled" and not [i for i in items[:-1] if i]
+    # reading it all takes ≥ 15 s on 2 cores (~200 prompt tokens/s); a Stop ends it within a batch of 512
+    assert full > 3000 and elapsed < 6.0, (full, elapsed)
+    after = real_engine.stream("li-bai", [], "One line about wine.", params=GREEDY).collect()
+    assert after.text
