@@ -315,6 +315,7 @@ def test_my_masters_list_publishes_exports_and_deletes(page, live):
 
     item.locator('[data-action="edit"]').click()
     expect(page).to_have_url(live.url + "/builder/list-stoic")
+    page.wait_for_load_state("networkidle")  # the editor's script has loaded the draft and bound its buttons
     page.locator("#delete-master").click()
     expect(page.locator("#delete-master")).to_have_text("Delete?")
     page.locator("#delete-master").click()
