@@ -94,11 +94,11 @@ export function createTurns(view) {
     view.sidebar.refresh();
   }
 
-  /** Read the stored conversation up to SYNC_TRIES times, SYNC_DELAY_MS apart, until
-   *  `settled(data)` says it has what it waited for (or a read fails). */
-  async function pollStored(settled) {
+  /** After a stop, show the answer exactly as stored (rendered) once the server has finished it. */
+  async function syncMessage(node) {
     const id = state.conversationId;
-    for (let i = 0; id && i < SYNC_TRIES; i++) {
+    if (!id || !node.dataset.id) return;
+    for (let i = 0; i < SYNC_TRIES; i++) {
       await sleep(SYNC_DELAY_MS);
       let data;
       try {
@@ -106,21 +106,14 @@ export function createTurns(view) {
       } catch (err) {
         return;
       }
-      if (settled(data)) return;
-    }
-  }
-
-  /** After a stop, show the answer exactly as stored (rendered) once the server has finished it. */
-  async function syncMessage(node) {
-    if (!node.dataset.id) return;
-    await pollStored((data) => {
       const stored = data.messages.find((m) => String(m.id) === node.dataset.id);
-      if (!stored) return true;
-      if (stored.status === "streaming" || data.generating || data.stopping) return false;
-      if (node.isConnected) M.update(node, stored);
-      view.updateActions();
-      return true;
-    });
+      if (!stored) return;
+      if (stored.status !== "streaming" && !data.generating && !data.stopping) {
+        if (node.isConnected) M.update(node, stored);
+        view.updateActions();
+        return;
+      }
+    }
   }
 
   /** Stop: tell the server first (so the answer is stored as stopped by the user), then
@@ -162,12 +155,21 @@ export function createTurns(view) {
   /** A page opened while its answer is being stopped (by this very reload, say): the server
    *  already shows it as stopped; once the turn has written its end, show it exactly as stored. */
   async function settleRemote() {
-    await pollStored((data) => {
-      if (data.generating || state.busy) return true;  // a new turn started meanwhile
-      if (data.stopping) return false;
-      view.renderThread(data.messages);
-      return true;
-    });
+    const id = state.conversationId;
+    for (let i = 0; id && i < SYNC_TRIES; i++) {
+      await sleep(SYNC_DELAY_MS);
+      let data;
+      try {
+        data = await api("/api/conversations/" + encodeURIComponent(id));
+      } catch (err) {
+        return;
+      }
+      if (data.generating || state.busy) return;  // a new turn started meanwhile
+      if (!data.stopping) {
+        view.renderThread(data.messages);
+        return;
+      }
+    }
   }
 
   return { runTurn, stop, followRemote, settleRemote };
