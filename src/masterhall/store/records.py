@@ -20,7 +20,8 @@ class Conversation:
 
     ``id``: 32 hex digits. ``title``: ``None`` until set or derived from the first user
     message. ``model``: label of the backend/model last used. Timestamps are aware UTC;
-    ``updated_at`` moves with every write to the conversation or its messages.
+    ``updated_at`` moves with every write to the conversation or its messages. ``owner_id``: the
+    ``users.id`` of the person who started it (``None`` in a hall without accounts).
     """
 
     id: str
@@ -29,6 +30,7 @@ class Conversation:
     model: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    owner_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; timestamps as ISO 8601 strings with ``+00:00``."""

@@ -1,4 +1,5 @@
-"""The database tables: ``conversations`` and their ``messages`` (SQLAlchemy 2 declarative).
+"""The database tables: ``conversations`` and their ``messages``, user masters and their files,
+and the accounts (``users``, ``sessions``, ``api_keys``) that own them (SQLAlchemy 2 declarative).
 
 Timestamps are stored as UTC and always read back as timezone-aware UTC ``datetime`` values,
 on SQLite (which has no time zones) as on PostgreSQL (``timestamptz``). Schema changes go
@@ -80,10 +81,71 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+#: Account roles: an ``admin`` manages members and sees every draft and file; a ``member``
+#: sees what they own and what is published.
+ROLES_OF_USERS = ("admin", "member")
+
+
+class UserRow(Base):
+    """One row of ``users``: a local account.
+
+    ``name``: the login name (unique, case-sensitive as stored). ``password_hash``: an argon2id
+    hash in PHC string form (``$argon2id$v=19$…``). ``disabled``: a disabled account cannot sign
+    in and its sessions and keys stop working. ``last_login_at``: ``None`` until the first login.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES_OF_USERS), name="role"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class SessionRow(Base):
+    """One row of ``sessions``: a signed-in browser. ``id`` is the SHA-256 (64 hex digits) of the
+    random token in the session cookie, so a copy of the database does not hold usable cookies.
+    Deleted with its user."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApiKeyRow(Base):
+    """One row of ``api_keys``: a person's key for ``Authorization: Bearer …``.
+
+    ``key_hash``: SHA-256 (64 hex digits) of the whole key (keys are long random strings, shown
+    once). ``prefix``: the key's first characters, shown in lists so a person can tell keys apart.
+    ``revoked_at``: set when revoked (the row stays for the record). Deleted with its user.
+    """
+
+    __tablename__ = "api_keys"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(Text, default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+
+
 class ConversationRow(Base):
     """One row of ``conversations``: a chat with one master.
 
-    ``id``: 32 hex digits (UUID4). ``master_id``: catalog id of the master. ``title``: shown in
+    ``id``: 32 hex digits (UUID4). ``owner_id``: the person who started it (``None`` while the
+    hall has no accounts; assigned to the first admin when one is created). ``master_id``: catalog id of the master. ``title``: shown in
     the list (``None`` until the first user message gives one). ``model``: label of the
     backend/model last used, e.g. ``embedded/qwen2.5-0.5b`` (free text, nullable).
     """
@@ -91,6 +153,7 @@ class ConversationRow(Base):
     __tablename__ = "conversations"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     master_id: Mapped[str] = mapped_column(String(100))
     title: Mapped[str | None] = mapped_column(Text)
     model: Mapped[str | None] = mapped_column(Text)
@@ -150,13 +213,17 @@ class UserMasterRow(Base):
 
     ``id`` is the master id (same rules as the catalog's). ``data`` holds the master as JSON,
     validated by :class:`masterhall.catalog.Master` on every write and read. ``forked_from``
-    names the built-in or user master it was copied from (nullable).
+    names the built-in or user master it was copied from (nullable). ``owner_id``: the creator
+    (``None`` while the hall has no accounts). ``instructions_visible``: whether people other than
+    the creator (and admins) may read a published master's instructions (default hidden).
     """
 
     __tablename__ = "user_masters"
     __table_args__ = (CheckConstraint(_in("status", MASTER_STATUSES), name="status"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    instructions_visible: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     forked_from: Mapped[str | None] = mapped_column(String(64))

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ..accounts import LOCAL, Caller
 from ..hall import Hall
 from .render import MarkdownRenderer
 
@@ -37,3 +38,13 @@ async def get_render(request: Request) -> MarkdownRenderer:
 
 #: A route parameter that receives the Markdown renderer.
 RenderDep = Annotated[MarkdownRenderer, Depends(get_render)]
+
+
+async def get_caller(request: Request) -> Caller:
+    """The person this request acts for: what the authentication middleware put on
+    ``request.state.caller``, else :data:`~masterhall.accounts.LOCAL` (a hall without accounts)."""
+    return getattr(request.state, "caller", LOCAL)
+
+
+#: A route parameter that receives the caller: ``def route(hall: HallDep, caller: CallerDep): …``.
+CallerDep = Annotated[Caller, Depends(get_caller)]
