@@ -55,3 +55,13 @@ function bindLanguageSwitch() {
 const banner = $("status-banner");
 if (banner && banner.dataset.state === "loading") watchStatus();
 bindLanguageSwitch();
+
+/* Menus (<details class="menu">): Escape closes the open one and puts focus back on its button. */
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const menu = event.target instanceof Element ? event.target.closest("details.menu[open]") : null;
+  const open = menu || document.querySelector("details.menu[open]");
+  if (!open) return;
+  open.open = false;
+  open.querySelector("summary").focus();
+});
