@@ -149,7 +149,7 @@ def test_a_wide_sidebar_is_no_dialog(page, live):
     page.goto(live.url + "/masters/socrates/chat")
     sidebar = page.locator("#sidebar")
     expect(sidebar).to_have_js_property("inert", False)
-    assert sidebar.get_attribute("role") is None
+    assert sidebar.get_attribute("role") == "complementary"
     page.locator("#conv-search").focus()
     expect(page.locator("#conv-search")).to_be_focused()
 

@@ -29,7 +29,7 @@ export function Drawer({ sidebar, toggle, close, backdrop, outside }) {
       sidebar.setAttribute("aria-modal", "true");
       sidebar.setAttribute("aria-label", t("conversations"));
     } else {
-      sidebar.removeAttribute("role");
+      sidebar.setAttribute("role", "complementary"); // a plain landmark beside the chat
       sidebar.removeAttribute("aria-modal");
     }
     sidebar.inert = modal && !open;
