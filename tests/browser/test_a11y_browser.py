@@ -302,3 +302,26 @@ def test_the_language_switch_names_its_language(page, live):
     link = page.locator("#lang-switch")
     expect(link).to_have_attribute("lang", "zh-CN")
     expect(link).to_have_attribute("hreflang", "zh")
+
+
+def test_my_masters_keeps_focus_through_publish_and_delete(page, live, user_master):
+    page.goto(live.url + "/builder")
+    page.wait_for_load_state("networkidle")
+    item = page.locator(f'.um-item[data-id="{user_master}"]')
+    item.locator('[data-action="publish"]').focus()
+    page.keyboard.press("Enter")
+    expect(item.locator(".status-badge")).to_have_text("Published")
+    expect(item.locator('[data-action="unpublish"]')).to_be_focused()  # the list was redrawn: focus follows
+
+    item.locator('[data-action="delete"]').focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator(".confirm-dialog")
+    expect(dialog).to_contain_text("Delete the master “Accessible Stoic”?")
+    page.keyboard.press("Escape")
+    expect(item.locator('[data-action="delete"]')).to_be_focused()
+    page.keyboard.press("Enter")
+    dialog.locator("[data-confirm=ok]").focus()
+    page.keyboard.press("Enter")
+    expect(item).to_have_count(0)
+    # the next master's name, or "New master" when none is left — never the page
+    assert page.evaluate("() => document.activeElement.matches('.um-name, #new-master')"), page.evaluate(FOCUSED_TAG)

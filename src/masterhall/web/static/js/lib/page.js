@@ -1,7 +1,7 @@
 /* MasterHall — what every page does: the model-status banner (polling /api/status while the model
  * loads; a "masterhall:status" event tells scripts of the change) and the language switch,
- * which returns to the page as it is now (a new chat may have become /chat/{id}).
- * Loaded by every page; model or user text is only ever put into a page as text. */
+ * which returns to the page as it is now (a new chat may have become /chat/{id}), and Escape
+ * closing an open menu. Loaded by every page; model or user text is only ever put into a page as text. */
 
 import { api } from "./api.js";
 import { $ } from "./dom.js";
