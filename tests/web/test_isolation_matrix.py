@@ -293,11 +293,16 @@ async def test_a_persons_things_stay_out_of_everyone_elses_lists_searches_and_do
                     f"/masters/{published['master_id']}/chat", "/", f"/api/masters/{published['master_id']}"):
             page = await other.get(url)
             assert page.status_code == 200 and secret not in page.text, url
+        page = (await other.get(f"/masters/{published['master_id']}")).text
+        assert 'id="edit-master"' not in page and 'id="fork-master"' not in page  # neither theirs nor forkable
         models = [m["id"] for m in (await other.get("/v1/models")).json()["data"]]
         assert published["master_id"] in models and draft["master_id"] not in models
         refused = await other.get(f"/api/masters/{published['master_id']}/export", params={"format": "card-json"})
         assert refused.status_code == 403 and secret not in refused.text
         assert (await other.post(f"/api/builder/fork/{published['master_id']}")).status_code == 403
+    page = (await a.get(f"/masters/{published['master_id']}")).text
+    assert 'id="edit-master"' in page and 'id="fork-master"' in page
+    assert 'id="fork-master"' in (await b.get("/masters/socrates")).text
     # admins manage every master (not conversations)
     listed = [m["master"]["id"] for m in (await admin.get("/api/builder/masters")).json()]
     assert {draft["master_id"], published["master_id"]} <= set(listed)

@@ -59,7 +59,8 @@ def master_page(request: Request, hall: HallDep, caller: CallerDep, master_id: s
     category = next((c for c in hall.catalog.categories if c.id == master.category), None)
     return render_page(request, "master.html", master=master, m=_localized(master, lang),
                        category_name=category.name.get(lang) if category else "",
-                       editable=master.id not in hall.catalog.builtin_ids and hall.library.mine(master.id, caller) is not None)
+                       editable=master.id not in hall.catalog.builtin_ids and hall.library.mine(master.id, caller) is not None,
+                       forkable=hall.library.shows_instructions(master.id, caller))
 
 
 def _localized(master: Master, lang: str) -> dict:
