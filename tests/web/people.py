@@ -66,6 +66,7 @@ class PeopleClients:
     admin: httpx.AsyncClient
     callers: dict[str, Caller] = field(default_factory=dict)
     signed_in: bool = False
+    app: object = None
 
     def of(self, who: str) -> httpx.AsyncClient:
         return getattr(self, who)
@@ -89,7 +90,7 @@ async def people_clients(hall, accounts):
         clients = {who: httpx.AsyncClient(transport=transport, base_url="http://hall", timeout=30, headers=headers.get(who, {}))
                    for who in ("anon", "a", "b", "admin")}
         try:
-            yield PeopleClients(**clients, callers=callers, signed_in=real is not None)
+            yield PeopleClients(**clients, callers=callers, signed_in=real is not None, app=app)
         finally:
             for client in clients.values():
                 await client.aclose()

@@ -59,6 +59,7 @@ class Case:
     anon: int | None = None
     url: str | None = None
     body: object = None
+    form: dict | None = None
     upload: tuple[str, object] | None = None
     params: dict = field(default_factory=dict)
 
@@ -158,6 +159,31 @@ CASES: list[Case] = [
 ]
 
 
+#: Sign-in's own routes (issue 11, items 2 and 3), checked when the app has them. ``key``: a fresh
+#: API key of A's; ``member``: a fresh member's account.
+WRONG = "not the password 42"
+SIGN_IN_CASES: list[Case] = [
+    Case("GET", "/login", everyone(303), anon=200),  # signed in: on to the hall
+    Case("POST", "/login", everyone(401), form={"name": "alice", "password": WRONG}, anon=401),
+    Case("POST", "/logout", everyone(303)),
+    Case("GET", "/api/account", everyone(200)),
+    Case("GET", "/account", everyone(200)),
+    Case("POST", "/account/password", everyone(401),
+         form={"current_password": WRONG, "new_password": "new password 123", "confirm_password": "new password 123"}),
+    Case("POST", "/account/keys", everyone(201), form={"label": "laptop"}),
+    Case("POST", "/account/keys/{key_id}/revoke", owner_only(303), "key"),
+    Case("GET", "/admin/members", {"a": 403, "b": 403, "admin": 200}),
+    Case("POST", "/admin/members", {"a": 403, "b": 403, "admin": 201}, form={"name": "{new_name}", "password": "a long password 42"}),
+    Case("POST", "/admin/members/{user_id}/{action}", {"a": 403, "b": 403, "admin": 303}, "member",
+         url="/admin/members/{user_id}/disable"),
+]
+
+
+def cases_of(routes: set[tuple[str, str]]) -> list[Case]:
+    """The rows for an app with ``routes``: :data:`CASES`, and :data:`SIGN_IN_CASES` whose route it has."""
+    return CASES + [c for c in SIGN_IN_CASES if (c.method, c.route) in routes]
+
+
 def app_routes(app) -> set[tuple[str, str]]:
     """``(method, path)`` of every route of ``app`` (HEAD aside; a mount counts as GET of its path)."""
     found: set[tuple[str, str]] = set()
@@ -181,7 +207,7 @@ def test_every_route_has_expectations(hall):
 
     routes = app_routes(create_app(hall, load_model=False))
     assert len(routes) >= 40  # the walk found the included routers
-    covered = {(c.method, c.route) for c in CASES}
+    covered = {(c.method, c.route) for c in cases_of(routes)}
     assert routes - covered == set(), "a route without a row in the isolation matrix"
     assert covered - routes == set(), "a row for a route the app does not have"
 
@@ -191,8 +217,10 @@ class World:
 
     def __init__(self, clients, hall):
         self.a = clients.a
+        self.callers = clients.callers
         self.hall = hall
         self.n = itertools.count(1)
+        self.cases = cases_of(app_routes(clients.app))
 
     def master_json(self, master_id: str) -> dict:
         data = self.hall.catalog.get("socrates").model_dump(mode="json")
@@ -201,8 +229,13 @@ class World:
 
     async def make(self, target: str | None) -> dict:
         n = next(self.n)
-        values: dict = {"new_master": self.master_json(f"new-{n}")}
-        if target == "conversation":
+        values: dict = {"new_master": self.master_json(f"new-{n}"), "new_name": f"person-{n}"}
+        if target == "key":
+            key, _ = self.hall.accounts.create_key(self.callers["a"].user_id, f"key {n}")
+            values["key_id"] = key.id
+        elif target == "member":
+            values["user_id"] = self.hall.accounts.create_user(f"member-{n}", "a long password 42").id
+        elif target == "conversation":
             r = await self.a.post("/api/messages", json={"master_id": "socrates", "content": f"Quokka question {n}"})
             start = next(data for event, data in parse_sse(r.text) if event == "start")
             values.update(conversation_id=start["conversation_id"], message_id=start["message_id"])
@@ -241,6 +274,8 @@ async def request(client, case: Case, values: dict):
     kwargs: dict = {"params": case.params}
     if case.body is not None:
         kwargs["json"] = fill(case.body, values)
+    if case.form is not None:
+        kwargs["data"] = fill(case.form, values)
     if case.upload is not None:
         name, content = case.upload
         content = fill(content, values)
@@ -252,7 +287,7 @@ async def request(client, case: Case, values: dict):
 async def test_the_matrix(hall, people_clients):  # noqa: F811 - the fixture
     world = World(people_clients, hall)
     wrong = []
-    for case in CASES:
+    for case in world.cases:
         for who in PEOPLE:
             values = await world.make(case.target)
             r = await request(people_clients.of(who), case, values)
@@ -267,7 +302,7 @@ async def test_anonymous_column(hall, people_clients):  # noqa: F811 - the fixtu
                     "a credential: 401 for the API, a redirect to the sign-in page for pages)")
     world = World(people_clients, hall)
     wrong = []
-    for case in CASES:
+    for case in world.cases:
         values = await world.make(case.target)
         r = await request(people_clients.anon, case, values)
         if r.status_code != case.anon_status:
