@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..backends.base import BackendError, UnknownBackendError
 from ..builder.library import ImportRejectedError, InvalidMasterError
 from ..chat.prompt import ContextTooLongError
-from ..errors import BuiltinReadOnlyError, ConflictError, HallError, InvalidRequestError, NotFoundError, TooLargeError
+from ..errors import BuiltinReadOnlyError, ConflictError, ForbiddenError, HallError, InvalidRequestError, NotFoundError, TooLargeError
 from ..finder.query import FinderQueryError
 from .openai_protocol import error_body
 from .templating import not_found, render_page
@@ -29,6 +29,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (ImportRejectedError, 422),
     (TooLargeError, 413),
     (NotFoundError, 404),
+    (ForbiddenError, 403),
     (ConflictError, 409),
     (InvalidRequestError, 400),
     (FinderQueryError, 400),

@@ -80,7 +80,7 @@ export function createSaving(ctx) {
         setSaveState(t("not_saved"), "error");
         return false;
       }
-      const body = { master };
+      const body = { master, instructions_visible: $("f-instructions-visible").checked };
       if (status) body.status = status;
       const saved = await api("/api/builder/masters", { method: "POST", body });
       fields.clearErrors();
