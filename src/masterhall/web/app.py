@@ -14,6 +14,7 @@ from .. import __version__
 from ..config import Settings
 from ..hall import Hall, build_hall
 from . import errors
+from .auth import AuthMiddleware
 from .limits import BodyLimitMiddleware
 from .render import MarkdownRenderer
 from .routers import ROUTERS
@@ -46,7 +47,9 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True, background:
 
     Security (README, *Security*): the hall's backend registry goes strict (no request can name
     a model file), and :class:`~masterhall.web.security.SecurityMiddleware` wraps everything
-    (outermost) — Host allow-list, same-origin writes, Fetch-Metadata checks and security headers.
+    (outermost) — Host allow-list, same-origin writes, Fetch-Metadata checks and security headers;
+    inside it :class:`~masterhall.web.auth.AuthMiddleware` puts the caller on ``request.state``
+    (and, once the hall has accounts, refuses requests without a session or API key).
     """
     hall = hall or build_hall()
     registry = getattr(hall, "registry", None)  # absent only on the bare Hall the docs test builds
@@ -68,5 +71,6 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True, background:
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticAssets(directory=WEB_DIR / "static"), name="static")
+    app.add_middleware(AuthMiddleware, accounts=lambda: getattr(hall, "accounts", None))
     app.add_middleware(SecurityMiddleware, settings=lambda: hall.settings)
     return app
