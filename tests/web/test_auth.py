@@ -227,3 +227,12 @@ def test_openai_sdk_with_a_key_and_without(live, fake, people):
     people.revoke_key(people.list_keys("bob")[0].id)
     with pytest.raises(openai.AuthenticationError):
         client.models.list()
+
+
+async def test_signing_in_again_replaces_the_old_session(client, people):
+    await sign_in(client, "bob", "bob-pass")
+    old = client.cookies["mh_session"]
+    await sign_in(client, "bob", "bob-pass")
+    assert client.cookies["mh_session"] != old
+    assert (await client.get("/api/account", headers={"Cookie": f"mh_session={old}"})).status_code == 401
+    assert (await client.get("/api/account")).json()["user"]["name"] == "bob"

@@ -33,6 +33,8 @@ SESSION_COOKIE = "mh_session"
 #: Paths anyone may request in a hall with accounts (an exact path, or a prefix ending in ``/``).
 PUBLIC_PREFIXES = ("/login", "/static/", "/api/status", "/lang/")
 LOGIN_PATH = "/login"
+#: Public paths served without even looking at the session cookie (nothing there depends on who asks).
+SKIP_PREFIXES = ("/static/", "/api/status", "/lang/")
 
 
 def is_public(path: str) -> bool:
@@ -79,6 +81,10 @@ class AuthMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         key = bearer_token(headers)
+        path = scope.get("path", "")
+        if key is None and path.startswith(SKIP_PREFIXES):  # no database query for every stylesheet
+            await self.app(scope, receive, send)
+            return
         caller: Caller | None = None
         if key is not None:
             caller = await run_in_threadpool(accounts.resolve_key, key)
@@ -86,7 +92,6 @@ class AuthMiddleware:
             token = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
             if token:
                 caller = await run_in_threadpool(accounts.resolve_session, token)
-        path = scope.get("path", "")
         if caller is not None:
             scope["state"] = {**scope.get("state", {}), "caller": caller}
         elif key is not None or not is_public(path):

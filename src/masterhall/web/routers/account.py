@@ -78,6 +78,7 @@ async def login(request: Request, hall: HallDep) -> Response:
         if isinstance(exc, RateLimitedError):
             response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
+    await run_in_threadpool(hall.accounts.logout, request.cookies.get(SESSION_COOKIE))  # a fresh session, never an old one
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, sign_in)
     return response
