@@ -72,12 +72,6 @@ class AuthenticationError(HallError):
     code = "unauthenticated"
 
 
-class ForbiddenError(HallError):
-    """The caller is known but may not do this (e.g. a member on an admin's page)."""
-
-    code = "forbidden"
-
-
 class RateLimitedError(HallError):
     """Too many attempts (sign-ins): ``retry_after_s`` is how many whole seconds to wait."""
 
