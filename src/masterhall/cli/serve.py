@@ -11,6 +11,7 @@ import typer
 
 from ..config import load_settings
 from ..hall import build_hall
+from ..store.db import Store
 from .common import assembly_progress, err, fail, out
 
 #: Seconds between the server answering and the model starting to load: a browser opened on the
@@ -35,11 +36,11 @@ def serve(
     from ..web.app import create_app
 
     settings = load_settings(backend=backend, host=host, port=port)
-    hall = build_hall(settings, progress=assembly_progress())
+    store = Store(settings.database_url)  # checked before the hall (and its models) is built
     if not is_loopback(settings.host):
-        if not hall.accounts.has_accounts():
+        if not store.accounts.count_users():
             if not insecure:
-                hall.close()
+                store.close()
                 fail(f"Refusing to serve {settings.host}: the hall has no account, so anyone who can reach this "
                      "address could read and write every conversation. Add an admin first:\n"
                      "    masterhall users add NAME --admin --password-stdin\n"
@@ -52,6 +53,7 @@ def serve(
         err.print("[yellow]Note:[/] the hall speaks plain HTTP; across a network put it behind a reverse proxy with "
                   "HTTPS. Host names other than localhost and IP addresses must be listed in allowed_hosts "
                   "(MASTERHALL_ALLOWED_HOSTS); see the README's Security section.", highlight=False)
+    hall = build_hall(settings, store=store, progress=assembly_progress())
     app = create_app(hall, background=False)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
