@@ -6,9 +6,11 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from masterhall.accounts.limits import LoginLimiter
+from masterhall.store.tables import UserMasterRow
 from masterhall.web.app import create_app
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # cheap: behaviour, not strength
@@ -236,3 +238,18 @@ async def test_signing_in_again_replaces_the_old_session(client, people):
     assert client.cookies["mh_session"] != old
     assert (await client.get("/api/account", headers={"Cookie": f"mh_session={old}"})).status_code == 401
     assert (await client.get("/api/account")).json()["user"]["name"] == "bob"
+
+
+async def test_removing_a_member_takes_their_published_master_out_of_the_hall(client, people, hall):
+    await sign_in(client, "bob", "bob-pass")
+    assert (await client.post("/api/builder/fork/socrates", json={"new_id": "bobs-socrates"})).status_code == 201
+    assert (await client.post("/api/builder/masters/bobs-socrates/publish")).status_code == 200
+    with hall.store.engine.begin() as conn:  # bob's (the ownership rules set this themselves)
+        conn.execute(sa.update(UserMasterRow).where(UserMasterRow.id == "bobs-socrates").values(owner_id=people.user("bob").id))
+    assert (await client.get("/api/masters/bobs-socrates")).status_code == 200
+    await client.post("/logout")
+    await sign_in(client, "alice", "alice-pass")
+    bob = people.user("bob").id
+    assert (await client.post(f"/admin/members/{bob}/remove", data={"confirm": "yes"})).status_code == 303
+    assert (await client.get("/api/masters/bobs-socrates")).status_code == 404
+    assert (await client.get("/api/masters/socrates")).status_code == 200

@@ -186,11 +186,19 @@ def member_action(request: Request, hall: HallDep, caller: CallerDep, user_id: i
             hall.accounts.set_disabled(user_id, False)
         elif action == "remove":
             hall.accounts.remove_user(user_id)
+            _drop_removed_masters(hall)
         else:
             raise NotFoundError(f"no action '{action}'")
     except HallError as exc:
         return _members_page(request, hall, caller, _status(exc), error=_message(request, exc))
     return RedirectResponse("/admin/members", status_code=303)
+
+
+def _drop_removed_masters(hall) -> None:
+    """Take the published masters deleted with a removed account out of the running catalog."""
+    for master_id in [m for m in hall.catalog.masters if m not in hall.catalog.builtin_ids]:
+        if hall.library.get(master_id) is None:
+            hall.catalog.remove(master_id)
 
 
 @api_router.get("/account", summary="Who the caller is, and whether the hall has accounts")
