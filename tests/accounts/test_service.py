@@ -121,7 +121,10 @@ def test_password_change_and_reset(accounts):
     sign_in = accounts.login("alice", "password-1")
     with pytest.raises(AuthenticationError):
         accounts.change_password(sign_in.caller, "wrong-password", "password-new")
-    accounts.change_password(sign_in.caller, "password-1", "password-new")
+    elsewhere = accounts.login("alice", "password-1")
+    accounts.change_password(sign_in.caller, "password-1", "password-new", keep_token=sign_in.token)
+    assert accounts.resolve_session(elsewhere.token) is None  # signed out elsewhere
+    assert accounts.resolve_session(sign_in.token) == sign_in.caller  # not here
     assert accounts.authenticate("alice", "password-new")
     with pytest.raises(AuthenticationError):
         accounts.authenticate("alice", "password-1")

@@ -175,6 +175,7 @@ async def test_account_page_creates_shows_once_and_revokes_keys(client, people):
 
 
 async def test_change_password_page(client, people):
+    elsewhere = people.login("bob", "bob-pass").token
     await sign_in(client, "bob", "bob-pass")
     form = {"current_password": "bob-pass", "new_password": "bob-new-pass", "confirm_password": "bob-other"}
     assert (await client.post("/account/password", data=form)).status_code == 400
@@ -183,6 +184,8 @@ async def test_change_password_page(client, people):
     assert wrong.status_code == 401
     ok = await client.post("/account/password", data=form)
     assert ok.status_code == 200 and "Your password was changed." in ok.text
+    assert (await client.get("/api/account")).json()["user"]["name"] == "bob"  # still signed in here
+    assert (await client.get("/api/account", headers={"Cookie": f"mh_session={elsewhere}"})).status_code == 401
     assert people.authenticate("bob", "bob-new-pass").name == "bob"
 
 

@@ -170,15 +170,17 @@ class AccountService:
         user = self.user(name_or_id)
         self.repo.set_password_hash(user.id, self.hasher.hash(self.check_password(password)), end_sessions=True)
 
-    def change_password(self, caller: Caller, current: str, new: str) -> None:
+    def change_password(self, caller: Caller, current: str, new: str, *, keep_token: str | None = None) -> None:
         """A person changes their own password: ``current`` must be right
-        (:class:`AuthenticationError` ``invalid_credentials``). Other sessions are not ended."""
+        (:class:`AuthenticationError` ``invalid_credentials``). Every session of the account ends
+        but the one of ``keep_token`` (the browser that changed it); API keys keep working."""
         if caller.user_id is None:
             raise InvalidRequestError("This hall has no accounts.", code="no_accounts")
         pair = self.repo.find_user(self.user(caller.user_id).name)
         if pair is None or not self._verify(pair[1], current):
             raise AuthenticationError("The current password is wrong.", code="invalid_credentials")
-        self.repo.set_password_hash(caller.user_id, self.hasher.hash(self.check_password(new)))
+        self.repo.set_password_hash(caller.user_id, self.hasher.hash(self.check_password(new)), end_sessions=True,
+                                    keep_session=token_hash(keep_token) if keep_token else None)
 
     # -- signing in ------------------------------------------------------------------------------
     def _verify(self, password_hash: str, password: str) -> bool:

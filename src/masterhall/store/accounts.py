@@ -146,13 +146,15 @@ class AccountRepo:
                                             .values(owner_id=user_id)).rowcount or 0
         return self.get_user(user_id), claimed  # type: ignore[return-value]
 
-    def set_password_hash(self, user_id: int, password_hash: str, *, end_sessions: bool = False) -> None:
-        """Store a new password hash (``end_sessions``: sign the account out everywhere)."""
+    def set_password_hash(self, user_id: int, password_hash: str, *, end_sessions: bool = False,
+                          keep_session: str | None = None) -> None:
+        """Store a new password hash; ``end_sessions``: sign the account out everywhere but in
+        session ``keep_session`` (when given)."""
         with self.engine.begin() as conn:
             if not conn.execute(update(_users).where(_users.c.id == user_id).values(password_hash=password_hash)).rowcount:
                 raise NotFoundError(f"no account with id {user_id}")
             if end_sessions:
-                conn.execute(delete(_sessions).where(_sessions.c.user_id == user_id))
+                conn.execute(delete(_sessions).where(_sessions.c.user_id == user_id, _sessions.c.id != (keep_session or "")))
 
     def set_disabled(self, user_id: int, disabled: bool) -> None:
         """Disable (its sessions end) or enable an account."""

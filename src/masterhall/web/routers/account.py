@@ -107,14 +107,16 @@ def account_page(request: Request, hall: HallDep, caller: CallerDep) -> HTMLResp
 
 @router.post("/account/password", response_class=HTMLResponse)
 async def change_password(request: Request, hall: HallDep, caller: CallerDep) -> HTMLResponse:
-    """Change one's own password (the current one is asked again; the two new ones must match)."""
+    """Change one's own password (the current one is asked again; the two new ones must match);
+    the account's other sessions end."""
     form = await _form(request)
     lang = page_lang(request)
     if form.get("new_password", "") != form.get("confirm_password", ""):
         return _account_page(request, hall, caller, 400, error=i18n.translate(lang, "account_passwords_differ"))
     try:
-        await run_in_threadpool(hall.accounts.change_password, caller, form.get("current_password", ""),
-                                form.get("new_password", ""))
+        await run_in_threadpool(lambda: hall.accounts.change_password(
+            caller, form.get("current_password", ""), form.get("new_password", ""),
+            keep_token=request.cookies.get(SESSION_COOKIE)))
     except HallError as exc:
         return _account_page(request, hall, caller, _status(exc), error=_message(request, exc))
     return _account_page(request, hall, caller, notice=i18n.translate(lang, "account_password_changed"))
