@@ -98,7 +98,10 @@ def test_sessions_resolve_slide_and_end(accounts, store):
     store.accounts.touch_session(token_hash(sign_in.token), old, utcnow() - dt.timedelta(seconds=1))
     assert accounts.resolve_session(sign_in.token) is None
     assert store.accounts.get_session(token_hash(sign_in.token)) is None
+    stale = accounts.start_session(accounts.user("alice").id)
+    store.accounts.touch_session(token_hash(stale), old, utcnow() - dt.timedelta(seconds=1))
     second = accounts.login("alice", "password-1")
+    assert store.accounts.get_session(token_hash(stale)) is None  # a sign-in clears out expired sessions
     accounts.logout(second.token)
     assert accounts.resolve_session(second.token) is None
 

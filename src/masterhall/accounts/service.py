@@ -218,7 +218,9 @@ class AccountService:
             self.limiter.failed(name or "", address)
             raise
         self.limiter.succeeded(name, address)
-        self.repo.set_last_login(user.id, utcnow())
+        now = utcnow()
+        self.repo.set_last_login(user.id, now)
+        self.repo.delete_expired_sessions(now)  # housekeeping: expired sessions go at the next sign-in
         return SignIn(caller_of(user), self.start_session(user.id))
 
     def start_session(self, user_id: int) -> str:
