@@ -34,7 +34,8 @@ SESSION_COOKIE = "mh_session"
 PUBLIC_PREFIXES = ("/login", "/static/", "/api/status", "/lang/")
 LOGIN_PATH = "/login"
 #: Public paths served without even looking at the session cookie (nothing there depends on who asks).
-SKIP_PREFIXES = ("/static/", "/api/status", "/lang/")
+SKIP_PREFIXES = ("/static/", "/lang/")
+SKIP_PATHS = ("/api/status",)
 
 
 def is_public(path: str) -> bool:
@@ -48,7 +49,7 @@ def bearer_token(headers: dict[str, str]) -> str | None:
     return value[7:].strip() if value[:7].lower() == "bearer " else None
 
 
-def unauthenticated(path: str, method: str, query: str, *, bad_key: bool) -> Response:
+def unauthenticated(path: str, query: str, *, bad_key: bool) -> Response:
     """The answer to a request without a caller (see the module docstring)."""
     if path.startswith("/v1/") or path == "/v1":
         message = ("Incorrect API key provided." if bad_key else
@@ -82,7 +83,7 @@ class AuthMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         key = bearer_token(headers)
         path = scope.get("path", "")
-        if key is None and path.startswith(SKIP_PREFIXES):  # no database query for every stylesheet
+        if key is None and (path.startswith(SKIP_PREFIXES) or path in SKIP_PATHS):  # no database query for every stylesheet
             await self.app(scope, receive, send)
             return
         caller: Caller | None = None
@@ -98,8 +99,7 @@ class AuthMiddleware:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008, "reason": "unauthenticated"})
                 return
-            response = unauthenticated(path, scope.get("method", "GET"), scope.get("query_string", b"").decode("latin-1"),
-                                       bad_key=key is not None)
+            response = unauthenticated(path, scope.get("query_string", b"").decode("latin-1"), bad_key=key is not None)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
