@@ -191,7 +191,8 @@ async def test_change_password_page(client, people):
 
 async def test_members_page_is_for_admins(client, people):
     await sign_in(client, "bob", "bob-pass")
-    assert (await client.get("/admin/members")).status_code == 403
+    forbidden = await client.get("/admin/members")
+    assert forbidden.status_code == 403 and "Only admins may manage members." in forbidden.text
     assert (await client.post("/admin/members", data={"name": "eve", "password": "eve-pass-1"})).status_code == 403
     assert (await client.post("/admin/members/1/disable")).status_code == 403
     assert people.user("alice").disabled is False and [u.name for u in people.list_users()] == ["alice", "bob"]

@@ -148,8 +148,7 @@ def revoke_key(request: Request, hall: HallDep, caller: CallerDep, key_id: int) 
 def _members_page(request: Request, hall, caller, status_code: int = 200, **extra) -> HTMLResponse:
     if not caller.is_admin:
         lang = page_lang(request)
-        return render_page(request, "404.html", status_code=403, message=i18n.translate(lang, "admin_only"),
-                           suggestions=[])
+        return render_page(request, "forbidden.html", status_code=403, message=i18n.translate(lang, "admin_only"))
     users = [] if caller.is_local else hall.accounts.list_users()
     return render_page(request, "admin_members.html", status_code=status_code,
                        **{"users": users, "error": None, "notice": None, **extra})
