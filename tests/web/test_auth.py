@@ -257,3 +257,12 @@ async def test_removing_a_member_takes_their_published_master_out_of_the_hall(cl
     assert (await client.post(f"/admin/members/{bob}/remove", data={"confirm": "yes"})).status_code == 303
     assert (await client.get("/api/masters/bobs-socrates")).status_code == 404
     assert (await client.get("/api/masters/socrates")).status_code == 200
+
+
+async def test_another_site_cannot_sign_a_browser_in_or_out(client, people):
+    evil = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
+    r = await client.post("/login", data={"name": "bob", "password": "bob-pass"}, headers=evil)
+    assert r.status_code == 403 and "mh_session" not in r.headers.get("set-cookie", "")
+    await sign_in(client, "bob", "bob-pass")
+    assert (await client.post("/logout", headers=evil)).status_code == 403
+    assert (await client.get("/api/account")).json()["user"]["name"] == "bob"
