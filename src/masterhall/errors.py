@@ -70,3 +70,21 @@ class BuiltinReadOnlyError(ConflictError):
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class AuthenticationError(HallError):
+    """No valid credential: a wrong name or password, an unknown, expired or revoked session or
+    API key, or a disabled account (``code`` says which: ``invalid_credentials``,
+    ``invalid_api_key``, ``account_disabled``, ``unauthenticated``)."""
+
+    code = "unauthenticated"
+
+
+class RateLimitedError(HallError):
+    """Too many attempts (sign-ins): ``retry_after_s`` is how many whole seconds to wait."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int):
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s

@@ -15,6 +15,7 @@ from .. import __version__
 from ..config import Settings
 from ..hall import Hall, build_hall
 from . import errors
+from .auth import AuthMiddleware
 from .limits import BodyLimitMiddleware
 from .render import MarkdownRenderer
 from .routers import ROUTERS
@@ -47,7 +48,9 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True, background:
 
     Security (README, *Security*): the hall's backend registry goes strict (no request can name
     a model file), and :class:`~masterhall.web.security.SecurityMiddleware` wraps everything
-    (outermost) — Host allow-list, same-origin writes, Fetch-Metadata checks and security headers.
+    (outermost) — Host allow-list, same-origin writes, Fetch-Metadata checks and security headers;
+    inside it :class:`~masterhall.web.auth.AuthMiddleware` puts the caller on ``request.state``
+    (and, once the hall has accounts, refuses requests without a session or API key).
     Text responses are gzipped (not Server-Sent Events); versioned static files are cached for good.
     """
     hall = hall or build_hall()
@@ -75,5 +78,6 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True, background:
     # text/event-stream alone (tests/web/test_delivery.py checks it still arrives event by event)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
 
+    app.add_middleware(AuthMiddleware, accounts=lambda: getattr(hall, "accounts", None))
     app.add_middleware(SecurityMiddleware, settings=lambda: hall.settings)
     return app

@@ -18,7 +18,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..backends.base import BackendError, UnknownBackendError
 from ..builder.library import ImportRejectedError, InvalidMasterError
 from ..chat.prompt import ContextTooLongError
-from ..errors import BuiltinReadOnlyError, ConflictError, ForbiddenError, HallError, InvalidRequestError, NotFoundError, TooLargeError
+from ..errors import (
+    AuthenticationError,
+    BuiltinReadOnlyError,
+    ConflictError,
+    ForbiddenError,
+    HallError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitedError,
+    TooLargeError,
+)
 from ..finder.query import FinderQueryError
 from .openai_protocol import error_body
 from .templating import not_found, render_page
@@ -28,6 +38,8 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (InvalidMasterError, 422),
     (ImportRejectedError, 422),
     (TooLargeError, 413),
+    (AuthenticationError, 401),
+    (RateLimitedError, 429),
     (NotFoundError, 404),
     (ForbiddenError, 403),
     (ConflictError, 409),
@@ -77,7 +89,14 @@ def _api_response(exc: Exception) -> JSONResponse:
     if isinstance(exc, BuiltinReadOnlyError) and exc.field:
         extra["fields"] = [{"field": exc.field, "message": str(exc)}]
     message = str(exc) if status < 500 or isinstance(exc, (HallError, BackendError)) else f"internal error: {exc}"
-    return api_error(status, _code(exc), message, **extra)
+    return _with_retry_after(api_error(status, _code(exc), message, **extra), exc)
+
+
+def _with_retry_after(response: JSONResponse, exc: Exception) -> JSONResponse:
+    """``response`` with a ``Retry-After`` header when ``exc`` says how long to wait."""
+    if isinstance(exc, RateLimitedError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def _openai_response(exc: Exception) -> JSONResponse:
@@ -92,6 +111,8 @@ def _openai_response(exc: Exception) -> JSONResponse:
                             code=exc.kind)
     if status >= 500:
         return openai_error(500, f"internal error: {exc}", type_="server_error")
+    if isinstance(exc, HallError) and status in (401, 403, 429):
+        return _with_retry_after(openai_error(status, str(exc), code=exc.code), exc)
     return openai_error(status, str(exc), param="messages" if isinstance(exc, InvalidRequestError) else None)
 
 

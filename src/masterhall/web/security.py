@@ -14,8 +14,9 @@ person's own browser would otherwise let in:
    ``PATCH`` or ``DELETE`` whose ``Origin`` is not the hall's own (scheme, host and port), or that
    has no ``Origin`` but a ``Sec-Fetch-Site`` of ``same-site``/``cross-site`` (a page on another
    port of the same machine is same-site yet another origin): ``403 cross_origin``. Requests
-   with neither header (curl, SDKs) pass; so do requests with ``Authorization: Bearer …``, kept
-   for future API keys: a page cannot send that header to another origin without a CORS
+   with neither header (curl, SDKs) pass; so do requests with ``Authorization: Bearer …`` (API
+   keys; in a hall with accounts :mod:`masterhall.web.auth` refuses any key that is not valid with
+   401, so only a valid key gets a write through): a page cannot send that header to another origin without a CORS
    preflight, which fails because the hall sends no ``Access-Control-Allow-*`` header — and
    under DNS rebinding, where it could, step 1 has already refused the request.
 3. **Fetch-Metadata reads** (the resource-isolation policy of web.dev's "Protect your resources
