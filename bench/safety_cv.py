@@ -94,7 +94,9 @@ def show(title: str, rated: list[dict], errors: bool) -> None:
     groups = summary(rated)
     for name in sorted(groups, key=lambda n: (n != "all", not n.startswith("lang:"), n)):
         g = groups[name]
-        rec = f"recall {g['caught']}/{g['crisis']} = {g['caught'] / g['crisis']:.3f} (+elev {g['guarded'] / g['crisis']:.3f})" if g["crisis"] else ""
+        rec = ""
+        if g["crisis"]:
+            rec = f"recall {g['caught']}/{g['crisis']} = {g['caught'] / g['crisis']:.3f} (+elev {g['guarded'] / g['crisis']:.3f})"
         fa = f"false alarms {g['fa']}/{g['look']} = {g['fa'] / g['look']:.3f} (elev {g['elev']})" if g["look"] else ""
         print(f"  {name:26s} {rec:44s} {fa}")
     if errors:
