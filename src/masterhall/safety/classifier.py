@@ -168,6 +168,14 @@ class CrisisClassifier:
             return "suicide"
         return self._crisis_kinds[int(np.argmax(self._crisis_vecs @ vector))]
 
+    def kinds_near(self, vector: np.ndarray, n: int = 3) -> list[str]:
+        """The kinds of the ``n`` crisis exemplars nearest to ``vector``, nearest first."""
+        if self._crisis_vecs is None or not len(self._crisis_kinds):
+            return ["suicide"]
+        sims = self._crisis_vecs @ vector
+        top = np.argsort(-sims)[: min(n, len(sims))]
+        return [self._crisis_kinds[int(i)] for i in top]
+
 
 def _save_fit(path: Path, fit: tuple) -> None:
     """Write a fit (weights, bias, crisis vectors and kinds, bank vectors and labels); a cache

@@ -42,6 +42,9 @@ from .rules import CUE_NAMES, GATE_CUES, GATE_KINDS, cue_features, match_rules
 
 #: User messages (the current one included) that the conversation signal reads.
 WINDOW = 4
+#: A gate that explains only some kinds counts when one of this many nearest crisis exemplars is
+#: of such a kind (chosen by cross-validation on the bank, ``bench/safety_cv.py``).
+GATE_NEIGHBOURS = 1
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -205,10 +208,14 @@ class SafetyGuard:
                 keep *= 1.0 - (t.decay ** i) * s
             a.conversation_score = 1.0 - keep
             vector = self._scored(message)[1]
-            kind = self.classifier.kind_of(vector) if vector is not None and self.classifier is not None else "suicide"
+            near = ["suicide"]
+            if vector is not None and self.classifier is not None:
+                near = (self.classifier.kinds_near(vector, GATE_NEIGHBOURS) if hasattr(self.classifier, "kinds_near")
+                        else [self.classifier.kind_of(vector)])
+            kind = near[0]
             cues = cue_features(message)
             gate = [n for n, v in zip(CUE_NAMES, cues)
-                    if v and n in GATE_CUES and (GATE_KINDS.get(n) is None or kind in GATE_KINDS[n])]
+                    if v and n in GATE_CUES and (GATE_KINDS.get(n) is None or any(k in GATE_KINDS[n] for k in near))]
             gate += ["short"] if _short(message) else []
             if gate:
                 a.extra["gate"] = ",".join(gate)
