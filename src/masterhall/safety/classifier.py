@@ -9,9 +9,9 @@ with a farewell; so a handful of cue families (finality, arrangements, burden, r
 forever, and the harmless reasons: travel, work, figures of speech — :func:`.rules.cue_features`)
 sit next to the vector, and the model learns their weights from the bank. The model is plain
 L2-regularised logistic regression fitted by gradient descent in numpy (Cox 1958; no solver
-library needed at this size: ~700 rows × ~520 features, about 0.3 s on 2 cores).
+library needed at this size: ~1,800 rows × ~525 features, a few seconds on 2 cores).
 
-The bank's vectors are computed when the guard starts (about 3–8 s for ~1,300 texts with USE on
+The bank's vectors are computed when the guard starts (about 5–20 s for ~1,800 texts with USE on
 2 cores, see ``bench/safety.py``) and the fit — weights and the bank's vectors — is kept in memory
 and, with ``cache_dir``, in ``<cache_dir>/safety/fit-<key>.npz`` (the key covers the encoder's
 name and version, the bank, the cue patterns (:data:`.rules.CUE_VERSION`) and the fit's
