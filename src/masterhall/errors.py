@@ -33,6 +33,14 @@ class NotFoundError(HallError, KeyError):
     code = "not_found"
 
 
+class ForbiddenError(HallError):
+    """The caller may see this row but not do this to it (e.g. delete another person's published
+    master, export a master whose creator hides its instructions). Rows a caller may not see at
+    all raise :class:`NotFoundError` instead, so that their existence does not leak."""
+
+    code = "forbidden"
+
+
 class InvalidRequestError(HallError, ValueError):
     """The request cannot be done as asked (bad input); nothing was stored."""
 
