@@ -146,9 +146,9 @@ def test_examples_follow_the_first_message_so_the_prompt_prefix_stays_cached(cat
 
 
 # -- echo and loops -----------------------------------------------------------------------------
-def test_an_answer_copying_an_example_is_regenerated_without_it(catalog, fake):
+def test_an_answer_copying_an_example_is_regenerated_without_any_example(catalog, fake):
     master = catalog.get("sleep-coach")
-    eng = _engine(catalog, fake, prompt=PromptOptions(examples=1, placement="turns"))
+    eng = _engine(catalog, fake, prompt=PromptOptions(examples=2, placement="turns"))
     example = LexicalExampleSelector().select(master, "en", "I wake at 3am and worry", 1)[0]
     fake.queue(example.assistant, "Let's start with one thing tonight: keep a notepad by the bed. When do you get up?")
     turn = eng.stream(master, [], "I wake at 3am and worry")
@@ -157,7 +157,21 @@ def test_an_answer_copying_an_example_is_regenerated_without_it(catalog, fake):
     first, second = fake.calls[-2][0], fake.calls[-1][0]
     assert any(m.content == example.assistant for m in first)
     assert all(m.content != example.assistant for m in second)  # regenerated without that example
+    # ... and without the next-closest one either: a model that copied one copies the other too
+    assert not any(m.content == ex.assistant for ex in master.examples for m in second)
+    assert len(second) < len(first)
     assert any("regenerated once" in note for note in turn.reply.notes)
+
+
+def test_an_answer_copying_the_instructions_is_regenerated_without_examples(catalog, fake):
+    master = catalog.get("sleep-coach")
+    eng = _engine(catalog, fake, prompt=PromptOptions(examples=1, placement="turns"))
+    fake.queue(master.instructions[:80], "Keep a notepad by the bed tonight. When do you get up?")
+    reply = eng.stream(master, [], "I wake at 3am and worry").collect()
+    assert reply.text == "Keep a notepad by the bed tonight. When do you get up?"
+    first, second = fake.calls[-2][0], fake.calls[-1][0]
+    assert any(m.content == ex.assistant for ex in master.examples for m in first)
+    assert not any(m.content == ex.assistant for ex in master.examples for m in second)
 
 
 def test_a_copy_after_some_text_continues_from_what_was_shown(catalog, fake):

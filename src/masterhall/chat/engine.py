@@ -322,9 +322,12 @@ class ChatEngine:
         stream = send(built.messages + head)
         if self.checks:
             def regenerate(echoed: Example | None, prefix: str) -> tuple[BuiltPrompt, Iterator[str | Usage]]:
+                # Without any example: a small model that copied one copies the next-closest one too
+                # (seen in the persona benchmark), and one that copied the instructions then leans on
+                # an example's content instead.
                 _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
                                                  client_system=client_system, prefill=prefix or None, care_note=care,
-                                                 exclude_examples=[echoed] if echoed else [])
+                                                 exclude_examples=list(m.examples))
                 final["prompt"] = again
                 messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
                 return again, chosen.stream_chat(messages, merged)

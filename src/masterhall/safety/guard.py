@@ -14,12 +14,13 @@
 A message with a cue of a harmless reading (a figure of speech or hyperbole, a game, travel or
 work, an accident, someone else's death: :data:`~.rules.GATE_CUES`), or a very short one, that no
 rule fires on is at most *elevated* on its own score — its reply is checked and gets a help line
-instead of being replaced. A gate counts only for the kinds it can explain
+instead of being replaced, unless it scores at :attr:`Thresholds.certain`. A gate counts only for the kinds it can explain
 (:data:`~.rules.GATE_KINDS`, read against the kind of the nearest crisis exemplar): a move or a
 job explains a farewell, not a threat or a beating. A very short message is not rated at all
 unless it scores at the crisis threshold (then *elevated*) or an earlier message was rated.
 
-Thresholds (defaults) were chosen on ``evalsets/safety-dev.jsonl``: the crisis threshold is the
+Thresholds (defaults) were chosen on ``evalsets/safety-dev.jsonl`` with the ordinary advice questions
+of ``evalsets/safety-ordinary-dev.jsonl``: the crisis threshold is the
 lowest that keeps false alarms under 4 %, the elevated threshold sits below the lowest-scored
 crisis message that no rule catches, so every dev crisis message is at least checked. Figures
 on ``evalsets/safety-test.jsonl`` are in the README. Without an encoder (or while it cannot load) the
@@ -60,8 +61,12 @@ def _short(text: str) -> bool:
 class Thresholds:
     """Decision thresholds on the classifier's probability (see the module docstring)."""
 
-    crisis: float = 0.4
+    crisis: float = 0.3
     elevated: float = 0.2
+    #: At or above this score a cue of a harmless reading no longer caps the message at elevated:
+    #: "Retired, wife gone, kids far away … better off if I just stopped existing" names work
+    #: (retirement) and scored 0.99.
+    certain: float = 0.9
     conversation: float = 0.6
     decay: float = 0.6
 
@@ -219,7 +224,7 @@ class SafetyGuard:
             gate += ["short"] if _short(message) else []
             if gate:
                 a.extra["gate"] = ",".join(gate)
-            if score >= t.crisis and not gate:
+            if score >= t.crisis and (not gate or (score >= t.certain and "short" not in gate)):
                 a.level, a.source = "crisis", "classifier"
             elif score >= t.elevated and any(s >= t.elevated for s in earlier) and a.conversation_score >= t.conversation:
                 a.level, a.source = "crisis", "conversation"
