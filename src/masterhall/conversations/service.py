@@ -200,14 +200,16 @@ class ChatService:
         return self._launch(conversation, cont.user, cont.answer, _history(messages, cont.user.id), backend, params,
                             listener, cont)
 
-    def stop(self, conversation_id: str) -> bool:
-        """Stop the running generation of a conversation; False if none runs."""
+    def stop(self, conversation_id: str) -> Generation | None:
+        """Stop the running generation of a conversation and return it — its
+        :attr:`~.turns.Generation.text` is then the answer's final text, as it will be stored —
+        or ``None`` if none runs."""
         with self._lock:
             gen = self._active.get(conversation_id)
         if gen is None:
-            return False
+            return None
         gen.stop()
-        return True
+        return gen
 
     def active(self, conversation_id: str) -> Generation | None:
         """The running generation of a conversation, if any."""
@@ -328,6 +330,7 @@ class ChatService:
                 history: list[ChatMessage] | None, backend, params, listener, cont: Continuation | None = None) -> Generation:
         gen = Generation(conversation, user)
         gen.assistant_message_id = assistant.id if assistant is not None else None
+        gen.prefix = cont.answer.content if cont else ""
         if listener is not None:
             gen.on_event(listener)
         with self._lock:
@@ -410,6 +413,8 @@ class ChatService:
         with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
             try:
                 for delta in turn:
+                    if not gen.add_delta(delta):  # stopped: the delta in flight is neither shown nor stored
+                        break
                     parts.append(delta)
                     gen.emit(Event("delta", {"text": delta}))
                     if gen.stopping:
@@ -421,7 +426,7 @@ class ChatService:
                     turn.close()
         reply = turn.reply
         usage = reply.usage if reply else Usage(finish_reason="cancelled")
-        text = reply.text if reply else "".join(parts)
+        text = reply.text if reply is not None and not gen.stopping else "".join(parts)  # stopped: what was shown
         return (text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None),
                 getattr(reply, "safety", None))
 

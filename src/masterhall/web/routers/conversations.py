@@ -175,4 +175,10 @@ async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: Tex
 
 @router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated", responses=errors())
 def stop(hall: HallDep, conversation_id: Text) -> dict:
-    return {"stopped": hall.chat.stop(conversation_id)}
+    """``{"stopped": true, "message_id", "text"}``: ``text`` is the answer as it is stored (the
+    deltas sent before the stop; one still in flight is dropped), for a page that closes its
+    stream at once; ``{"stopped": false}`` when no answer was being generated."""
+    gen = hall.chat.stop(conversation_id)
+    if gen is None:
+        return {"stopped": False}
+    return {"stopped": True, "message_id": gen.assistant_message_id, "text": gen.text}
