@@ -80,9 +80,10 @@ class EchoWatch:
     (then :attr:`echo` is set and nothing of the run is released). :meth:`flush` releases what is
     held at the end. Typical hold-back is a few characters (common words match briefly).
 
-    Cost: per character of the answer, one or two substring searches in the sources joined by
-    NUL (one C-level search instead of one per source); a run shorter than :data:`ECHO_MIN_HAN`
-    characters is never counted for Han characters.
+    Cost: per character of the answer, about two substring searches in the sources joined by NUL
+    (one C-level search instead of one per source), at most one of them failing (a failed search
+    reads every source; successful ones for short runs stop early); a run shorter than
+    :data:`ECHO_MIN_HAN` characters is never counted for Han characters.
     """
 
     def __init__(self, sources: Sequence[str]):
@@ -113,8 +114,14 @@ class EchoWatch:
         text = self.text + delta
         run_start = self._run_start
         for end in range(len(self.text) + 1, len(text) + 1):
-            while run_start < end and not self._found(text[run_start:end]):
-                run_start += 1
+            if not self._found(text[run_start:end]):
+                # The run no longer matches: its longest suffix that does, found from the shortest up
+                # (a suffix of a match matches, so the first miss ends it: one failed search, not one
+                # per character dropped — a failed search reads all the sources).
+                kept = 0
+                while kept < end - run_start - 1 and self._found(text[end - kept - 1:end]):
+                    kept += 1
+                run_start = end - kept
             if end - run_start >= _MIN_RUN and is_echo_run(text[run_start:end]):
                 run = text[run_start:end]
                 self.echo = Echo(self._in_sources(run) or 0, run, run_start)
