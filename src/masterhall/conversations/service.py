@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage, cancel_scope, deferred_stream
+from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage, deferred_stream
 from ..backends.loader import ModelLoader
 from ..catalog.loader import UnknownMasterError
 from ..catalog.models import SamplingParams
@@ -29,7 +29,7 @@ from ..inputs import check_text
 from ..store.conversations import Conversation, ConversationRepo, Message
 from .continuation import CannotContinueError, Continuation, continuable, merged_notes
 from .export import Export, export_conversation
-from .turns import Event, Generation, Listener, TurnPool, settled
+from .turns import Event, Generation, Listener, TurnPool, pump, settled
 
 #: Longest message accepted, in characters (a guard against accidental pastes of whole books).
 MAX_MESSAGE_CHARS = 32_000
@@ -262,7 +262,7 @@ class ChatService:
 
     def _run_unstored(self, gen: Generation, turn: Turn) -> None:
         try:
-            text, usage, notes, recommendations, safety = self._pump(gen, turn)
+            text, usage, notes, recommendations, safety = pump(gen, turn)
             gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes,
                                     "recommendations": recommendations, "safety": safety}))
         except Exception as exc:  # noqa: BLE001 - reported to the caller
@@ -386,7 +386,7 @@ class ChatService:
                 self.repo.update_content(message_id, prefix + "".join(parts))
                 last_flush[:] = [now, len(parts)]
 
-        text, usage, notes, recommendations, safety = self._pump(gen, turn, flush)
+        text, usage, notes, recommendations, safety = pump(gen, turn, flush)
         status, error = _status(usage, gen)
         completion = usage.completion_tokens
         if cont is not None:
@@ -402,33 +402,6 @@ class ChatService:
                    "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
-
-    @staticmethod
-    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str], dict | None, dict | None]:
-        """Stream ``turn``'s deltas as events until it ends or ``gen`` is stopped; ``progress``
-        sees the parts so far after each delta. Returns the text, usage, notes, a guide's
-        recommendations (``None`` for other masters) and the safety guard's record (stored on the
-        message for an audit)."""
-        parts: list[str] = []
-        with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
-            try:
-                for delta in turn:
-                    if not gen.add_delta(delta):  # stopped: the delta in flight is neither shown nor stored
-                        break
-                    parts.append(delta)
-                    gen.emit(Event("delta", {"text": delta}))
-                    if gen.stopping:
-                        break
-                    if progress is not None:
-                        progress(parts)
-            finally:
-                if turn.reply is None:  # stopped, or a storage error: end the generation now
-                    turn.close()
-        reply = turn.reply
-        usage = reply.usage if reply else Usage(finish_reason="cancelled")
-        text = reply.text if reply is not None and not gen.stopping else "".join(parts)  # stopped: what was shown
-        return (text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None),
-                getattr(reply, "safety", None))
 
 
 class _RawReply:

@@ -1,4 +1,5 @@
-"""Running turns: the events a turn emits, a handle to stop one, and the threads that run them.
+"""Running turns: the events a turn emits, a handle to stop one, the threads that run them, and
+the loop that streams a turn's deltas into its generation (:func:`pump`).
 
 Every turn the hall streams — a stored conversation's, a ``/v1`` completion's, a builder preview
 or one-click test — runs on one :class:`TurnPool` and reports through one listener callback
@@ -11,9 +12,12 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
-from ..backends.base import CancelToken
+from ..backends.base import CancelToken, Usage, cancel_scope
+
+if TYPE_CHECKING:
+    from ..chat.engine import Turn
 
 EventType = Literal["start", "loading", "context", "delta", "done", "error", "debug", "starters"]
 
@@ -182,6 +186,35 @@ class Generation:
         self.done.set()
         for listener in self._listeners:
             listener(None)
+
+
+def pump(gen: Generation, turn: "Turn",
+         progress: Callable[[list[str]], None] | None = None) -> tuple[str, Usage, list[str], dict | None, dict | None]:
+    """Stream ``turn``'s deltas as ``delta`` events of ``gen`` until it ends or ``gen`` is stopped
+    (each recorded with :meth:`Generation.add_delta` first: one in flight at a stop is dropped);
+    ``progress`` sees the parts so far after each delta. Returns the text, usage, notes, a guide's
+    recommendations (``None`` for other masters) and the safety guard's record (stored on the
+    message for an audit)."""
+    parts: list[str] = []
+    with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
+        try:
+            for delta in turn:
+                if not gen.add_delta(delta):  # stopped: the delta in flight is neither shown nor stored
+                    break
+                parts.append(delta)
+                gen.emit(Event("delta", {"text": delta}))
+                if gen.stopping:
+                    break
+                if progress is not None:
+                    progress(parts)
+        finally:
+            if turn.reply is None:  # stopped, or a storage error: end the generation now
+                turn.close()
+    reply = turn.reply
+    usage = reply.usage if reply else Usage(finish_reason="cancelled")
+    text = reply.text if reply is not None and not gen.stopping else "".join(parts)  # stopped: what was shown
+    return (text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None),
+            getattr(reply, "safety", None))
 
 
 def settled(messages: list, gen: Generation | None) -> list:
