@@ -98,3 +98,27 @@ def db_url(request, tmp_path):
         yield URL.create("sqlite", database=str(tmp_path / "hall" / "masterhall.db")).render_as_string()
     else:
         yield from _postgres_url(request.getfixturevalue("pg_admin"))
+
+
+# -- accounts: people of a hall, made directly in its database (no password, no session) --------
+def add_account(engine, name: str, role: str = "member"):
+    """Insert a ``users`` row into the database at ``engine``; return its :class:`~masterhall.accounts.Caller`.
+
+    For tests of who sees what: the services take the caller, and the web tests hand it to the
+    app (``tests/web/callers.py``) instead of signing in.
+    """
+    import sqlalchemy as sa
+
+    from masterhall.accounts import Caller
+    from masterhall.store.tables import UserRow
+
+    with engine.begin() as conn:
+        user_id = conn.execute(sa.insert(UserRow).values(name=name, password_hash="$argon2id$test", role=role,
+                                                         disabled=False).returning(UserRow.id)).scalar_one()
+    return Caller(user_id=user_id, name=name, role=role)
+
+
+@pytest.fixture
+def accounts():
+    """:func:`add_account`: ``accounts(engine, "alice", "member")`` → the new person's Caller."""
+    return add_account

@@ -33,6 +33,14 @@ class NotFoundError(HallError, KeyError):
     code = "not_found"
 
 
+class ForbiddenError(HallError):
+    """The caller may see this row but not do this to it (e.g. delete another person's published
+    master, export a master whose creator hides its instructions). Rows a caller may not see at
+    all raise :class:`NotFoundError` instead, so that their existence does not leak."""
+
+    code = "forbidden"
+
+
 class InvalidRequestError(HallError, ValueError):
     """The request cannot be done as asked (bad input); nothing was stored."""
 
@@ -62,3 +70,21 @@ class BuiltinReadOnlyError(ConflictError):
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class AuthenticationError(HallError):
+    """No valid credential: a wrong name or password, an unknown, expired or revoked session or
+    API key, or a disabled account (``code`` says which: ``invalid_credentials``,
+    ``invalid_api_key``, ``account_disabled``, ``unauthenticated``)."""
+
+    code = "unauthenticated"
+
+
+class RateLimitedError(HallError):
+    """Too many attempts (sign-ins): ``retry_after_s`` is how many whole seconds to wait."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int):
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s

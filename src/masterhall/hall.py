@@ -18,7 +18,8 @@ loading state); ``engine`` (one turn: prompt, guard, stream); ``store`` (the dat
 ``library`` (user masters: builder, import, export, files); ``trial`` (test runs of drafts);
 ``finder`` (the Master Finder, kept in step with the catalog, also the guide's context);
 ``safety`` (the crisis guard every turn passes through; its semantic layer reads sentences with
-the Finder's own USE encoder — one copy of the model in memory, loaded once per process).
+the Finder's own USE encoder — one copy of the model in memory, loaded once per process);
+``accounts`` (people, sessions and API keys: :class:`~masterhall.accounts.service.AccountService`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import paths
+from .accounts.service import AccountService
 from .backends.embedded import Progress
 from .backends.loader import ModelLoader
 from .backends.registry import BackendRegistry
@@ -57,6 +59,7 @@ class Hall:
     trial: Trial
     finder: LiveFinder
     safety: SafetyGuard
+    accounts: AccountService
 
     def start(self, *, load_model: bool = True, background: bool = True) -> None:
         """What a server does once when it starts: messages left ``streaming`` by a previous
@@ -121,7 +124,7 @@ def build_hall(
     engine.guide_context = live_guide_context(finder, catalog)
     return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
                 pool=pool, chat=chat, library=MasterLibrary(catalog, store.masters), trial=Trial(engine, pool),
-                finder=finder, safety=safety)
+                finder=finder, safety=safety, accounts=AccountService(store.accounts))
 
 
 _ENCODERS: dict = {}

@@ -177,3 +177,45 @@ def conversation_id(page) -> str:
     """The id of the conversation shown (from the URL ``/chat/{id}``)."""
     page.wait_for_url("**/chat/*")
     return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+# ---- accessibility: axe-core in the page --------------------------------------------------
+
+#: axe-core's impacts that fail a page (minor and moderate ones are reported, not failed).
+AXE_FAILING = ("serious", "critical")
+
+
+def axe_violations(page, *, include: str | None = None) -> list[dict]:
+    """Run axe-core (the copy bundled with the ``axe-playwright-python`` package) on ``page`` as it
+    is now; return its violations as ``[{"id", "impact", "help", "targets"}]`` (every impact).
+
+    ``include`` limits the check to a CSS selector. The script is evaluated through the DevTools
+    protocol, so the page's Content-Security-Policy does not block it."""
+    try:
+        from axe_playwright_python.base import AXE_SCRIPT
+    except ImportError as exc:  # pragma: no cover - the test extra installs it
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"axe-playwright-python is not installed: {exc}")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    context = "document" if include is None else f"{{include: [{include!r}]}}"
+    result = page.evaluate(f"async () => await axe.run({context}, {{resultTypes: ['violations']}})")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "targets": [" ".join(map(str, n["target"])) for n in v["nodes"]]} for v in result["violations"]]
+
+
+@pytest.fixture
+def axe_check():
+    """``axe_check(page, label)``: fail unless axe-core finds no serious or critical violation on
+    the page as it is now (``label`` names the page state in the message); returns all violations.
+    Reusable by any browser test: the hall's pages, and pages added later, call it per state."""
+
+    def check(page, label: str = "", *, include: str | None = None) -> list[dict]:
+        found = axe_violations(page, include=include)
+        failing = [v for v in found if v["impact"] in AXE_FAILING]
+        assert not failing, f"axe: serious/critical violations on {label or page.url}:\n" + "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']} at {v['targets'][:6]}" for v in failing)
+        return found
+
+    return check

@@ -317,8 +317,8 @@ def test_my_masters_list_publishes_exports_and_deletes(page, live):
     expect(page).to_have_url(live.url + "/builder/list-stoic")
     page.wait_for_load_state("networkidle")  # the editor's script has loaded the draft and bound its buttons
     page.locator("#delete-master").click()
-    expect(page.locator("#delete-master")).to_have_text("Delete?")
-    page.locator("#delete-master").click()
+    expect(page.locator(".confirm-dialog")).to_contain_text("Delete the master “List Stoic”?")
+    page.locator(".confirm-dialog [data-confirm=ok]").click()
     expect(page).to_have_url(live.url + "/builder")
     expect(page.locator(".um-item")).to_have_count(0)
     expect(page.locator("#um-empty")).to_be_visible()

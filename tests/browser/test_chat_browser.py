@@ -135,12 +135,12 @@ def test_sidebar_lists_renames_searches_and_deletes(page, live):
     page.locator("#conv-search").fill("")
 
     other.locator("[data-action=delete]").click()
-    other.locator("[data-action=delete]").click()  # the second click confirms
+    page.locator(".confirm-dialog [data-confirm=ok]").click()  # the dialog asks first
     expect(other).to_have_count(0)
     assert live.api("GET", f"/api/conversations/{second}").status_code == 404
 
     current.locator("[data-action=delete]").click()
-    current.locator("[data-action=delete]").click()
+    page.locator(".confirm-dialog [data-confirm=ok]").click()
     page.wait_for_url(live.url + "/masters/socrates/chat")
     assert live.api("GET", f"/api/conversations/{first}").status_code == 404
 

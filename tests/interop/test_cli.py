@@ -69,7 +69,7 @@ def test_a_database_failure_midway_stores_nothing(data_dir, tmp_path, monkeypatc
             raise OperationalError("INSERT", {}, Exception("disk full"))
 
     real = UserMasterRepo.save_many
-    monkeypatch.setattr(UserMasterRepo, "save_many", lambda self, masters, status="draft": real(self, masters[:2] + [Boom()], status))
+    monkeypatch.setattr(UserMasterRepo, "save_many", lambda self, masters, status="draft", **kw: real(self, masters[:2] + [Boom()], status, **kw))
     result = runner.invoke(app, ["import", write_csv(tmp_path / "p.csv", GOOD)])
     assert result.exit_code == 1 and "database error, nothing was imported" in result.output
     monkeypatch.setattr(UserMasterRepo, "save_many", real)

@@ -45,7 +45,7 @@ def test_migrate_creates_tables_indexes_and_constraints(db_url):
         assert fk["referred_table"] == "conversations"
         assert fk["constrained_columns"] == ["conversation_id"]
         assert fk["options"].get("ondelete", "").upper() == "CASCADE"
-        assert current_revision(engine) == head_revision() == "0005_accounts"
+        assert current_revision(engine) == head_revision() == "0006_owner_files"
 
         migrate(engine)  # idempotent: already at head
         assert current_revision(engine) == head_revision()

@@ -8,6 +8,8 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
+from ..accounts import Caller
+from ..accounts.access import first_admin
 from ..config import load_settings
 from ..hall import Hall, build_hall
 from ..store.db import Store
@@ -63,3 +65,9 @@ def open_hall(*, strict: bool = False, progress: bool = False, **overrides) -> H
     hall = build_hall(settings, store=store, progress=assembly_progress() if progress else None)
     hall.library.load_published()
     return hall
+
+
+def cli_caller(hall: Hall) -> Caller:
+    """Who a command acts for: the operator of the machine, so the first admin (the enabled admin
+    created first) once the hall has accounts, else :data:`~masterhall.accounts.LOCAL`."""
+    return first_admin(hall.store.engine)

@@ -18,7 +18,7 @@ from ..catalog.loader import UnknownMasterError
 from ..catalog.models import CATEGORY_IDS
 from ..errors import InvalidRequestError
 from ..interop import EXPORT_FORMATS, IMPORT_FORMATS, InteropError, import_source
-from .common import err, fail, open_hall
+from .common import cli_caller, err, fail, open_hall
 
 #: Most imported masters listed one by one in the summary.
 _LISTED = 20
@@ -48,7 +48,7 @@ def import_command(
             hall = open_hall(strict=True)
             try:
                 replaced = [m.id for m in result.masters if hall.library.get(m.id) is not None]
-                stored = hall.library.import_result(result, publish=publish)
+                stored = hall.library.import_result(result, publish=publish, caller=cli_caller(hall))
             finally:
                 hall.close()
         except InteropError as exc:
@@ -111,7 +111,7 @@ def export_command(
     hall = open_hall()
     try:
         picture = image.read_bytes() if image is not None else None
-        content, _content_type, filename = hall.library.export(master_id, fmt, image=picture)
+        content, _content_type, filename = hall.library.export(master_id, fmt, image=picture, caller=cli_caller(hall))
     except OSError as exc:
         fail(f"cannot read {image}: {exc.strerror or exc}")
     except UnknownMasterError as exc:

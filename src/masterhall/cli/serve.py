@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from typing import Optional
@@ -10,7 +11,8 @@ import typer
 
 from ..config import load_settings
 from ..hall import build_hall
-from .common import assembly_progress, err, out
+from ..store.db import Store
+from .common import assembly_progress, err, fail, out
 
 #: Seconds between the server answering and the model starting to load: a browser opened on the
 #: printed URL gets the hall page (about 0.2 s) before the load makes the server slow for a while.
@@ -21,21 +23,37 @@ def serve(
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default 127.0.0.1)."),
     port: Optional[int] = typer.Option(None, "--port", "-p", help="Port (default 8042)."),
     backend: Optional[str] = typer.Option(None, "--backend", "--model", "-m", help="Default backend name or a .gguf path."),
+    insecure: bool = typer.Option(False, "--insecure",
+                                  help="Serve a non-loopback address even though the hall has no account (anyone who "
+                                       "reaches it can read and write everything)."),
 ) -> None:
-    """Open the web hall (and the /api and OpenAI-compatible /v1 APIs) in the browser."""
+    """Open the web hall (and the /api and OpenAI-compatible /v1 APIs) in the browser.
+
+    A non-loopback ``--host`` needs an account first (``masterhall users add NAME --admin
+    --password-stdin``); ``--insecure`` serves it without one, with a warning."""
     import uvicorn
 
     from ..web.app import create_app
 
     settings = load_settings(backend=backend, host=host, port=port)
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(
-            f"[bold yellow]Warning:[/] binding to {settings.host}: the hall has no login yet — anyone who can "
-            "reach this address can read and write every conversation. Host names other than localhost and IP "
-            "addresses must be listed in allowed_hosts (MASTERHALL_ALLOWED_HOSTS); see the README's Security section.",
-            highlight=False,
-        )
-    hall = build_hall(settings, progress=assembly_progress())
+    store = Store(settings.database_url)  # checked before the hall (and its models) is built
+    if not is_loopback(settings.host):
+        if not store.accounts.count_users():
+            if not insecure:
+                store.close()
+                fail(f"Refusing to serve {settings.host}: the hall has no account, so anyone who can reach this "
+                     "address could read and write every conversation. Add an admin first:\n"
+                     "    masterhall users add NAME --admin --password-stdin\n"
+                     "(then everyone signs in, and API clients use keys from 'masterhall keys create NAME'), "
+                     "or serve 127.0.0.1 only. --insecure serves it anyway.")
+            err.print(f"[bold red]WARNING — INSECURE:[/] serving {settings.host} with no account: ANYONE who can "
+                      "reach this address can read, change and delete every conversation and master. Add an "
+                      "account (masterhall users add NAME --admin --password-stdin) and restart without --insecure.",
+                      highlight=False)
+        err.print("[yellow]Note:[/] the hall speaks plain HTTP; across a network put it behind a reverse proxy with "
+                  "HTTPS. Host names other than localhost and IP addresses must be listed in allowed_hosts "
+                  "(MASTERHALL_ALLOWED_HOSTS); see the README's Security section.", highlight=False)
+    hall = build_hall(settings, store=store, progress=assembly_progress())
     app = create_app(hall, background=False)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -54,6 +72,16 @@ def serve(
 
     threading.Thread(target=when_listening, name="serve-ready", daemon=True).start()
     server.run()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` listens on this machine only (``localhost``, ``127.0.0.0/8``, ``::1``)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any address
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
+from ..accounts import LOCAL, Caller
+from ..accounts.access import owns
 from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage, deferred_stream
 from ..backends.loader import ModelLoader
 from ..catalog.loader import UnknownMasterError
@@ -55,6 +57,10 @@ class Transcript:
 class ChatService:
     """Conversations with masters, stored as they happen, and unstored turns.
 
+    Every method on a stored conversation takes the ``caller`` it acts for (default
+    :data:`~masterhall.accounts.LOCAL`): a conversation is its owner's alone, and to anyone else
+    it does not exist (``NotFoundError``; :meth:`stop` answers False).
+
     ``pool``: the threads turns run on (shared with the builder's test runs); ``loader``: waited
     on before a turn whose backend is still loading (the turn then sends a ``loading`` event);
     ``flush_interval_s``: how often (seconds) the growing answer is written while streaming.
@@ -79,11 +85,11 @@ class ChatService:
 
     # -- stored conversations ----------------------------------------------------------------
     def list(self, search: str | None = None, master_id: str | None = None, limit: int = 50,
-             offset: int = 0) -> list[Conversation]:
-        """Conversations, most recently updated first (``search`` looks in titles)."""
-        return self.repo.list(search=search, master_id=master_id, limit=limit, offset=offset)
+             offset: int = 0, *, caller: Caller = LOCAL) -> list[Conversation]:
+        """The caller's conversations, most recently updated first (``search`` looks in titles)."""
+        return self.repo.list(search=search, master_id=master_id, limit=limit, offset=offset, owner_id=caller.user_id)
 
-    def get(self, conversation_id: str) -> Transcript:
+    def get(self, conversation_id: str, *, caller: Caller = LOCAL) -> Transcript:
         """A conversation with its messages and whether an answer is being generated.
 
         ``generating`` is true while a turn is claimed or running and not being stopped. A
@@ -93,9 +99,7 @@ class ChatService:
 
         Raises :class:`~masterhall.errors.NotFoundError`.
         """
-        conversation = self.repo.get(conversation_id)
-        if conversation is None:
-            raise NotFoundError(f"conversation {conversation_id} not found")
+        conversation = self._conversation(conversation_id, caller)
         with self._lock:
             claimed, gen = conversation_id in self._active, self._active.get(conversation_id)
         live = claimed and (gen is None or not gen.stopping)
@@ -103,22 +107,25 @@ class ChatService:
         stopping = gen is not None and gen.stopping
         return Transcript(conversation, messages if live else settled(messages, gen), live, stopping)
 
-    def rename(self, conversation_id: str, title: str) -> Conversation:
+    def rename(self, conversation_id: str, title: str, *, caller: Caller = LOCAL) -> Conversation:
         """Give a conversation a new title. Raises ``NotFoundError`` and ``InvalidRequestError`` (blank)."""
+        self._conversation(conversation_id, caller)
         try:
             return self.repo.rename(conversation_id, title)
         except ValueError as exc:
             raise InvalidRequestError(str(exc), code="invalid_request") from exc
 
-    def delete(self, conversation_id: str) -> None:
+    def delete(self, conversation_id: str, *, caller: Caller = LOCAL) -> None:
         """Stop its answer in progress, then delete the conversation. Raises ``NotFoundError``."""
-        self.stop(conversation_id)
+        self._conversation(conversation_id, caller)
+        self.stop(conversation_id, caller=caller)
         if not self.repo.delete(conversation_id):
             raise NotFoundError(f"conversation {conversation_id} not found")
 
-    def export(self, conversation_id: str, fmt: Literal["md", "json"] = "md", lang: str = "en") -> Export:
+    def export(self, conversation_id: str, fmt: Literal["md", "json"] = "md", lang: str = "en", *,
+               caller: Caller = LOCAL) -> Export:
         """The conversation as a Markdown or JSON file (see :mod:`.export`). Raises ``NotFoundError``."""
-        transcript = self.get(conversation_id)
+        transcript = self.get(conversation_id, caller=caller)
         master = self.engine.catalog.masters.get(transcript.conversation.master_id)
         return export_conversation(transcript.conversation, transcript.messages, master, fmt, lang)
 
@@ -132,9 +139,10 @@ class ChatService:
         backend: str | None = None,
         params: SamplingParams | None = None,
         listener: Listener | None = None,
+        caller: Caller = LOCAL,
     ) -> Generation:
-        """Store ``content`` as the user's message (in a new conversation with ``master_id`` when
-        ``conversation_id`` is None) and start generating the answer.
+        """Store ``content`` as the user's message (in a new conversation with ``master_id``, owned
+        by ``caller``, when ``conversation_id`` is None) and start generating the answer.
 
         Raises :class:`InvalidMessageError` (nothing stored) for an empty or oversized message,
         an unknown master or backend, or a conversation that is busy; ``NotFoundError`` for an
@@ -151,9 +159,9 @@ class ChatService:
                 raise InvalidMessageError(str(exc)) from exc
             label = self._label(master_key, backend)
             conversation, user, assistant = self.repo.start_turn(None, text, master_id=master_key, model=label,
-                                                                 answer=label is not None)
+                                                                 answer=label is not None, owner_id=caller.user_id)
             return self._launch(conversation, user, assistant, [], backend, params, listener)
-        conversation = self._conversation(conversation_id)
+        conversation = self._conversation(conversation_id, caller)
         self._claim(conversation.id)
         try:
             label = self._label(conversation.master_id, backend)
@@ -165,17 +173,18 @@ class ChatService:
         return self._launch(conversation, user, assistant, None, backend, params, listener)
 
     def regenerate(self, conversation_id: str, *, backend: str | None = None, params: SamplingParams | None = None,
-                   listener: Listener | None = None) -> Generation:
+                   listener: Listener | None = None, caller: Caller = LOCAL) -> Generation:
         """Drop the answer(s) after the last user message and generate it again."""
-        return self._redo(conversation_id, None, backend, params, listener)
+        return self._redo(self._conversation(conversation_id, caller), None, backend, params, listener)
 
     def edit_last(self, conversation_id: str, content: str, *, backend: str | None = None,
-                  params: SamplingParams | None = None, listener: Listener | None = None) -> Generation:
+                  params: SamplingParams | None = None, listener: Listener | None = None, caller: Caller = LOCAL) -> Generation:
         """Replace the last user message with ``content`` (its answer is dropped) and resend."""
-        return self._redo(conversation_id, _validate(content), backend, params, listener)
+        return self._redo(self._conversation(conversation_id, caller), _validate(content), backend, params, listener)
 
     def continue_answer(self, conversation_id: str, message_id: int, *, backend: str | None = None,
-                        params: SamplingParams | None = None, listener: Listener | None = None) -> Generation:
+                        params: SamplingParams | None = None, listener: Listener | None = None,
+                        caller: Caller = LOCAL) -> Generation:
         """Continue answer ``message_id``, which stopped at the token limit, in the same stored
         message (see :mod:`.continuation`): the backend gets the same prompt with the cut answer
         as an assistant prefill. Events as for :meth:`send`, except that ``start`` says
@@ -187,7 +196,7 @@ class ChatService:
         streaming, the answer is restored as it was (and can be continued again).
         """
         self._check_backend(backend)
-        conversation = self._conversation(conversation_id)
+        conversation = self._conversation(conversation_id, caller)
         self._claim(conversation.id)
         try:
             messages = self.repo.messages(conversation.id)
@@ -200,13 +209,13 @@ class ChatService:
         return self._launch(conversation, cont.user, cont.answer, _history(messages, cont.user.id), backend, params,
                             listener, cont)
 
-    def stop(self, conversation_id: str) -> Generation | None:
+    def stop(self, conversation_id: str, *, caller: Caller = LOCAL) -> Generation | None:
         """Stop the running generation of a conversation and return it — its
         :attr:`~.turns.Generation.text` is then the answer's final text, as it will be stored —
-        or ``None`` if none runs."""
+        or ``None`` if none runs (or it is not the caller's)."""
         with self._lock:
             gen = self._active.get(conversation_id)
-        if gen is None:
+        if gen is None or gen.conversation is None or not owns(caller, gen.conversation.owner_id):
             return None
         gen.stop()
         return gen
@@ -287,15 +296,15 @@ class ChatService:
         except BackendError:
             return None
 
-    def _conversation(self, conversation_id: str) -> Conversation:
+    def _conversation(self, conversation_id: str, caller: Caller) -> Conversation:
+        """The conversation if ``caller`` owns it; raises ``NotFoundError`` (also when it is another's)."""
         conversation = self.repo.get(conversation_id)
-        if conversation is None:
+        if conversation is None or not owns(caller, conversation.owner_id):
             raise NotFoundError(f"conversation {conversation_id} not found")
         return conversation
 
-    def _redo(self, conversation_id, new_text, backend, params, listener) -> Generation:
+    def _redo(self, conversation, new_text, backend, params, listener) -> Generation:
         self._check_backend(backend)
-        conversation = self._conversation(conversation_id)
         self._claim(conversation.id)
         try:
             msgs = self.repo.messages(conversation.id)

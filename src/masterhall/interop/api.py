@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from ..accounts import LOCAL, Caller
 from ..catalog.loader import builtin_data_dir
 from ..catalog.models import CATEGORY_IDS, Master
-from ..errors import BuiltinReadOnlyError
+from ..errors import ConflictError
 from . import card, lobechat, native, nextchat, table
 from .detect import IMPORT_FORMATS, detect
 from .errors import MAX_FILE_BYTES, MAX_RECORDS, ImportResult, InteropError, over_limit
@@ -173,21 +174,22 @@ def export_master(master: Master, fmt: str, *, image: bytes | None = None) -> tu
     return content, content_type, f"{master.id}{suffix}"
 
 
-def store_import(result: ImportResult, library, *, publish: bool = False) -> int:
+def store_import(result: ImportResult, library, *, publish: bool = False, caller: Caller = LOCAL) -> int:
     """Store an import's masters through the builder's library, all or nothing; returns how many.
 
     ``library`` is the hall's :class:`~masterhall.builder.MasterLibrary`: its
     :meth:`~masterhall.builder.MasterLibrary.save_many` applies the rules every user master
     follows (built-ins are read-only; published masters join the live catalog at once, replaced
     ones that are now drafts leave it) in one transaction, as drafts or published with
-    ``publish``. Raises :class:`InteropError` (nothing stored) when the result has rejected
-    records, holds no master, or a master has a built-in id; database errors propagate after the
-    transaction is rolled back.
+    ``publish``, as ``caller``'s (see :mod:`masterhall.accounts`). Raises :class:`InteropError`
+    (nothing stored) when the result has rejected records, holds no master, or a master has a
+    built-in id or the id of a master ``caller`` may not change; database errors propagate after
+    the transaction is rolled back.
     """
     result.raise_for_rejected()
     if not result.masters:
         raise InteropError("nothing to import")
     try:
-        return library.save_many(result.masters, "published" if publish else "draft")
-    except BuiltinReadOnlyError as exc:
+        return library.save_many(result.masters, "published" if publish else "draft", caller=caller)
+    except ConflictError as exc:
         raise InteropError(f"{exc}; nothing was imported") from exc

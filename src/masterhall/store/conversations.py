@@ -13,6 +13,7 @@ import builtins
 import datetime as dt
 import re
 import threading
+from types import EllipsisType
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -98,15 +99,18 @@ class ConversationRepo:
 
     # -- conversations ---------------------------------------------------------------------
 
-    def create(self, master_id: str, title: str | None = None, model: str | None = None) -> Conversation:
+    def create(self, master_id: str, title: str | None = None, model: str | None = None, *,
+               owner_id: int | None = None) -> Conversation:
         """Create and commit a conversation with master ``master_id``; return it.
 
         ``title`` is whitespace-collapsed (blank means ``None``: the first user message names
-        it). ``model`` is the backend/model label, if known.
+        it). ``model`` is the backend/model label, if known. ``owner_id``: the ``users.id`` of
+        the person who starts it (``None`` in a hall without accounts).
         """
         now = self._now()
         conversation = Conversation(
-            id=new_id(), master_id=master_id, title=_clean_title(title), model=model, created_at=now, updated_at=now
+            id=new_id(), master_id=master_id, title=_clean_title(title), model=model, created_at=now, updated_at=now,
+            owner_id=owner_id,
         )
         with self.engine.begin() as conn:
             conn.execute(sql.INSERT_CONVERSATION, _fields(conversation))
@@ -119,13 +123,15 @@ class ConversationRepo:
         return _conversation(row) if row else None
 
     def list(
-        self, search: str | None = None, master_id: str | None = None, limit: int = 50, offset: int = 0
+        self, search: str | None = None, master_id: str | None = None, limit: int = 50, offset: int = 0,
+        *, owner_id: int | None | EllipsisType = ...,
     ) -> builtins.list[Conversation]:
         """Conversations, most recently updated first, ``limit`` of them from ``offset``.
 
         ``search``: keep titles containing it, case-insensitively (``%`` and ``_`` are
-        literal); blank means no filter. ``master_id``: only that master's. Raises
-        ``ValueError`` for a negative ``limit`` or ``offset``.
+        literal); blank means no filter. ``master_id``: only that master's. ``owner_id``: only
+        that person's (``None``: those without an owner; ``...``, the default: everyone's).
+        Raises ``ValueError`` for a negative ``limit`` or ``offset``.
         """
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must be >= 0")
@@ -135,6 +141,9 @@ class ConversationRepo:
             query = query.where(func.lower(_conversations.c.title).like(pattern, escape="\\"))
         if master_id is not None:
             query = query.where(_conversations.c.master_id == master_id)
+        if owner_id is not ...:
+            owner = _conversations.c.owner_id
+            query = query.where(owner.is_(None) if owner_id is None else owner == owner_id)
         query = query.order_by(
             _conversations.c.updated_at.desc(), _conversations.c.created_at.desc(), _conversations.c.id
         )
@@ -192,7 +201,7 @@ class ConversationRepo:
 
     def start_turn(
         self, conversation_id: str | None, user_text: str, *, master_id: str | None = None, model: str | None = None,
-        answer: bool = True,
+        answer: bool = True, owner_id: int | None = None,
     ) -> tuple[Conversation, Message, Message | None]:
         """Store the start of a turn in one transaction, committed: the conversation (a new one
         with master ``master_id`` when ``conversation_id`` is ``None``), the user's message and
@@ -202,7 +211,8 @@ class ConversationRepo:
         in turn (the user's message names an untitled conversation; ``model``, when given,
         becomes its model label), with one commit instead of three. Returns the conversation as
         stored, the user message and the assistant message (``None`` when ``answer`` is false:
-        the caller adds it later with :meth:`start_assistant`). Raises :class:`NotFoundError`.
+        the caller adds it later with :meth:`start_assistant`). ``owner_id``: the owner of a new
+        conversation (see :meth:`create`). Raises :class:`NotFoundError`.
         """
         if conversation_id is None and not master_id:
             raise ValueError("a new conversation needs a master_id")
@@ -211,7 +221,7 @@ class ConversationRepo:
             created, sent, started = self._now(), self._now(), self._now()
             if conversation_id is None:
                 conversation = Conversation(id=new_id(), master_id=master_id or "", title=title, model=model,
-                                            created_at=created, updated_at=started)
+                                            created_at=created, updated_at=started, owner_id=owner_id)
                 conn.execute(sql.INSERT_CONVERSATION, _fields(conversation))
             else:
                 conversation = self._touch(conn, conversation_id, started, model=model, title=title, returning=True)

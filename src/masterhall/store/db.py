@@ -27,6 +27,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 from ..paths import data_dir
+from .accounts import AccountRepo
 from .conversations import ConversationRepo
 from .masters import UserMasterRepo
 
@@ -161,7 +162,8 @@ class Store:
     """The hall's database: an engine on ``url`` (default :func:`default_database_url`), migrated.
 
     ``conversations`` is the :class:`ConversationRepo`; ``masters`` the
-    :class:`~masterhall.store.masters.UserMasterRepo`; ``engine`` the SQLAlchemy engine.
+    :class:`~masterhall.store.masters.UserMasterRepo`; ``accounts`` the
+    :class:`~masterhall.store.accounts.AccountRepo`; ``engine`` the SQLAlchemy engine.
     Call :meth:`close` (or use ``with Store() as store:``) to release connections. ``engine_options`` go to
     :func:`make_engine`. Raises what :func:`make_engine` and :func:`migrate` raise.
     """
@@ -176,6 +178,7 @@ class Store:
             raise
         self.conversations = ConversationRepo(self.engine)
         self.masters = UserMasterRepo(self.engine)
+        self.accounts = AccountRepo(self.engine)
 
     @classmethod
     def in_memory(cls) -> Store:

@@ -234,13 +234,15 @@ class UserMasterRow(Base):
 class MasterFileRow(Base):
     """One row of ``master_files``: a file a creator attached to a user master (its knowledge).
 
-    ``downloadable``: whether chat users may download it (off unless the creator turns it on).
-    ``size`` in bytes. Deleted with its master.
+    ``public_id``: the file's id in URLs and APIs, 32 random hex digits (UUID4), so that nobody
+    finds a file by counting (``id`` stays internal). ``downloadable``: whether chat users may
+    download it (off unless the creator turns it on). ``size`` in bytes. Deleted with its master.
     """
 
     __tablename__ = "master_files"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_id)
     master_id: Mapped[str] = mapped_column(String(64), ForeignKey("user_masters.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")

@@ -8,12 +8,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
 from .. import __version__
 from ..config import Settings
 from ..hall import Hall, build_hall
 from . import errors
+from .auth import AuthMiddleware
 from .limits import BodyLimitMiddleware
 from .render import MarkdownRenderer
 from .routers import ROUTERS
@@ -46,7 +48,10 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True, background:
 
     Security (README, *Security*): the hall's backend registry goes strict (no request can name
     a model file), and :class:`~masterhall.web.security.SecurityMiddleware` wraps everything
-    (outermost) — Host allow-list, same-origin writes, Fetch-Metadata checks and security headers.
+    (outermost) — Host allow-list, same-origin writes, Fetch-Metadata checks and security headers;
+    inside it :class:`~masterhall.web.auth.AuthMiddleware` puts the caller on ``request.state``
+    (and, once the hall has accounts, refuses requests without a session or API key).
+    Text responses are gzipped (not Server-Sent Events); versioned static files are cached for good.
     """
     hall = hall or build_hall()
     registry = getattr(hall, "registry", None)  # absent only on the bare Hall the docs test builds
@@ -68,5 +73,11 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True, background:
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticAssets(directory=WEB_DIR / "static"), name="static")
+
+    # gzip for text (pages, CSS, JS, JSON) over 1 KiB; never for an answer's stream: Starlette leaves
+    # text/event-stream alone (tests/web/test_delivery.py checks it still arrives event by event)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+
+    app.add_middleware(AuthMiddleware, accounts=lambda: getattr(hall, "accounts", None))
     app.add_middleware(SecurityMiddleware, settings=lambda: hall.settings)
     return app

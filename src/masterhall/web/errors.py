@@ -2,7 +2,9 @@
 
 Under ``/api`` an error is ``{"error": {"code", "message", …details}}``; under ``/v1`` it is
 OpenAI's ``{"error": {"message", "type", "param", "code"}}``. The status comes from the
-exception's type (never from its message): see :data:`STATUS`.
+exception's type (never from its message): see :data:`STATUS`. A browser asking for a page
+(``Accept: text/html``, any path outside ``/api`` and ``/v1``) gets the hall's own HTML page
+instead: the 404 page, or the error page for anything else (:func:`wants_html`).
 """
 
 from __future__ import annotations
@@ -10,22 +12,36 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..backends.base import BackendError, UnknownBackendError
 from ..builder.library import ImportRejectedError, InvalidMasterError
 from ..chat.prompt import ContextTooLongError
-from ..errors import BuiltinReadOnlyError, ConflictError, HallError, InvalidRequestError, NotFoundError, TooLargeError
+from ..errors import (
+    AuthenticationError,
+    BuiltinReadOnlyError,
+    ConflictError,
+    ForbiddenError,
+    HallError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitedError,
+    TooLargeError,
+)
 from ..finder.query import FinderQueryError
 from .openai_protocol import error_body
+from .templating import not_found, render_page
 
 #: HTTP status of each error type; the first entry the error is an instance of wins.
 STATUS: tuple[tuple[type[Exception], int], ...] = (
     (InvalidMasterError, 422),
     (ImportRejectedError, 422),
     (TooLargeError, 413),
+    (AuthenticationError, 401),
+    (RateLimitedError, 429),
     (NotFoundError, 404),
+    (ForbiddenError, 403),
     (ConflictError, 409),
     (InvalidRequestError, 400),
     (FinderQueryError, 400),
@@ -73,7 +89,14 @@ def _api_response(exc: Exception) -> JSONResponse:
     if isinstance(exc, BuiltinReadOnlyError) and exc.field:
         extra["fields"] = [{"field": exc.field, "message": str(exc)}]
     message = str(exc) if status < 500 or isinstance(exc, (HallError, BackendError)) else f"internal error: {exc}"
-    return api_error(status, _code(exc), message, **extra)
+    return _with_retry_after(api_error(status, _code(exc), message, **extra), exc)
+
+
+def _with_retry_after(response: JSONResponse, exc: Exception) -> JSONResponse:
+    """``response`` with a ``Retry-After`` header when ``exc`` says how long to wait."""
+    if isinstance(exc, RateLimitedError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def _openai_response(exc: Exception) -> JSONResponse:
@@ -88,6 +111,8 @@ def _openai_response(exc: Exception) -> JSONResponse:
                             code=exc.kind)
     if status >= 500:
         return openai_error(500, f"internal error: {exc}", type_="server_error")
+    if isinstance(exc, HallError) and status in (401, 403, 429):
+        return _with_retry_after(openai_error(status, str(exc), code=exc.code), exc)
     return openai_error(status, str(exc), param="messages" if isinstance(exc, InvalidRequestError) else None)
 
 
@@ -99,6 +124,23 @@ def openai_backend_error(message: str, kind: str) -> JSONResponse:
     return _openai_response(BackendError(message, kind))
 
 
+def wants_html(request: Request) -> bool:
+    """Whether ``request`` is a browser's page request: outside ``/api`` and ``/v1``, and its
+    ``Accept`` header names ``text/html`` (API clients and scripts keep getting JSON)."""
+    path = request.url.path
+    if path == "/api" or path.startswith(("/api/", "/v1/")) or path == "/v1":
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def html_error(request: Request, status: int) -> HTMLResponse:
+    """The hall's own page for an HTTP error ``status`` (404: "nothing here"; others: "something
+    went wrong", with that status). Rendered in the visitor's language like every page."""
+    if status == 404:
+        return not_found(request, "not_found_page")
+    return render_page(request, "error.html", status_code=status)
+
+
 def error_response(request: Request, exc: Exception) -> JSONResponse:
     """The response for ``exc`` raised while serving ``request`` (OpenAI's shape under ``/v1``)."""
     if request.url.path.startswith("/v1/"):
@@ -106,7 +148,12 @@ def error_response(request: Request, exc: Exception) -> JSONResponse:
     return _api_response(exc)
 
 
-async def _handle(request: Request, exc: Exception) -> JSONResponse:
+async def _handle(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
+    if wants_html(request):
+        try:
+            return html_error(request, status_of(exc))
+        except Exception:  # the page itself failed: the plain answer below still reaches the visitor
+            pass
     return error_response(request, exc)
 
 
@@ -133,9 +180,14 @@ HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed
 
 async def _http_error(request: Request, exc: StarletteHTTPException):
     """The framework's own HTTP errors (unreadable body, unknown route, wrong method) in the
-    API's error shapes under ``/api`` and ``/v1``; pages keep the framework's answer."""
+    API's error shapes under ``/api`` and ``/v1``; a browser's page request gets the hall's page;
+    other requests keep the framework's answer."""
     path = request.url.path
     if not (path.startswith("/api/") or path.startswith("/v1/")):
+        if wants_html(request) and exc.status_code >= 400:
+            response = html_error(request, exc.status_code)
+            response.headers.update(getattr(exc, "headers", None) or {})
+            return response
         return await http_exception_handler(request, exc)
     message = exc.detail if isinstance(exc.detail, str) else "invalid request"
     if exc.status_code == 400 and "parsing the body" in message:

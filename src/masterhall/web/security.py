@@ -14,8 +14,9 @@ person's own browser would otherwise let in:
    ``PATCH`` or ``DELETE`` whose ``Origin`` is not the hall's own (scheme, host and port), or that
    has no ``Origin`` but a ``Sec-Fetch-Site`` of ``same-site``/``cross-site`` (a page on another
    port of the same machine is same-site yet another origin): ``403 cross_origin``. Requests
-   with neither header (curl, SDKs) pass; so do requests with ``Authorization: Bearer …``, kept
-   for future API keys: a page cannot send that header to another origin without a CORS
+   with neither header (curl, SDKs) pass; so do requests with ``Authorization: Bearer …`` (API
+   keys; in a hall with accounts :mod:`masterhall.web.auth` refuses any key that is not valid with
+   401, so only a valid key gets a write through): a page cannot send that header to another origin without a CORS
    preflight, which fails because the hall sends no ``Access-Control-Allow-*`` header — and
    under DNS rebinding, where it could, step 1 has already refused the request.
 3. **Fetch-Metadata reads** (the resource-isolation policy of web.dev's "Protect your resources
@@ -31,10 +32,11 @@ person's own browser would otherwise let in:
 
 It is one pure ASGI middleware (no ``BaseHTTPMiddleware``: no task or stream wrapper per
 request); every constant header is encoded once, at import, and the pages' CSP once per import
-map. Per request it costs about 10 µs. Further per-request steps — authentication, when the hall
-gets accounts — plug into it as :data:`Check` functions (``SecurityMiddleware(app, settings,
-checks=[...])``), run after steps 1–3 in order, each answered like them when it refuses; see
-:class:`SecurityMiddleware`.
+map. Per request it costs about 10 µs. Further per-request steps plug into it as :data:`Check`
+functions (``SecurityMiddleware(app, settings, checks=[...])``), run after steps 1–3 in order,
+each answered like them when it refuses; see :class:`SecurityMiddleware`. (Authentication,
+:mod:`masterhall.web.auth`, is its own pure ASGI middleware just inside this one; as a check it
+would save one layer.)
 """
 
 from __future__ import annotations
@@ -239,7 +241,7 @@ class SecurityMiddleware:
     ``checks``: further :data:`Check` steps, run in order after :func:`check_request` lets a
     request through (never for a refused one). The first :class:`Refusal` answers the request —
     the same JSON error (OpenAI's shape under ``/v1``) with the security headers, or a WebSocket
-    close with code 1008. This is where authentication plugs in: a check that reads the session
+    close with code 1008. An authentication step fits this shape: a check that reads the session
     cookie or the ``Authorization: Bearer`` key from ``headers``, refuses with ``401`` when it must,
     and puts the caller on ``scope["state"]["caller"]`` for the routes.
     """

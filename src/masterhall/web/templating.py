@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from .. import __version__
+from ..accounts import LOCAL
 from ..catalog.models import AVATAR_IMAGE_RE, Master
 from . import i18n
 from .deps import hall_of
@@ -83,7 +84,8 @@ def page_lang(request: Request) -> str:
 
 
 def render_page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
-    """Render ``template`` with the shared context: language, strings, model status."""
+    """Render ``template`` with the shared context: language, strings, model status, and the
+    ``caller`` (:data:`~masterhall.accounts.LOCAL` in a hall without accounts and on the sign-in page)."""
     lang = page_lang(request)
     hall = hall_of(request)
 
@@ -96,6 +98,7 @@ def render_page(request: Request, template: str, status_code: int = 200, **conte
         "t": t,
         "status": hall.loader.to_dict(),
         "js_strings": i18n.strings(lang),
+        "caller": getattr(request.state, "caller", LOCAL),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
     response = templates().TemplateResponse(request, template, {**shared, **context}, status_code=status_code)

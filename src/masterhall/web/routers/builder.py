@@ -5,13 +5,16 @@ import; and, under ``/api``, the public downloads and exports of masters.
 A master in a request body is the catalog schema as JSON (see ``GET /api/masters/{id}``).
 Validation failures answer ``422`` with ``{"error": {"code": "invalid_master", "message",
 "fields": [{"field": "starters.en", "message": …}]}}``.
+
+Every route acts for the request's caller (``CallerDep``): the services decide what it may see
+and change (README, *Who sees what*). File ids are 32 random hex digits.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Iterable, Literal
 
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter, Path, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, Field
@@ -22,9 +25,9 @@ from ...builder.library import MAX_FILE_BYTES, InvalidMasterError, validate_mast
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
 from ...errors import NotFoundError
-from ...inputs import MAX_JSON_DEPTH, DbId, JsonObject, Text, check_json
+from ...inputs import MAX_JSON_DEPTH, JsonObject, Text, check_json
 from ...interop import MAX_FILE_BYTES as MAX_IMPORT_BYTES
-from ..deps import HallDep
+from ..deps import CallerDep, HallDep
 from ..sse import event_stream, sse
 from .schemas import EventStream, errors, files, stream
 
@@ -33,10 +36,17 @@ public_router = APIRouter(prefix="/api", tags=["api"])
 
 
 class MasterBody(BaseModel):
-    """A master (catalog schema) and, optionally, the status to save it with."""
+    """A master (catalog schema) and, optionally, the status to save it with and whether people
+    other than its creator (and admins) may read its instructions once published (kept when
+    absent; new masters hide them)."""
 
     master: dict
     status: Literal["draft", "published"] | None = None
+    instructions_visible: bool | None = None
+
+
+#: A file's public id: 32 lower-case hex digits.
+FileId = Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="The file's id (32 hex digits).")]
 
 
 class ForkBody(BaseModel):
@@ -102,8 +112,8 @@ def _frames(event: Event) -> Iterable[str]:
 
 
 @router.get("/masters", summary="User masters (drafts and published)", responses=errors())
-def list_user_masters(hall: HallDep) -> list[dict]:
-    return [um.to_dict() for um in hall.library.list()]
+def list_user_masters(hall: HallDep, caller: CallerDep) -> list[dict]:
+    return [um.to_dict() for um in hall.library.list(caller=caller)]
 
 
 @router.post("/validate", summary="Validate a master without saving it", responses=errors(400))
@@ -113,37 +123,38 @@ def validate(hall: HallDep, body: MasterBody):
 
 
 @router.post("/masters", summary="Create or replace a user master", status_code=201, responses=errors(400, 409))
-def save_master(hall: HallDep, body: MasterBody):
-    return hall.library.save(_checked(hall, body.master), body.status).to_dict()
+def save_master(hall: HallDep, caller: CallerDep, body: MasterBody):
+    return hall.library.save(_checked(hall, body.master), body.status, caller=caller,
+                             instructions_visible=body.instructions_visible).to_dict()
 
 
 @router.get("/masters/{master_id}", summary="One user master", responses=errors(404))
-def get_user_master(hall: HallDep, master_id: Text):
-    return hall.library.require(master_id).to_dict()
+def get_user_master(hall: HallDep, caller: CallerDep, master_id: Text):
+    return hall.library.require(master_id, caller).to_dict()
 
 
-@router.delete("/masters/{master_id}", status_code=204, summary="Delete a user master", responses=errors(404, 409))
-def delete_user_master(hall: HallDep, master_id: Text):
-    if not hall.library.delete(master_id):
+@router.delete("/masters/{master_id}", status_code=204, summary="Delete a user master", responses=errors(403, 404, 409))
+def delete_user_master(hall: HallDep, caller: CallerDep, master_id: Text):
+    if not hall.library.delete(master_id, caller):
         raise NotFoundError(f"user master {master_id} not found")
     return Response(status_code=204)
 
 
 @router.post("/masters/{master_id}/publish", summary="Publish: the master joins the hall, the APIs and the Finder",
-             responses=errors(404, 409))
-def publish(hall: HallDep, master_id: Text):
-    return hall.library.publish(master_id).to_dict()
+             responses=errors(403, 404, 409))
+def publish(hall: HallDep, caller: CallerDep, master_id: Text):
+    return hall.library.publish(master_id, caller).to_dict()
 
 
-@router.post("/masters/{master_id}/unpublish", summary="Back to draft", responses=errors(404, 409))
-def unpublish(hall: HallDep, master_id: Text):
-    return hall.library.unpublish(master_id).to_dict()
+@router.post("/masters/{master_id}/unpublish", summary="Back to draft", responses=errors(403, 404, 409))
+def unpublish(hall: HallDep, caller: CallerDep, master_id: Text):
+    return hall.library.unpublish(master_id, caller).to_dict()
 
 
 @router.post("/fork/{source_id}", summary="Copy a built-in or user master into a new draft", status_code=201,
-             responses=errors(400, 404, 409))
-def fork(hall: HallDep, source_id: Text, body: ForkBody | None = None):
-    return hall.library.fork(source_id, body.new_id if body else None).to_dict()
+             responses=errors(400, 403, 404, 409))
+def fork(hall: HallDep, caller: CallerDep, source_id: Text, body: ForkBody | None = None):
+    return hall.library.fork(source_id, body.new_id if body else None, caller=caller).to_dict()
 
 
 def _incomplete(missing: list[dict]) -> list[str]:
@@ -175,46 +186,47 @@ async def preview_turn(hall: HallDep, body: PreviewBody):
 
 
 @router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)",
-             responses=errors(400, 404, 409, 413))
-async def upload_file(hall: HallDep, master_id: Text, file: UploadFile, downloadable: bool = False):
+             responses=errors(400, 403, 404, 409, 413))
+async def upload_file(hall: HallDep, caller: CallerDep, master_id: Text, file: UploadFile, downloadable: bool = False):
     data = await file.read(MAX_FILE_BYTES + 1)
-    saved = await run_in_threadpool(hall.library.add_file, master_id, file.filename, data, file.content_type, downloadable)
+    saved = await run_in_threadpool(lambda: hall.library.add_file(master_id, file.filename, data, file.content_type,
+                                                                  downloadable, caller=caller))
     return saved.to_dict()
 
 
-@router.get("/masters/{master_id}/files", summary="Files attached to a user master (metadata)", responses=errors(404))
-def list_files(hall: HallDep, master_id: Text) -> list[dict]:
-    return [f.to_dict() for f in hall.library.files(master_id)]
+@router.get("/masters/{master_id}/files", summary="Files attached to a user master (metadata)", responses=errors(403, 404))
+def list_files(hall: HallDep, caller: CallerDep, master_id: Text) -> list[dict]:
+    return [f.to_dict() for f in hall.library.files(master_id, caller)]
 
 
 @router.patch("/files/{file_id}", summary="Let chat users download a file, or not", responses=errors(400, 404))
-def set_file_flags(hall: HallDep, file_id: DbId, body: FileFlags):
-    return hall.library.set_downloadable(file_id, body.downloadable).to_dict()
+def set_file_flags(hall: HallDep, caller: CallerDep, file_id: FileId, body: FileFlags):
+    return hall.library.set_downloadable(file_id, body.downloadable, caller).to_dict()
 
 
 @router.get("/files/{file_id}/download", summary="The creator's download of an attached file", responses=files())
-def creator_download(hall: HallDep, file_id: DbId):
-    return _download(hall.library.file(file_id))
+def creator_download(hall: HallDep, caller: CallerDep, file_id: FileId):
+    return _download(hall.library.file(file_id, caller))
 
 
 @public_router.get("/masters/{master_id}/files/{file_id}",
                    summary="A chat user's download: only files the creator made downloadable", responses=files())
-def public_download(hall: HallDep, master_id: Text, file_id: DbId):
-    return _download(hall.library.public_file(master_id, file_id))
+def public_download(hall: HallDep, caller: CallerDep, master_id: Text, file_id: FileId):
+    return _download(hall.library.public_file(master_id, file_id, caller))
 
 
 @router.post("/import", summary="Import masters from a file (card JSON/PNG, LobeChat, NextChat, YAML/JSON, CSV/JSONL/Parquet)",
              responses=errors(400, 409, 413))
-async def import_file(hall: HallDep, file: UploadFile, format: Text = "auto", category: Text | None = None,
+async def import_file(hall: HallDep, caller: CallerDep, file: UploadFile, format: Text = "auto", category: Text | None = None,
                       publish: bool = False, dry_run: bool = False):
     data = await file.read(MAX_IMPORT_BYTES + 1)
     return await run_in_threadpool(lambda: hall.library.import_file(data, file.filename, fmt=format, category=category,
-                                                                    publish=publish, dry_run=dry_run))
+                                                                    publish=publish, dry_run=dry_run, caller=caller))
 
 
 @public_router.get("/masters/{master_id}/export",
                    summary="A master in another format (card-json, card-png, lobechat, nextchat, yaml, json)",
-                   responses=files("application/json", "image/png", "application/yaml", codes=(400, 404)))
-def export(hall: HallDep, master_id: Text, format: Text = "json"):
-    content, content_type, filename = hall.library.export(master_id, format)
+                   responses=files("application/json", "image/png", "application/yaml", codes=(400, 403, 404)))
+def export(hall: HallDep, caller: CallerDep, master_id: Text, format: Text = "json"):
+    content, content_type, filename = hall.library.export(master_id, format, caller=caller)
     return Response(content, media_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

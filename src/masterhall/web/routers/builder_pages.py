@@ -11,7 +11,7 @@ from ...catalog.models import CATEGORIES
 from ...chat.language import detect_language
 from ...interop import EXPORT_FORMATS, IMPORT_FORMATS
 from .. import i18n
-from ..deps import HallDep
+from ..deps import CallerDep, HallDep
 from ..templating import not_found, page_lang, render_page
 
 router = APIRouter(include_in_schema=False)
@@ -22,12 +22,12 @@ def _categories(lang: str) -> list[dict]:
 
 
 @router.get("/builder", response_class=HTMLResponse)
-def builder_list_page(request: Request, hall: HallDep) -> HTMLResponse:
-    """Your masters (drafts and published) with their actions, and the import form."""
+def builder_list_page(request: Request, hall: HallDep, caller: CallerDep) -> HTMLResponse:
+    """Your masters (drafts and published; an admin's list has everyone's) with their actions, and the import form."""
     lang = page_lang(request)
     page = {
         "lang": lang,
-        "masters": [um.to_dict() for um in hall.library.list()],
+        "masters": [um.to_dict() for um in hall.library.list(caller=caller)],
         "categories": _categories(lang),
         "export_formats": list(EXPORT_FORMATS),
     }
@@ -80,9 +80,9 @@ def builder_new_page(request: Request, hall: HallDep, need: str | None = Query(N
 
 
 @router.get("/builder/{master_id}", response_class=HTMLResponse)
-def builder_edit_page(request: Request, hall: HallDep, master_id: str) -> HTMLResponse:
-    """The builder form for one of your masters; built-ins are read-only (fork them)."""
-    stored = hall.library.get(master_id)
+def builder_edit_page(request: Request, hall: HallDep, caller: CallerDep, master_id: str) -> HTMLResponse:
+    """The builder form for one of your masters (an admin: anyone's); built-ins are read-only (fork them)."""
+    stored = hall.library.mine(master_id, caller)
     if stored is None:
         if master_id in hall.catalog.builtin_ids:
             return not_found(request, "builder_builtin", [hall.catalog.masters[master_id]], id=master_id)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from ...catalog.models import SamplingParams
 from ...conversations.turns import Event
 from ...inputs import DbId, DbInt, Text, Title
-from ..deps import HallDep, RenderDep
+from ..deps import CallerDep, HallDep, RenderDep
 from ..guide import guide_cards
 from ..render import MarkdownRenderer
 from ..sse import event_stream, json_around, sse, text_frame
@@ -92,17 +92,18 @@ def _frames(hall, render: MarkdownRenderer):
 @router.get("/conversations", summary="List conversations, newest first", responses=errors())
 def list_conversations(
     hall: HallDep,
+    caller: CallerDep,
     q: Annotated[Text | None, Query(description="Search titles (case-insensitive).")] = None,
     master_id: Text | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: DbInt = 0,
 ) -> list[dict]:
-    return [c.to_dict() for c in hall.chat.list(search=q, master_id=master_id, limit=limit, offset=offset)]
+    return [c.to_dict() for c in hall.chat.list(search=q, master_id=master_id, limit=limit, offset=offset, caller=caller)]
 
 
 @router.get("/conversations/{conversation_id}", summary="A conversation with its messages", responses=errors(404))
-def get_conversation(hall: HallDep, render: RenderDep, conversation_id: Text):
-    transcript = hall.chat.get(conversation_id)
+def get_conversation(hall: HallDep, caller: CallerDep, render: RenderDep, conversation_id: Text):
+    transcript = hall.chat.get(conversation_id, caller=caller)
     master = hall.catalog.masters.get(transcript.conversation.master_id)
     guide = bool(master and master.is_guide)
     messages = []
@@ -116,21 +117,21 @@ def get_conversation(hall: HallDep, render: RenderDep, conversation_id: Text):
 
 
 @router.patch("/conversations/{conversation_id}", summary="Rename a conversation", responses=errors(400, 404))
-def rename_conversation(hall: HallDep, conversation_id: Text, body: Rename):
-    return hall.chat.rename(conversation_id, body.title).to_dict()
+def rename_conversation(hall: HallDep, caller: CallerDep, conversation_id: Text, body: Rename):
+    return hall.chat.rename(conversation_id, body.title, caller=caller).to_dict()
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204, summary="Delete a conversation", responses=errors(404))
-def delete_conversation(hall: HallDep, conversation_id: Text):
-    hall.chat.delete(conversation_id)
+def delete_conversation(hall: HallDep, caller: CallerDep, conversation_id: Text):
+    hall.chat.delete(conversation_id, caller=caller)
     return Response(status_code=204)
 
 
 @router.get("/conversations/{conversation_id}/export", summary="Export as Markdown or JSON",
             responses=files("text/markdown", "application/json"))
-def export_conversation(hall: HallDep, conversation_id: Text, format: Literal["md", "json"] = "md",
+def export_conversation(hall: HallDep, caller: CallerDep, conversation_id: Text, format: Literal["md", "json"] = "md",
                         lang: Literal["zh", "en"] = "en"):
-    export = hall.chat.export(conversation_id, format, lang)
+    export = hall.chat.export(conversation_id, format, lang, caller=caller)
     headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
     if isinstance(export.body, dict):
         return JSONResponse(export.body, headers=headers)
@@ -139,30 +140,32 @@ def export_conversation(hall: HallDep, conversation_id: Text, format: Literal["m
 
 @router.post("/messages", summary="Send a message; the answer streams as Server-Sent Events", responses=stream(404),
              response_class=EventStream)
-async def send_message(hall: HallDep, render: RenderDep, body: SendMessage):
+async def send_message(hall: HallDep, caller: CallerDep, render: RenderDep, body: SendMessage):
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.chat.send(
         body.content, master_id=body.master_id, conversation_id=body.conversation_id,
-        backend=body.backend, params=params, listener=listener), _frames(hall, render))
+        backend=body.backend, params=params, listener=listener, caller=caller), _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/regenerate", summary="Generate the last answer again (SSE)",
              responses=stream(404), response_class=EventStream)
-async def regenerate(hall: HallDep, render: RenderDep, conversation_id: Text):
-    return await event_stream(hall.pool, lambda listener: hall.chat.regenerate(conversation_id, listener=listener), _frames(hall, render))
+async def regenerate(hall: HallDep, caller: CallerDep, render: RenderDep, conversation_id: Text):
+    return await event_stream(hall.pool, lambda listener: hall.chat.regenerate(conversation_id, listener=listener, caller=caller),
+                              _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/edit", summary="Edit the last user message and resend it (SSE)",
              responses=stream(404), response_class=EventStream)
-async def edit_last(hall: HallDep, render: RenderDep, conversation_id: Text, body: EditMessage):
-    return await event_stream(hall.pool, lambda listener: hall.chat.edit_last(conversation_id, body.content, listener=listener),
+async def edit_last(hall: HallDep, caller: CallerDep, render: RenderDep, conversation_id: Text, body: EditMessage):
+    return await event_stream(hall.pool, lambda listener: hall.chat.edit_last(conversation_id, body.content, listener=listener,
+                                                                              caller=caller),
                               _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/continue",
              summary="Continue an answer cut at the length limit, in the same message (SSE)",
              responses=stream(404, 409), response_class=EventStream)
-async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: Text, message_id: DbId,
+async def continue_answer(hall: HallDep, caller: CallerDep, render: RenderDep, conversation_id: Text, message_id: DbId,
                           body: ContinueAnswer | None = None):
     """The continuation streams like a new answer: ``start`` (``continued: true``), deltas (the
     new text only), then ``done`` with the whole answer. 409 ``cannot_continue`` when the message
@@ -170,15 +173,16 @@ async def continue_answer(hall: HallDep, render: RenderDep, conversation_id: Tex
     body = body or ContinueAnswer()
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
     return await event_stream(hall.pool, lambda listener: hall.chat.continue_answer(
-        conversation_id, message_id, backend=body.backend, params=params, listener=listener), _frames(hall, render))
+        conversation_id, message_id, backend=body.backend, params=params, listener=listener, caller=caller),
+        _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated", responses=errors())
-def stop(hall: HallDep, conversation_id: Text) -> dict:
+def stop(hall: HallDep, caller: CallerDep, conversation_id: Text) -> dict:
     """``{"stopped": true, "message_id", "text"}``: ``text`` is the answer as it is stored (the
     deltas sent before the stop; one still in flight is dropped), for a page that closes its
-    stream at once; ``{"stopped": false}`` when no answer was being generated."""
-    gen = hall.chat.stop(conversation_id)
+    stream at once; ``{"stopped": false}`` when no answer of the caller's was being generated."""
+    gen = hall.chat.stop(conversation_id, caller=caller)
     if gen is None:
         return {"stopped": False}
     return {"stopped": True, "message_id": gen.assistant_message_id, "text": gen.text}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ...inputs import Text
-from ..deps import HallDep
+from ..deps import CallerDep, HallDep
 from ..guide import create_url
 from .schemas import errors
 
@@ -26,9 +26,10 @@ def list_masters(hall: HallDep, category: Text | None = None) -> list[dict]:
     return [m.model_dump(include={"id", "category", "avatar", "name", "tagline", "tags"}) for m in hall.catalog.advisors(category)]
 
 
-@router.get("/masters/{master_id}", summary="One master, all fields", responses=errors(404))
-def get_master(hall: HallDep, master_id: Text):
-    return hall.catalog.get(master_id).model_dump()
+@router.get("/masters/{master_id}", summary="One master, all fields (no `instructions` when its creator hides them from you)",
+            responses=errors(404))
+def get_master(hall: HallDep, caller: CallerDep, master_id: Text):
+    return hall.library.view(master_id, caller)
 
 
 class MatchQuery(BaseModel):

@@ -18,7 +18,7 @@ from ...catalog.loader import UnknownMasterError
 from ...catalog.models import Master
 from ...errors import NotFoundError
 from .. import i18n
-from ..deps import HallDep, RenderDep
+from ..deps import CallerDep, HallDep, RenderDep
 from ..templating import avatar_image, card, not_found, page_lang, render_page
 from .conversations import assistant_view
 
@@ -50,7 +50,7 @@ def hall_page(request: Request, hall: HallDep) -> HTMLResponse:
 
 
 @router.get("/masters/{master_id}", response_class=HTMLResponse)
-def master_page(request: Request, hall: HallDep, master_id: str) -> HTMLResponse:
+def master_page(request: Request, hall: HallDep, caller: CallerDep, master_id: str) -> HTMLResponse:
     """One master: description, greeting, conversation starters, a button to start chatting."""
     master = _master_or_404(request, hall, master_id)
     if isinstance(master, HTMLResponse):
@@ -59,7 +59,8 @@ def master_page(request: Request, hall: HallDep, master_id: str) -> HTMLResponse
     category = next((c for c in hall.catalog.categories if c.id == master.category), None)
     return render_page(request, "master.html", master=master, m=_localized(master, lang),
                        category_name=category.name.get(lang) if category else "",
-                       editable=master.id not in hall.catalog.builtin_ids and hall.library.get(master.id) is not None)
+                       editable=master.id not in hall.catalog.builtin_ids and hall.library.mine(master.id, caller) is not None,
+                       forkable=hall.library.shows_instructions(master.id, caller))
 
 
 def _localized(master: Master, lang: str) -> dict:
@@ -112,10 +113,11 @@ def new_chat_page(request: Request, hall: HallDep, render: RenderDep, master_id:
 
 
 @router.get("/chat/{conversation_id}", response_class=HTMLResponse)
-def conversation_page(request: Request, hall: HallDep, render: RenderDep, conversation_id: str) -> HTMLResponse:
-    """An existing conversation, as stored (a reload shows everything, partial answers too)."""
+def conversation_page(request: Request, hall: HallDep, caller: CallerDep, render: RenderDep,
+                      conversation_id: str) -> HTMLResponse:
+    """An existing conversation of the caller's, as stored (a reload shows everything, partial answers too)."""
     try:
-        transcript = hall.chat.get(conversation_id)
+        transcript = hall.chat.get(conversation_id, caller=caller)
     except NotFoundError:
         return not_found(request, "not_found_conversation")
     master = hall.catalog.masters.get(transcript.conversation.master_id)

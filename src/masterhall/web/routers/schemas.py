@@ -49,7 +49,8 @@ class EventStream(StreamingResponse):
     media_type = "text/event-stream"
 
 
-_WHY = {400: "The request cannot be done as asked, or its body cannot be read", 404: "Not found",
+_WHY = {400: "The request cannot be done as asked, or its body cannot be read",
+        403: "Not yours to change (another person's master, or its instructions are private)", 404: "Not found",
         409: "Clashes with the hall's state", 413: "Too large", 422: "Invalid input",
         503: "The backend is not available"}
 

@@ -9,7 +9,7 @@
  * into the page as text only.
  */
 
-import { $, readJSON } from "../lib/dom.js";
+import { $, keepFocus, readJSON } from "../lib/dom.js";
 import { createAvatar } from "./avatar.js";
 import { createFieldErrors } from "./fields.js";
 import { addExample, collect, countInstructions, fill, slugify } from "./form.js";
@@ -101,6 +101,7 @@ function setup() {
     if (!button) return;
     button.closest(".example-row").remove();
     if (!$("examples-list").children.length) addExample(null);
+    keepFocus($("add-example"));
     saving.markDirty();
   });
   document.addEventListener("click", (event) => {

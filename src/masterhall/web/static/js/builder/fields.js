@@ -54,7 +54,11 @@ export function fieldMessage(err) {
 export function createFieldErrors(form) {
   function clearErrors() {
     form.querySelectorAll(".field-error").forEach((n) => n.remove());
-    form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+    form.querySelectorAll("[aria-invalid]").forEach((n) => {
+      n.removeAttribute("aria-invalid");
+      if (n.dataset.hints) n.setAttribute("aria-describedby", n.dataset.hints); // the field's own hint again
+      else n.removeAttribute("aria-describedby");
+    });
     form.querySelectorAll(".has-error").forEach((n) => n.classList.remove("has-error"));
     $("form-summary").hidden = true;
     $("form-summary").replaceChildren();
@@ -94,7 +98,8 @@ export function createFieldErrors(form) {
         const input = node.matches("input, textarea, select") ? node : node.querySelector("input:not([type=hidden]), textarea, select");
         if (input) {
           input.setAttribute("aria-invalid", "true");
-          input.setAttribute("aria-describedby", box.id);
+          if (input.dataset.hints === undefined) input.dataset.hints = input.getAttribute("aria-describedby") || "";
+          input.setAttribute("aria-describedby", (box.id + " " + input.dataset.hints).trim());
         }
         if (!first) first = input || node;
       }

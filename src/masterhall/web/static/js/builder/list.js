@@ -8,9 +8,8 @@
 import { api } from "../lib/api.js";
 import { fillAvatar } from "../lib/avatar.js";
 import { $, el, readJSON } from "../lib/dom.js";
+import { confirmAction } from "../lib/confirm.js";
 import { t } from "../lib/i18n.js";
-
-const CONFIRM_MS = 4000;
 
 function setup() {
   const page = readJSON("mh-page", null);
@@ -91,16 +90,11 @@ function setup() {
   async function act(node, action, target) {
     const id = node.dataset.id;
     const path = "/api/builder/masters/" + encodeURIComponent(id);
-    if (action === "delete" && !target.classList.contains("is-confirm")) {
-      target.classList.add("is-confirm");
-      target.textContent = t("confirm_delete");
-      setTimeout(() => {
-        if (!target.isConnected) return;
-        target.classList.remove("is-confirm");
-        target.textContent = t("delete");
-      }, CONFIRM_MS);
-      return;
+    if (action === "delete") {
+      const name = node.querySelector(".um-name").textContent;
+      if (!(await confirmAction(t("confirm_delete_master", { name }), t("delete")))) return;
     }
+    const next = node.nextElementSibling && node.nextElementSibling.dataset.id;
     notice("");
     target.disabled = true;
     try {
@@ -110,6 +104,21 @@ function setup() {
       notice(err.message);
     }
     await refresh();
+    refocus(id, action, next);
+  }
+
+  /** After the list was drawn again, focus never drops to the page: the same action of the same
+   *  master, else its counterpart (publish ↔ unpublish), else the next master, else "New master". */
+  function refocus(id, action, next) {
+    const counterpart = { publish: "unpublish", unpublish: "publish" }[action];
+    const item = list.querySelector('.um-item[data-id="' + CSS.escape(id) + '"]');
+    const nextItem = next && list.querySelector('.um-item[data-id="' + CSS.escape(next) + '"]');
+    const target =
+      (item && (item.querySelector('[data-action="' + action + '"]') || item.querySelector('[data-action="' + counterpart + '"]'))) ||
+      (nextItem && nextItem.querySelector(".um-name")) ||
+      list.querySelector(".um-name") ||
+      $("new-master");
+    if (target) target.focus();
   }
 
   list.addEventListener("click", (event) => {

@@ -6,7 +6,7 @@
 
 import { describeError } from "../lib/api.js";
 import { fillAvatar, isAvatarImage } from "../lib/avatar.js";
-import { $, el } from "../lib/dom.js";
+import { $, el, keepFocus } from "../lib/dom.js";
 import { lang, number, t } from "../lib/i18n.js";
 import { streamEvents } from "../lib/stream.js";
 
@@ -140,6 +140,7 @@ export function createPreview(ctx, runs) {
     preview.running = running;
     $("preview-send").hidden = running;
     $("preview-stop").hidden = !running;
+    keepFocus(running ? $("preview-stop") : $("preview-input"));
   }
 
   async function sendPreview() {

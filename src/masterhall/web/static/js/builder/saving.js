@@ -4,12 +4,12 @@
  */
 
 import { api } from "../lib/api.js";
-import { $ } from "../lib/dom.js";
+import { confirmAction } from "../lib/confirm.js";
+import { $, keepFocus } from "../lib/dom.js";
 import { lang, t } from "../lib/i18n.js";
 import { ID_RE } from "./form.js";
 
 const VALIDATE_DELAY_MS = 400;
-const CONFIRM_MS = 4000;
 
 export function createSaving(ctx) {
   const { state, fields } = ctx;
@@ -36,6 +36,7 @@ export function createSaving(ctx) {
     $("publish").hidden = status === "published";
     $("unpublish").hidden = status !== "published";
     $("view-in-hall").hidden = status !== "published";
+    keepFocus($("unpublish"), $("publish"), $("save")); // the pressed button may be hidden now
   }
 
   function becomeSaved(id) {
@@ -79,7 +80,7 @@ export function createSaving(ctx) {
         setSaveState(t("not_saved"), "error");
         return false;
       }
-      const body = { master };
+      const body = { master, instructions_visible: $("f-instructions-visible").checked };
       if (status) body.status = status;
       const saved = await api("/api/builder/masters", { method: "POST", body });
       fields.clearErrors();
@@ -130,18 +131,9 @@ export function createSaving(ctx) {
     fields.showErrors(found);
   }
 
-  let deleteTimer = null;
-  async function deleteMaster(button) {
-    if (!button.classList.contains("is-confirm")) {
-      button.classList.add("is-confirm");
-      button.textContent = t("confirm_delete");
-      deleteTimer = setTimeout(() => {
-        button.classList.remove("is-confirm");
-        button.textContent = t("delete");
-      }, CONFIRM_MS);
-      return;
-    }
-    clearTimeout(deleteTimer);
+  async function deleteMaster() {
+    const name = $("f-name-" + (lang === "zh" ? "zh" : "en")).value.trim() || $("f-id").value.trim();
+    if (!(await confirmAction(t("confirm_delete_master", { name }), t("delete")))) return;
     try {
       await api("/api/builder/masters/" + encodeURIComponent($("f-id").value.trim()), { method: "DELETE" });
     } catch (err) {

@@ -3,7 +3,7 @@
  * returns {runTest, stop}.
  */
 
-import { $, el } from "../lib/dom.js";
+import { $, el, keepFocus } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { streamEvents } from "../lib/stream.js";
 
@@ -21,6 +21,7 @@ export function createTestRun(ctx, runs) {
     test.running = running;
     $("run-test").hidden = running;
     $("stop-test").hidden = !running;
+    keepFocus(running ? $("stop-test") : $("run-test"));
   }
 
   function testCard(item) {

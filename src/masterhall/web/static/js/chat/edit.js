@@ -58,6 +58,11 @@ export function createEditing(view, turns) {
       node.classList.remove("is-editing");
       content.hidden = false;
     };
+    const cancel = () => {
+      close();
+      const edit = node.querySelector('[data-action="edit"]');
+      (edit && !edit.hidden ? edit : input).focus(); // focus stays on the message it was on
+    };
     const submit = () => {
       const text = area.value.trim();
       if (!text || state.busy) return;
@@ -71,13 +76,13 @@ export function createEditing(view, turns) {
       el(
         "div",
         { className: "msg-editor-actions" },
-        el("button", { type: "button", className: "button button-ghost", dataset: { editor: "cancel" }, onclick: close }, t("cancel")),
+        el("button", { type: "button", className: "button button-ghost", dataset: { editor: "cancel" }, onclick: cancel }, t("cancel")),
         el("button", { type: "button", className: "button button-primary", dataset: { editor: "save" }, onclick: submit }, t("save_and_send"))
       )
     );
     bindEnter(area, submit);
     area.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") close();
+      if (event.key === "Escape") cancel();
     });
     area.addEventListener("input", () => autosize(area));
     node.classList.add("is-editing");

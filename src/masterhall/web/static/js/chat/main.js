@@ -6,9 +6,10 @@
  */
 
 import { copyText } from "../lib/clipboard.js";
-import { $, el, readJSON } from "../lib/dom.js";
+import { $, el, keepFocus, readJSON } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { autosize, bindEnter } from "./composer.js";
+import { Drawer } from "./drawer.js";
 import { createEditing } from "./edit.js";
 import * as M from "./messages.js";
 import { Sidebar } from "./sidebar.js";
@@ -27,6 +28,7 @@ function setup() {
   const stopButton = $("stop-button");
   const exportMenu = $("export-menu");
   const titleNode = $("chat-title");
+  const live = $("chat-live");
 
   const state = {
     conversationId: page.conversation ? page.conversation.id : null,
@@ -52,10 +54,29 @@ function setup() {
         "div",
         { className: "chat-notice" + (kind === "error" ? " is-error" : ""), attrs: { role: kind === "error" ? "alert" : "status" } },
         el("p", { className: "chat-notice-text" }, text),
-        el("button", { type: "button", className: "chat-notice-close", title: t("dismiss"), onclick: () => notice.remove() }, "✕")
+        el("button", {
+          type: "button", className: "chat-notice-close", title: t("dismiss"), attrs: { "aria-label": t("dismiss") },
+          onclick: () => {
+            notice.remove();
+            input.focus();
+          },
+        }, "✕")
       );
       thread.append(notice);
       view.scrollToBottom();
+    },
+
+    /** Say `text` through the page's polite live region (role="log"): finished answers and
+     *  status changes, never the answer token by token. Keeps the last few entries. */
+    announce(text) {
+      if (!text) return;
+      live.append(el("p", {}, text));
+      while (live.children.length > 6) live.firstElementChild.remove();
+    },
+
+    /** Focus never drops to the page after an action: the composer's visible button or the input. */
+    keepFocus() {
+      keepFocus(state.busy ? stopButton : input, input);
     },
 
     clearNotices() {
@@ -102,6 +123,7 @@ function setup() {
       stopButton.hidden = !busy;
       form.classList.toggle("is-busy", busy);
       view.updateActions();
+      view.keepFocus();
     },
 
     setConversation(id) {
@@ -211,16 +233,13 @@ function setup() {
     if (exportMenu.open && !exportMenu.contains(event.target)) exportMenu.open = false;
   });
 
-  const toggle = $("sidebar-toggle");
-  const backdrop = $("sidebar-backdrop");
-  function openSidebar(open) {
-    document.body.classList.toggle("sidebar-open", open);
-    toggle.setAttribute("aria-expanded", String(open));
-    backdrop.hidden = !open;
-  }
-  toggle.addEventListener("click", () => openSidebar(!document.body.classList.contains("sidebar-open")));
-  backdrop.addEventListener("click", () => openSidebar(false));
-  $("sidebar-close").addEventListener("click", () => openSidebar(false));
+  Drawer({
+    sidebar: $("sidebar"),
+    toggle: $("sidebar-toggle"),
+    close: $("sidebar-close"),
+    backdrop: $("sidebar-backdrop"),
+    outside: [document.querySelector(".skip-link"), document.querySelector(".site-header"), $("status-banner"), document.querySelector("section.chat")],
+  });
 
   view.renderThread(page.messages);
   if (page.conversation) view.setTitle(page.conversation.title);

@@ -40,11 +40,11 @@ function actionButton(action, label) {
 export function create(message, master) {
   const isUser = message.role === "user";
   const content = el("div", { className: "msg-content" });
-  const note = el("p", { className: "msg-note", hidden: true, attrs: { role: "status" } });
+  const note = el("p", { className: "msg-note", hidden: true }); // announced through the page's live region
   const context = el("p", { className: "msg-context", hidden: true });
   const cut = el(
     "p",
-    { className: "msg-cut", hidden: true, attrs: { role: "status" } },
+    { className: "msg-cut", hidden: true },
     el("span", { className: "msg-cut-text" }, t("status_length")),
     " ",
     el("button", { type: "button", className: "msg-continue", dataset: { action: "continue" } }, t("continue_answer"))

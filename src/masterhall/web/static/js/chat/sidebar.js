@@ -1,13 +1,14 @@
 /* MasterHall — the conversations sidebar: newest first, search by title, rename in place, delete
- * with a second click to confirm, the current conversation highlighted. Titles come from users'
+ * after a confirmation dialog, the current conversation highlighted. After a rename or a delete,
+ * focus goes to the conversation (or the next one, or the search box), never to the page. Titles come from users'
  * messages, so they are only ever set as text.
  */
 
 import { api } from "../lib/api.js";
 import { fillAvatar } from "../lib/avatar.js";
+import { confirmAction } from "../lib/confirm.js";
 import { el } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
-const CONFIRM_MS = 4000;
 
 /**
  * `options`: list, empty, search (elements), masters ({id: {avatar, name}}), currentId,
@@ -82,6 +83,7 @@ export function Sidebar(options) {
       attrs: { "aria-label": t("rename") },
     });
     let finished = false;
+    let byKey = false;
     async function finish(save) {
       if (finished) return;
       finished = true;
@@ -98,13 +100,16 @@ export function Sidebar(options) {
         }
       }
       await refresh();
+      if (byKey) focusItem(conv.id);
     }
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.isComposing && event.keyCode !== 229) {
         event.preventDefault();
+        byKey = true;
         finish(true);
       } else if (event.key === "Escape") {
         event.preventDefault();
+        byKey = true;
         finish(false);
       }
     });
@@ -116,18 +121,17 @@ export function Sidebar(options) {
     input.select();
   }
 
-  async function confirmDelete(node, button) {
-    if (!button.classList.contains("is-confirm")) {
-      button.classList.add("is-confirm");
-      button.textContent = t("confirm_delete");
-      setTimeout(() => {
-        if (!button.isConnected) return;
-        button.classList.remove("is-confirm");
-        button.textContent = "🗑";
-      }, CONFIRM_MS);
-      return;
-    }
+  /** Focus the link of conversation `id`, else the first conversation, else the search box. */
+  function focusItem(id, fallbackId) {
+    const find = (key) => key && list.querySelector('.conv-item[data-id="' + CSS.escape(key) + '"] .conv-link');
+    (find(id) || find(fallbackId) || list.querySelector(".conv-link") || search).focus();
+  }
+
+  async function confirmDelete(node) {
+    const title = (node._conv && node._conv.title) || t("untitled");
+    if (!(await confirmAction(t("confirm_delete_conversation", { title }), t("delete")))) return;
     const id = node.dataset.id;
+    const next = (node.nextElementSibling || node.previousElementSibling || {}).dataset;
     try {
       await api("/api/conversations/" + encodeURIComponent(id), { method: "DELETE" });
     } catch (err) {
@@ -136,7 +140,10 @@ export function Sidebar(options) {
     }
     node.remove();
     if (id === currentId && options.onDeleted) options.onDeleted(id);
-    else refresh();
+    else {
+      await refresh();
+      focusItem(next && next.id);
+    }
   }
 
   list.addEventListener("click", (event) => {
@@ -145,7 +152,7 @@ export function Sidebar(options) {
     event.preventDefault();
     const node = button.closest(".conv-item");
     if (button.dataset.action === "rename") startRename(node);
-    else if (button.dataset.action === "delete") confirmDelete(node, button);
+    else if (button.dataset.action === "delete") confirmDelete(node);
   });
   search.addEventListener("input", () => {
     clearTimeout(timer);

@@ -34,7 +34,9 @@ export function createTurns(view) {
     if (handlers.node) M.update(node, { role: "assistant", id: node.dataset.id, content: text, status: "streaming" });
     else thread.append(node);
     view.updateActions();
+    view.keepFocus(); // Regenerate and Continue were pressed on buttons that are gone now
     view.scrollToBottom();
+    view.announce(t("status_answering", { name: master.name }));
     let ended = false;
     let fresh = true;
 
@@ -49,6 +51,7 @@ export function createTurns(view) {
         M.setContext(node, data.notes);
       } else if (event.event === "loading") {
         M.setNote(node, t("loading_model"), "info");
+        view.announce(t("loading_model"));
       } else if (event.event === "delta") {
         const stick = view.nearBottom();
         if (fresh) M.setNote(node, "");
@@ -67,6 +70,7 @@ export function createTurns(view) {
         } else {
           M.update(node, { role: "assistant", id: data.message_id, content: text, status: "error", code: data.code, error: data.message });
         }
+        announceEnd(node);
         if (stick) view.scrollToBottom();
       }
     }
@@ -93,10 +97,22 @@ export function createTurns(view) {
       } else {
         M.update(node, { role: "assistant", content: text, status: "error", code: "connection_lost" });
       }
+      announceEnd(node);
     }
     view.setBusy(false);
     if (stick) view.scrollToBottom();
     view.sidebar.refresh();
+  }
+
+  /** Announce a finished answer once, whole (its text, then its note: stopped, error, cut at the
+   *  length limit, ended for repeating itself). */
+  function announceEnd(node) {
+    const text = node.querySelector(".msg-content").textContent.trim();
+    if (text) view.announce(t("status_answered", { name: master.name, text }));
+    const note = node.querySelector(".msg-note:not([hidden])");
+    if (note) view.announce(note.textContent);
+    const cut = node.querySelector(".msg-cut:not([hidden]) .msg-cut-text");
+    if (cut) view.announce(cut.textContent.replace(/\s*[—-]\s*$/, "") + ".");
   }
 
   /**
@@ -161,6 +177,8 @@ export function createTurns(view) {
       }
       if (!data.generating) {
         view.renderThread(data.messages);
+        const last = view.messageNodes().pop();
+        if (last && last.dataset.role === "assistant") announceEnd(last);
         break;
       }
     }

@@ -36,3 +36,24 @@ export function el(tag, props, ...children) {
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/* The element that last had focus: when it is removed or hidden by what it did (Stop, Regenerate,
+ * Close, Delete …), the browser drops focus to <body>; keepFocus() puts it somewhere useful. */
+let lastFocus = null;
+document.addEventListener("focusin", (event) => {
+  lastFocus = event.target;
+});
+
+function gone(node) {
+  return !node || !node.isConnected || !!node.closest("[hidden], [inert]") || node.getClientRects().length === 0;
+}
+
+/** When focus was dropped (the focused control was removed or hidden), focus the first of
+ *  `candidates` that is shown; otherwise leave focus where the person put it. */
+export function keepFocus(...candidates) {
+  const active = document.activeElement;
+  const dropped = !active || active === document.body ? lastFocus !== null && gone(lastFocus) : gone(active);
+  if (!dropped) return;
+  const next = candidates.find((node) => !gone(node));
+  if (next) next.focus();
+}

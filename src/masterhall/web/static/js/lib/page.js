@@ -1,7 +1,7 @@
 /* MasterHall — what every page does: the model-status banner (polling /api/status while the model
  * loads; a "masterhall:status" event tells scripts of the change) and the language switch,
- * which returns to the page as it is now (a new chat may have become /chat/{id}).
- * Loaded by every page; model or user text is only ever put into a page as text. */
+ * which returns to the page as it is now (a new chat may have become /chat/{id}), and Escape
+ * closing an open menu. Loaded by every page; model or user text is only ever put into a page as text. */
 
 import { api } from "./api.js";
 import { $ } from "./dom.js";
@@ -55,3 +55,13 @@ function bindLanguageSwitch() {
 const banner = $("status-banner");
 if (banner && banner.dataset.state === "loading") watchStatus();
 bindLanguageSwitch();
+
+/* Menus (<details class="menu">): Escape closes the open one and puts focus back on its button. */
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const menu = event.target instanceof Element ? event.target.closest("details.menu[open]") : null;
+  const open = menu || document.querySelector("details.menu[open]");
+  if (!open) return;
+  open.open = false;
+  open.querySelector("summary").focus();
+});
