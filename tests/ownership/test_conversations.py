@@ -81,7 +81,7 @@ def test_nobody_else_can_stop_an_answer(hall, people, fake):
         assert hall.chat.stop(cid, caller=people.b) is None
         assert hall.chat.stop(cid, caller=people.admin) is None
         assert not gen.stopping
-        assert hall.chat.stop(cid, caller=people.a) is True and gen.stopping
+        assert hall.chat.stop(cid, caller=people.a) is gen and gen.stopping
     finally:
         release.set()
         assert gen.done.wait(10)
