@@ -9,12 +9,13 @@ with a farewell; so a handful of cue families (finality, arrangements, burden, r
 forever, and the harmless reasons: travel, work, figures of speech — :func:`.rules.cue_features`)
 sit next to the vector, and the model learns their weights from the bank. The model is plain
 L2-regularised logistic regression fitted by gradient descent in numpy (Cox 1958; no solver
-library needed at this size: ~700 rows × ~520 features, about 0.3 s on 2 cores).
+library needed at this size: ~1,800 rows × ~525 features, a few seconds on 2 cores).
 
-The bank's vectors are computed when the guard starts (about 3–8 s for ~1,300 texts with USE on
+The bank's vectors are computed when the guard starts (about 5–20 s for ~1,800 texts with USE on
 2 cores, see ``bench/safety.py``) and the fit — weights and the bank's vectors — is kept in memory
 and, with ``cache_dir``, in ``<cache_dir>/safety/fit-<key>.npz`` (the key covers the encoder's
-name and version, the bank and the fit's settings), so a restart reads it in well under a second.
+name and version, the bank, the cue patterns (:data:`.rules.CUE_VERSION`) and the fit's
+settings), so a restart reads it in well under a second.
 The score blends the regression with a vote of the nearest exemplars (:data:`KNN_WEIGHT`): the
 regression generalises, the vote keeps ordinary messages close to ordinary exemplars.
 """
@@ -29,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .rules import CUE_NAMES, cue_features
+from .rules import CUE_NAMES, CUE_VERSION, cue_features
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ _FITS: dict[tuple, tuple] = {}
 #: many exemplars vote (similarity-weighted, softmax temperature 0.05).
 KNN_WEIGHT = 0.7
 KNN_K = 10
+KNN_TEMPERATURE = 0.05
 
 #: Weight of the cue features next to a unit-length sentence vector (chosen on the dev split).
 CUE_SCALE = 1.0
@@ -106,7 +108,7 @@ class CrisisClassifier:
 
         start = time.perf_counter()
         texts = [e.text for e in self.bank]
-        key = (getattr(self.encoder, "name", repr(self.encoder)), self.l2, self.steps, self.rate, CUE_SCALE,
+        key = (getattr(self.encoder, "name", repr(self.encoder)), self.l2, self.steps, self.rate, CUE_SCALE, CUE_VERSION,
                hashlib.sha256("\n".join(f"{int(e.crisis)}{e.kind}{e.text}" for e in self.bank).encode()).hexdigest())
         digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
         if key not in _FITS and self.cache_dir is not None:
@@ -151,7 +153,7 @@ class CrisisClassifier:
             return linear
         sims = self._vecs @ vector
         top = np.argpartition(-sims, KNN_K)[:KNN_K]
-        weights = np.exp((sims[top] - sims[top].max()) / 0.05)  # nearer exemplars count more
+        weights = np.exp((sims[top] - sims[top].max()) / KNN_TEMPERATURE)  # nearer exemplars count more
         neighbours = float((weights * self._labels[top]).sum() / weights.sum())
         return (1.0 - KNN_WEIGHT) * linear + KNN_WEIGHT * neighbours
 
@@ -165,6 +167,14 @@ class CrisisClassifier:
         if self._crisis_vecs is None or not len(self._crisis_kinds):
             return "suicide"
         return self._crisis_kinds[int(np.argmax(self._crisis_vecs @ vector))]
+
+    def kinds_near(self, vector: np.ndarray, n: int = 3) -> list[str]:
+        """The kinds of the ``n`` crisis exemplars nearest to ``vector``, nearest first."""
+        if self._crisis_vecs is None or not len(self._crisis_kinds):
+            return ["suicide"]
+        sims = self._crisis_vecs @ vector
+        top = np.argsort(-sims)[: min(n, len(sims))]
+        return [self._crisis_kinds[int(i)] for i in top]
 
 
 def _save_fit(path: Path, fit: tuple) -> None:

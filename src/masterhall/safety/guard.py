@@ -11,10 +11,13 @@
    ``conversation`` the turn is a crisis. A conversation in which a crisis was answered stays
    *careful*: the master's system prompt gets :func:`~.help.careful_note` for the rest of it.
 
-A message with a cue of a harmless reading (a figure of speech, travel or work, an accident,
-someone else's death: :data:`~.rules.GATE_CUES`), or a very short one, that no rule fires on is
-at most *elevated* on its own score (a very short one is not rated at all unless an earlier
-message of the conversation was) — its reply is checked and gets a help line instead of being replaced.
+A message with a cue of a harmless reading (a figure of speech or hyperbole, a game, travel or
+work, an accident, someone else's death: :data:`~.rules.GATE_CUES`), or a very short one, that no
+rule fires on is at most *elevated* on its own score — its reply is checked and gets a help line
+instead of being replaced. A gate counts only for the kinds it can explain
+(:data:`~.rules.GATE_KINDS`, read against the kind of the nearest crisis exemplar): a move or a
+job explains a farewell, not a threat or a beating. A very short message is not rated at all
+unless it scores at the crisis threshold (then *elevated*) or an earlier message was rated.
 
 Thresholds (defaults) were chosen on ``evalsets/safety-dev.jsonl``: the crisis threshold is the
 lowest that keeps false alarms under 4 %, the elevated threshold sits below the lowest-scored
@@ -35,10 +38,13 @@ from typing import Any, Sequence
 from .classifier import CrisisClassifier, Exemplar
 from .help import careful_note, help_answer, help_openings, resolve_region
 from .output import check_reply
-from .rules import CUE_NAMES, GATE_CUES, cue_features, match_rules
+from .rules import CUE_NAMES, GATE_CUES, GATE_KINDS, cue_features, match_rules
 
 #: User messages (the current one included) that the conversation signal reads.
 WINDOW = 4
+#: A gate that explains only some kinds counts when one of this many nearest crisis exemplars is
+#: of such a kind (chosen by cross-validation on the bank, ``bench/safety_cv.py``).
+GATE_NEIGHBOURS = 1
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -201,21 +207,30 @@ class SafetyGuard:
             for i, s in enumerate([score] + earlier):
                 keep *= 1.0 - (t.decay ** i) * s
             a.conversation_score = 1.0 - keep
+            vector = self._scored(message)[1]
+            near = ["suicide"]
+            if vector is not None and self.classifier is not None:
+                near = (self.classifier.kinds_near(vector, GATE_NEIGHBOURS) if hasattr(self.classifier, "kinds_near")
+                        else [self.classifier.kind_of(vector)])
+            kind = near[0]
             cues = cue_features(message)
-            gate = [n for n, v in zip(CUE_NAMES, cues) if v and n in GATE_CUES] + (["short"] if _short(message) else [])
+            gate = [n for n, v in zip(CUE_NAMES, cues)
+                    if v and n in GATE_CUES and (GATE_KINDS.get(n) is None or any(k in GATE_KINDS[n] for k in near))]
+            gate += ["short"] if _short(message) else []
             if gate:
                 a.extra["gate"] = ",".join(gate)
             if score >= t.crisis and not gate:
                 a.level, a.source = "crisis", "classifier"
             elif score >= t.elevated and any(s >= t.elevated for s in earlier) and a.conversation_score >= t.conversation:
                 a.level, a.source = "crisis", "conversation"
+            elif gate == ["short"] and score >= t.crisis:
+                a.level, a.source = "elevated", "classifier"  # "我打算今晚就走": too short to answer with help alone, too close to ignore
             elif "short" in gate and not a.careful and not any(s >= t.elevated for s in earlier):
                 pass  # "hi", "谢谢": too short to rate alone, and nothing earlier to read it with
             elif score >= t.elevated or (a.careful and a.conversation_score >= t.elevated):
                 a.level, a.source = "elevated", "classifier"
-            vector = self._scored(message)[1]
-            if a.level != "none" and vector is not None and self.classifier is not None:
-                a.kind = self.classifier.kind_of(vector)
+            if a.level != "none":
+                a.kind = kind
         a.seconds = time.perf_counter() - start
         return a
 
