@@ -61,3 +61,30 @@ def test_a_streaming_message_with_no_generation_reads_as_interrupted(hall, fake)
     finally:
         release.set()
         assert gen.done.wait(10)
+
+
+def test_a_delta_in_flight_when_stop_lands_is_neither_shown_nor_stored(hall, fake):
+    # The stop lands while the backend is producing the next delta (the page has shown the first):
+    # that delta must not reach the stream nor the stored answer, and the answer reads as its
+    # final text from the moment of the stop (was: stored one delta more, read "" until written).
+    fake.delay_s = 1.0
+    fake.queue("Xq7 Yq8 Zq9")
+    deltas, first = [], threading.Event()
+
+    def listener(event):
+        if event is not None and event.type == "delta":
+            deltas.append(event.data["text"])
+            first.set()
+
+    gen = hall.chat.send("hello", master_id="socrates", listener=listener)
+    assert first.wait(10)
+    stopped = hall.chat.stop(gen.conversation.id)
+    shown = "".join(deltas)
+    assert stopped is gen and shown.startswith("Xq") and gen.text == shown
+    t = hall.chat.get(gen.conversation.id)
+    assert t.stopping and t.messages[-1].status == "stopped" and t.messages[-1].content == shown
+    assert gen.done.wait(10)
+    assert "".join(deltas) == shown  # nothing streamed after the stop
+    stored = hall.store.conversations.messages(gen.conversation.id)[-1]
+    assert stored.status == "stopped" and stored.content == shown
+    assert gen.final.type == "done" and gen.final.data["text"] == shown

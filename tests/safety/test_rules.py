@@ -40,6 +40,17 @@ def test_clear_statements_fire_with_their_kind(text, kind):
     assert hit.rule.split(".")[1] == kind and hit.matched
 
 
+@pytest.mark.parametrize("text", ["I WANT TO KILL MYSELF", "I want to kıll myself", "I want to kill myſelf",
+                                  "I'm thinking about KIllıng myſelf"])
+def test_english_rules_ignore_case_and_fold_look_alike_letters(text):
+    # The English patterns run without re.IGNORECASE on lower-cased text; the letters that flag
+    # equates with ASCII although str.lower keeps them (dotless i, long s) are folded instead.
+    hit = match_rules(text)
+    assert hit is not None and hit.kind == "suicide"
+    assert match_rules(text.replace("KILL", "fill").replace("kıll", "fill").replace("kill", "fill")
+                       .replace("KIllıng", "filling")) is None
+
+
 @pytest.mark.parametrize(
     "text",
     [

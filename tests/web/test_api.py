@@ -116,13 +116,15 @@ async def test_stop_keeps_partial_answer(client, fake):
     async with anyio.create_task_group() as tg:
         tg.start_soon(post)
         convs = await wait_for_partial_answer(client)
-        stop = await client.post(f"/api/conversations/{convs[0]['id']}/stop")
-        assert stop.json() == {"stopped": True}
+        stop = (await client.post(f"/api/conversations/{convs[0]['id']}/stop")).json()
+        assert stop == {"stopped": True, "message_id": stop["message_id"], "text": stop["text"]}
     done = results["events"][-1]
     assert done[0] == "done" and done[1]["status"] == "stopped"
     msgs = (await client.get(f"/api/conversations/{convs[0]['id']}")).json()["messages"]
     assert msgs[1]["status"] == "stopped" and msgs[1]["error"] == "stopped by the user"
     assert msgs[1]["content"].startswith("w0 w1") and len(msgs[1]["content"].split()) < 400
+    # the stop's answer is the stored text, and the stream's last word
+    assert msgs[1]["id"] == stop["message_id"] and msgs[1]["content"] == stop["text"] == done[1]["text"]
 
 
 async def test_crisis_message_answered_with_help(client, fake):

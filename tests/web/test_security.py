@@ -9,14 +9,16 @@ import re
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request
 
 from masterhall import FakeBackend, load_settings
 from masterhall.backends.base import UnknownBackendError
 from masterhall.backends.registry import BackendRegistry
+from masterhall.config import Settings
 from masterhall.hall import build_hall
 from masterhall.store import Store
 from masterhall.web.app import create_app
-from masterhall.web.security import HostPolicy, check_request
+from masterhall.web.security import HostPolicy, Refusal, SecurityMiddleware, check_request
 
 from .conftest import parse_sse
 
@@ -197,6 +199,35 @@ async def test_the_page_csp_allows_exactly_the_pages_inline_import_map(client):
         digest = base64.b64encode(hashlib.sha256(runnable[0][1].encode()).digest()).decode()
         assert f"'sha256-{digest}'" in r.headers["content-security-policy"], path
         assert not re.search(r"\son[a-z]+=", html) and " style=" not in html, path  # no inline handlers or styles
+
+
+# -- further checks (where authentication plugs in) --------------------------------------------
+async def test_a_further_check_refuses_or_passes_what_it_found_to_the_routes():
+    seen = []
+
+    def bearer_only(scope, headers):
+        seen.append(scope["path"])
+        if headers.get("authorization") != "Bearer good":
+            return Refusal(401, "unauthorized", "Sign in first.")
+        scope.setdefault("state", {})["caller"] = "alice"
+        return None
+
+    app = FastAPI()
+
+    @app.get("/api/who")
+    async def who(request: Request):
+        return {"caller": request.state.caller}
+
+    app.add_middleware(SecurityMiddleware, settings=Settings.model_construct, checks=[bearer_only])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
+        refused = await client.get("/api/who")
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+        assert refused.headers["x-frame-options"] == "DENY"  # answered like the built-in refusals
+        ok = await client.get("/api/who", headers={"Authorization": "Bearer good"})
+        assert ok.status_code == 200 and ok.json() == {"caller": "alice"}
+        foreign = await client.get("/api/who", headers={"Host": "evil.example", "Authorization": "Bearer good"})
+        assert foreign.status_code == 400  # the built-in steps come first: the check never saw it
+    assert seen == ["/api/who", "/api/who"]
 
 
 # -- 5. backends only by configured name ------------------------------------------------------------

@@ -28,13 +28,16 @@ async def test_stop_before_the_first_token_ends_the_stream_and_the_next_message_
     await _wait_for(lambda: len(fake.calls) == 1)
     conv_id = hall.chat.list()[0].id
     started = time.monotonic()
-    assert (await client.post(f"/api/conversations/{conv_id}/stop")).json() == {"stopped": True}
+    stopped = (await client.post(f"/api/conversations/{conv_id}/stop")).json()
+    assert stopped == {"stopped": True, "message_id": stopped["message_id"], "text": ""}
     r = await asyncio.wait_for(send, 5)
     assert time.monotonic() - started < 2.0
     events = parse_sse(r.text)
     assert events[-1][0] == "done" and events[-1][1]["status"] == "stopped"
     assert fake.cancelled == 1
     assert hall.store.conversations.messages(conv_id)[-1].status == "stopped"
+    assert hall.store.conversations.messages(conv_id)[-1].id == stopped["message_id"]
+    assert (await client.post(f"/api/conversations/{conv_id}/stop")).json() == {"stopped": False}
 
     fake.first_token_delay_s = 0.0
     started = time.monotonic()

@@ -189,12 +189,11 @@ class SamplingParams(_Strict):
     seed: int | None = None
 
     def merged(self, override: "SamplingParams | None") -> "SamplingParams":
-        """Return a copy where every field set in ``override`` replaces ours."""
+        """Return a copy where every field set in ``override`` replaces ours (both are validated
+        already, so the copy is not validated again: a turn merges three times)."""
         if override is None:
             return self.model_copy()
-        data = self.model_dump()
-        data.update(override.model_dump(exclude_none=True))
-        return SamplingParams(**data)
+        return self.model_copy(update=override.model_dump(exclude_none=True))
 
 
 class Master(_Strict):

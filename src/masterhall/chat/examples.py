@@ -9,6 +9,7 @@ words (English) and character bigrams (Chinese).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -27,7 +28,13 @@ def examples_in(master: Master, lang: str) -> list[Example]:
     would pull the reply away from the person's language (seen here: an English question answered
     in Chinese after the only English example was excluded); no example is better.
     """
-    return [ex for ex in master.examples if detect_language(ex.user + ex.assistant) == lang]
+    return [ex for ex in master.examples if _language_of(ex.user, ex.assistant) == lang]
+
+
+@functools.lru_cache(maxsize=4096)
+def _language_of(user: str, assistant: str) -> str:
+    """The language of an example exchange (catalog texts: read once, not on every turn)."""
+    return detect_language(user + assistant)
 
 
 class ExampleSelector(Protocol):

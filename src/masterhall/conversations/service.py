@@ -20,7 +20,7 @@ from typing import Literal, Sequence
 
 from ..accounts import LOCAL, Caller
 from ..accounts.access import owns
-from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage, cancel_scope, deferred_stream
+from ..backends.base import BackendError, ChatMessage, UnknownBackendError, Usage, deferred_stream
 from ..backends.loader import ModelLoader
 from ..catalog.loader import UnknownMasterError
 from ..catalog.models import SamplingParams
@@ -31,7 +31,7 @@ from ..inputs import check_text
 from ..store.conversations import Conversation, ConversationRepo, Message
 from .continuation import CannotContinueError, Continuation, continuable, merged_notes
 from .export import Export, export_conversation
-from .turns import Event, Generation, Listener, TurnPool, settled
+from .turns import Event, Generation, Listener, TurnPool, pump, settled
 
 #: Longest message accepted, in characters (a guard against accidental pastes of whole books).
 MAX_MESSAGE_CHARS = 32_000
@@ -209,14 +209,16 @@ class ChatService:
         return self._launch(conversation, cont.user, cont.answer, _history(messages, cont.user.id), backend, params,
                             listener, cont)
 
-    def stop(self, conversation_id: str, *, caller: Caller = LOCAL) -> bool:
-        """Stop the running generation of a conversation; False if none runs (or it is not the caller's)."""
+    def stop(self, conversation_id: str, *, caller: Caller = LOCAL) -> Generation | None:
+        """Stop the running generation of a conversation and return it — its
+        :attr:`~.turns.Generation.text` is then the answer's final text, as it will be stored —
+        or ``None`` if none runs (or it is not the caller's)."""
         with self._lock:
             gen = self._active.get(conversation_id)
         if gen is None or gen.conversation is None or not owns(caller, gen.conversation.owner_id):
-            return False
+            return None
         gen.stop()
-        return True
+        return gen
 
     def active(self, conversation_id: str) -> Generation | None:
         """The running generation of a conversation, if any."""
@@ -269,7 +271,7 @@ class ChatService:
 
     def _run_unstored(self, gen: Generation, turn: Turn) -> None:
         try:
-            text, usage, notes, recommendations, safety = self._pump(gen, turn)
+            text, usage, notes, recommendations, safety = pump(gen, turn)
             gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes,
                                     "recommendations": recommendations, "safety": safety}))
         except Exception as exc:  # noqa: BLE001 - reported to the caller
@@ -337,6 +339,7 @@ class ChatService:
                 history: list[ChatMessage] | None, backend, params, listener, cont: Continuation | None = None) -> Generation:
         gen = Generation(conversation, user)
         gen.assistant_message_id = assistant.id if assistant is not None else None
+        gen.prefix = cont.answer.content if cont else ""
         if listener is not None:
             gen.on_event(listener)
         with self._lock:
@@ -392,7 +395,7 @@ class ChatService:
                 self.repo.update_content(message_id, prefix + "".join(parts))
                 last_flush[:] = [now, len(parts)]
 
-        text, usage, notes, recommendations, safety = self._pump(gen, turn, flush)
+        text, usage, notes, recommendations, safety = pump(gen, turn, flush)
         status, error = _status(usage, gen)
         completion = usage.completion_tokens
         if cont is not None:
@@ -408,31 +411,6 @@ class ChatService:
                    "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
-
-    @staticmethod
-    def _pump(gen: Generation, turn: Turn, progress=None) -> tuple[str, Usage, list[str], dict | None, dict | None]:
-        """Stream ``turn``'s deltas as events until it ends or ``gen`` is stopped; ``progress``
-        sees the parts so far after each delta. Returns the text, usage, notes, a guide's
-        recommendations (``None`` for other masters) and the safety guard's record (stored on the
-        message for an audit)."""
-        parts: list[str] = []
-        with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
-            try:
-                for delta in turn:
-                    parts.append(delta)
-                    gen.emit(Event("delta", {"text": delta}))
-                    if gen.stopping:
-                        break
-                    if progress is not None:
-                        progress(parts)
-            finally:
-                if turn.reply is None:  # stopped, or a storage error: end the generation now
-                    turn.close()
-        reply = turn.reply
-        usage = reply.usage if reply else Usage(finish_reason="cancelled")
-        text = reply.text if reply else "".join(parts)
-        return (text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None),
-                getattr(reply, "safety", None))
 
 
 class _RawReply:

@@ -1,4 +1,5 @@
-"""Running turns: the events a turn emits, a handle to stop one, and the threads that run them.
+"""Running turns: the events a turn emits, a handle to stop one, the threads that run them, and
+the loop that streams a turn's deltas into its generation (:func:`pump`).
 
 Every turn the hall streams — a stored conversation's, a ``/v1`` completion's, a builder preview
 or one-click test — runs on one :class:`TurnPool` and reports through one listener callback
@@ -11,9 +12,12 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
-from ..backends.base import CancelToken
+from ..backends.base import CancelToken, Usage, cancel_scope
+
+if TYPE_CHECKING:
+    from ..chat.engine import Turn
 
 EventType = Literal["start", "loading", "context", "delta", "done", "error", "debug", "starters"]
 
@@ -103,6 +107,10 @@ class Generation:
     partial answer is kept, as ``stopped``): it cancels ``cancel``, the token its backend request
     runs under (see :func:`~masterhall.backends.base.cancel_scope`).
 
+    The code running the turn records each delta with :meth:`add_delta` before emitting it; once
+    :meth:`stop` has returned, no further delta is recorded (the one in flight is dropped, neither
+    shown nor stored), so :attr:`text` — what was shown — is then the answer's final text.
+
     ``done`` is set once the turn has ended; ``final`` is then its last event (``done`` or
     ``error``). ``conversation``, ``user_message`` and ``assistant_message_id`` are set for
     stored turns.
@@ -121,14 +129,36 @@ class Generation:
         self.context: dict = {}
         self._stop_reason = "stopped by the user"
         self._listeners: list[Listener] = []
+        #: Text the answer already had before this turn (a continuation's cut answer), else "".
+        self.prefix = ""
+        self._parts: list[str] = []
+        self._lock = threading.Lock()
 
     def stop(self, reason: str = "stopped by the user") -> None:
         """Ask the generation to stop after the current delta, or at once when no token has come
-        yet (the first reason given is kept)."""
-        if not self._stop.is_set():
-            self._stop_reason = reason
-        self._stop.set()
+        yet (the first reason given is kept). From the moment it returns, :meth:`add_delta`
+        refuses every delta: :attr:`text` is final."""
+        with self._lock:
+            if not self._stop.is_set():
+                self._stop_reason = reason
+            self._stop.set()
         self.cancel.cancel()
+
+    def add_delta(self, text: str) -> bool:
+        """Record ``text`` as shown (called by the code running the turn, before it emits the
+        delta); ``False``, recording nothing, once :meth:`stop` was called — the caller then
+        drops the delta and ends the turn."""
+        with self._lock:
+            if self._stop.is_set():
+                return False
+            self._parts.append(text)
+            return True
+
+    @property
+    def text(self) -> str:
+        """:attr:`prefix` and the deltas recorded so far: the answer as shown (final once stopping)."""
+        with self._lock:
+            return self.prefix + "".join(self._parts)
 
     @property
     def stopping(self) -> bool:
@@ -158,12 +188,50 @@ class Generation:
             listener(None)
 
 
+def pump(gen: Generation, turn: "Turn",
+         progress: Callable[[list[str]], None] | None = None) -> tuple[str, Usage, list[str], dict | None, dict | None]:
+    """Stream ``turn``'s deltas as ``delta`` events of ``gen`` until it ends or ``gen`` is stopped
+    (each recorded with :meth:`Generation.add_delta` first: one in flight at a stop is dropped);
+    ``progress`` sees the parts so far after each delta. Returns the text, usage, notes, a guide's
+    recommendations (``None`` for other masters) and the safety guard's record (stored on the
+    message for an audit)."""
+    parts: list[str] = []
+    with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
+        try:
+            for delta in turn:
+                if not gen.add_delta(delta):  # stopped: the delta in flight is neither shown nor stored
+                    break
+                parts.append(delta)
+                gen.emit(Event("delta", {"text": delta}))
+                if gen.stopping:
+                    break
+                if progress is not None:
+                    progress(parts)
+        finally:
+            if turn.reply is None:  # stopped, or a storage error: end the generation now
+                turn.close()
+    reply = turn.reply
+    usage = reply.usage if reply else Usage(finish_reason="cancelled")
+    text = reply.text if reply is not None and not gen.stopping else "".join(parts)  # stopped: what was shown
+    return (text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None),
+            getattr(reply, "safety", None))
+
+
 def settled(messages: list, gen: Generation | None) -> list:
     """``messages`` as they read when no generation of theirs is live: a message still
-    ``streaming`` becomes ``stopped`` (its text kept), with ``gen``'s stop reason when a stopped
-    generation is finishing, else "interrupted". The stored rows are not changed (the turn
-    thread, or the next start's recovery, writes their real end)."""
+    ``streaming`` becomes ``stopped``, with ``gen``'s stop reason when a stopped generation is
+    finishing, else "interrupted". The answer of a stopped ``gen`` reads as its final text
+    (:attr:`Generation.text`, which the turn thread is about to store; the stored row may hold
+    an older progress write), any other keeps its stored text. The stored rows are not changed
+    (the turn thread, or the next start's recovery, writes their real end)."""
     from dataclasses import replace
 
     reason = gen.stop_reason if gen is not None else "interrupted"
-    return [replace(m, status="stopped", error=m.error or reason) if m.status == "streaming" else m for m in messages]
+    final = gen.text if gen is not None and gen.stopping else None
+    own = gen.assistant_message_id if gen is not None else None
+
+    def settle(m):
+        content = final if final is not None and m.id == own else m.content
+        return replace(m, status="stopped", error=m.error or reason, content=content)
+
+    return [settle(m) if m.status == "streaming" else m for m in messages]

@@ -104,7 +104,19 @@ _ZH: list[tuple[str, str]] = [
      r"|(?:想象|幻想)(?:着)?(?:捅|杀|砍|打死|弄死)|(?:一个|谁)都(?:不会放过|跑不了|别想跑)|(?:杀|报复|收拾)(?:人)?的?名单|带(?:了)?刀(?:去)?(?:上班|学校|公司)|(?:饭|水)里下毒|对室友动手|冲进人群|(?:他|她)一?(?:进门|回来|出现).{0,4}(?:我)?就(?:动手|捅|砍)"),
 ]
 
-# Harmless figures of speech, removed before matching.
+#: Lower-case letters that ``re.IGNORECASE`` equates with an ASCII letter although ``str.lower``
+#: keeps them (dotless i, long s). The English patterns below are all lower-case and only ever
+#: read lower-cased text (:func:`_lower`), so they are compiled without IGNORECASE — about twice
+#: as fast — and these two letters are folded instead, which keeps every match the same.
+_FOLD = str.maketrans({"\u0131": "i", "\u017f": "s"})
+
+
+def _lower(text: str) -> str:
+    """``text`` lower-cased for the English patterns (see :data:`_FOLD`)."""
+    return text.lower().translate(_FOLD)
+
+
+# Harmless figures of speech, removed before matching (the English ones read lower-cased text).
 _ZH_IDIOMS = re.compile(
     r"(?<=[，,])\s*想死了|再.{1,12}(?:我)?就要(?:死|疯)了|逼死|逼疯|(?:整个人|人)?废了|瘫了|快断气|社死|累成狗|"
     r"想死(?:你|您|他|她|它|我)们?(?:了|做的)?|(?:笑|累|热|饿|困|冷|气|急|烦|忙|吓|美|馋|羡慕|痒|疼|难|无聊|闷)死(?:我|人)?了?"
@@ -118,19 +130,18 @@ _EN_IDIOMS = re.compile(
     r"|\b(?:feet|legs|arms|back|brain|phone|battery|laptop)\s+(?:are|is|were|was)\s+(?:\w+\s+)?dead\b|\bmurder(?:ed)?\s+me\b|\b(?:is|was)\s+murder\b|^\s*i'?m dead\b|\bi'?m a corpse\b|\bwants me dead\b|"
     r"\bdie\s+(?:my|her|his|their|your)\s+hair\b|\bdie\s+on\s+(?:this|that)\s+hill\b|\bdying\s+(?:to|of)\b|\bcould\s+(?:just\s+)?die\b|\b(?:i'?d|i would)\s+(?:kill|die)\s+for\b"
     r"|\bdrowning in\b|\bdied? of (?:boredom|embarrassment|shame|laughter|cuteness|curiosity|old age)\b|\bdie(?:d)? laughing\b|\b(?:inbox|emails?|work|paperwork|laundry)\b.{0,20}\bdrowning me\b"
-    r"|\b(?:is|are|was)\s+killing\s+me\b|\bkill(?:ed|ing)?\s+it\b|\bkill(?:ing)?\s+time\b|\bkill\s+(?:for|a|the)\s+(?:coffee|process|job|weeds?|lobster)\b",
-    re.I)
+    r"|\b(?:is|are|was)\s+killing\s+me\b|\bkill(?:ed|ing)?\s+it\b|\bkill(?:ing)?\s+time\b|\bkill\s+(?:for|a|the)\s+(?:coffee|process|job|weeds?|lobster)\b")
 _EN_ACCIDENT = re.compile(r"\b(?:by accident|accidentally|playing|cooking|chopping|shaving|slicing|fell|falling|tripped|at the gym|lifting|"
-                          r"running|treat|first aid|bandage|stitches|plaster|oven)\b", re.I)
+                          r"running|treat|first aid|bandage|stitches|plaster|oven)\b")
 _ZH_ACCIDENT = re.compile(r"不小心|切菜|做饭|摔|运动|打球|跑步|健身|包扎|处理伤口|止血|创可贴")
 _EN_NEGATED = re.compile(r"\b(?:not|never|no longer|wouldn'?t|won'?t|don'?t)\s+(?:be\s+|feel\s+|want\s+to\s+)?"
-                         r"(?:suicidal|kill(?:ing)? myself|hurt(?:ing)? myself)\b", re.I)
+                         r"(?:suicidal|kill(?:ing)? myself|hurt(?:ing)? myself)\b")
 #: A message about a text, a study, a game or another person's case (weak cues do not count there).
 _EN_TOPIC = re.compile(r"\bwhat (?:did|does|do|would) \w+(?: \w+)? (?:think|say|write|believe)\b|\b(?:camus|durkheim|seneca|stoics?|hamlet|"
                        r"theor(?:y|ies)|why (?:do|did|does|would) (?:people|someone|he|she)|signs?|warning|someone|somebody|friend who|support|respond|employee|manager|teacher|nurse|"
                        r"essay|paper|novel|story|character|book|article|research|study|statistics?|rates?|history|philosoph\w*|"
                        r"film|movie|song|poem|play|plot|scene|screenplay|game|boss|level|patient|student|teenager|theory|thriller|"
-                       r"shelters?|hotlines?|charit(?:y|ies)|organi[sz]ations?|laws?|legal(?:ly)?|policy|policies|court|documentary|podcast)\b", re.I)
+                       r"shelters?|hotlines?|charit(?:y|ies)|organi[sz]ations?|laws?|legal(?:ly)?|policy|policies|court|documentary|podcast)\b")
 _ZH_TOPIC = re.compile(r"数据|怎么发现|朋友告诉|怎么支持|倾向|预警|信号|学生|老师|护士|咨询师|小说|论文|文章|研究|统计|角色|人物|电影|历史|哲学|理论|作品|诗|剧本|游戏|新闻|报道|为什么|来访者|病人|学生|情节|故事"
                        r"|庇护所|热线|公益|机构|法律|立法|法院|话剧|舞台剧|电视剧|纪录片|漫画|播客|短篇|长篇|剧情")
 
@@ -140,7 +151,7 @@ _NOUNS = re.compile(r"suicid|self[-\s]?(?:harm|injur)|domestic|rape|sexually|thi
 #: The person writing is the one harmed ("I was raped", "我被…").
 _VICTIM = re.compile(r"我被|\bi (?:was|got|am being|'m being|have been|'ve been)\b|我(?:的)?(?!他|她)" + _REL_ZH + r"|\bmy\s+" + _REL_EN + r"\b", re.I)
 
-_EN_RE = [(f"en.{k}.{i}", k, re.compile(p, re.I)) for i, (k, p) in enumerate(_EN)]
+_EN_RE = [(f"en.{k}.{i}", k, re.compile(p)) for i, (k, p) in enumerate(_EN)]
 _ZH_RE = [(f"zh.{k}.{i}", k, re.compile(p)) for i, (k, p) in enumerate(_ZH)]
 
 
@@ -157,7 +168,7 @@ def clean(text: str) -> tuple[str, str]:
     """``(zh, en)`` forms of ``text`` with the figures of speech removed (en is lower-cased)."""
     text = (text or "")[:20_000]
     zh = _ZH_IDIOMS.sub("，", text)
-    en = _EN_IDIOMS.sub(" ", _EN_NEGATED.sub(" ", text.lower().replace("’", "'")))
+    en = _EN_IDIOMS.sub(" ", _EN_NEGATED.sub(" ", _lower(text).replace("’", "'")))
     return zh, en
 
 
@@ -247,6 +258,6 @@ def cue_features(text: str) -> np.ndarray:
     ``text`` (after figures of speech are removed), else 0.0."""
     zh, en = clean(text)
     both = zh + "\n" + en
-    low = text.lower().replace("’", "'")
+    low = _lower(text).replace("’", "'")
     idiom = bool(_ZH_IDIOMS.search(text) or _EN_IDIOMS.search(low) or _HYPERBOLE.search(low))
     return np.array([1.0 if (idiom if name == "idiom" else rx.search(both)) else 0.0 for name, rx in _CUE_RE], np.float32)

@@ -179,4 +179,10 @@ async def continue_answer(hall: HallDep, caller: CallerDep, render: RenderDep, c
 
 @router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated", responses=errors())
 def stop(hall: HallDep, caller: CallerDep, conversation_id: Text) -> dict:
-    return {"stopped": hall.chat.stop(conversation_id, caller=caller)}
+    """``{"stopped": true, "message_id", "text"}``: ``text`` is the answer as it is stored (the
+    deltas sent before the stop; one still in flight is dropped), for a page that closes its
+    stream at once; ``{"stopped": false}`` when no answer of the caller's was being generated."""
+    gen = hall.chat.stop(conversation_id, caller=caller)
+    if gen is None:
+        return {"stopped": False}
+    return {"stopped": True, "message_id": gen.assistant_message_id, "text": gen.text}

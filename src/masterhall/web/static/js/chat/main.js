@@ -35,6 +35,7 @@ function setup() {
     busy: false,
     controller: null,
     stopRequested: false,
+    stopped: null, // the answer to this page's Stop: {stopped, message_id, text}
     remote: false, // an answer started before this page was loaded is still being generated
   };
 

@@ -28,6 +28,7 @@ export function createTurns(view) {
     const controller = new AbortController();
     state.controller = controller;
     state.stopRequested = false;
+    state.stopped = null;
     const node = handlers.node || M.create({ role: "assistant", content: "", status: "streaming" }, master);
     let text = handlers.node ? M.rawText(node) : "";
     if (handlers.node) M.update(node, { role: "assistant", id: node.dataset.id, content: text, status: "streaming" });
@@ -87,7 +88,11 @@ export function createTurns(view) {
     const stick = view.nearBottom();
     if (!ended) {
       if (state.stopRequested) {
-        M.update(node, { role: "assistant", content: text, status: "stopped" });
+        // The server's text (the stop's answer) is what it stores: a delta it sent before the stop
+        // that this page had not read yet is in it; one in flight at the stop is in neither.
+        const answer = state.stopped;
+        const stored = answer && String(answer.message_id) === node.dataset.id ? answer.text : text;
+        M.update(node, { role: "assistant", content: stored, status: "stopped" });
         syncMessage(node);
       } else {
         M.update(node, { role: "assistant", content: text, status: "error", code: "connection_lost" });
@@ -110,11 +115,13 @@ export function createTurns(view) {
     if (cut) view.announce(cut.textContent.replace(/\s*[—-]\s*$/, "") + ".");
   }
 
-  /** After a stop, show the answer exactly as stored (rendered) once the server has finished it. */
-  async function syncMessage(node) {
+  /**
+   * Read the conversation every SYNC_DELAY_MS (at most SYNC_TRIES times) until `settle(data)`
+   * returns true; a failed read ends it.
+   */
+  async function pollConversation(settle) {
     const id = state.conversationId;
-    if (!id || !node.dataset.id) return;
-    for (let i = 0; i < SYNC_TRIES; i++) {
+    for (let i = 0; id && i < SYNC_TRIES; i++) {
       await sleep(SYNC_DELAY_MS);
       let data;
       try {
@@ -122,24 +129,33 @@ export function createTurns(view) {
       } catch (err) {
         return;
       }
-      const stored = data.messages.find((m) => String(m.id) === node.dataset.id);
-      if (!stored) return;
-      if (stored.status !== "streaming" && !data.generating && !data.stopping) {
-        if (node.isConnected) M.update(node, stored);
-        view.updateActions();
-        return;
-      }
+      if (settle(data)) return;
     }
   }
 
-  /** Stop: tell the server first (so the answer is stored as stopped by the user), then
-   *  close the stream; the server ends the answer after its current token. */
+  /** After a stop, show the answer exactly as stored (rendered) once the server has finished it. */
+  function syncMessage(node) {
+    if (!node.dataset.id) return;
+    pollConversation((data) => {
+      const stored = data.messages.find((m) => String(m.id) === node.dataset.id);
+      if (!stored) return true;
+      if (stored.status === "streaming" || data.generating || data.stopping) return false;
+      if (node.isConnected) M.update(node, stored);
+      view.updateActions();
+      return true;
+    });
+  }
+
+  /** Stop: tell the server first (so the answer is stored as stopped by the user; its answer
+   *  says the text it stores), then close the stream. */
   async function stop() {
     if (!state.busy) return;
     state.stopRequested = true;
     if (state.conversationId) {
       try {
-        await fetch("/api/conversations/" + encodeURIComponent(state.conversationId) + "/stop", { method: "POST" });
+        const response = await fetch("/api/conversations/" + encodeURIComponent(state.conversationId) + "/stop", { method: "POST" });
+        const data = response.ok ? await response.json() : {};
+        if (data.stopped) state.stopped = data;
       } catch (err) {
         /* the stream is closed below either way */
       }
@@ -172,22 +188,13 @@ export function createTurns(view) {
 
   /** A page opened while its answer is being stopped (by this very reload, say): the server
    *  already shows it as stopped; once the turn has written its end, show it exactly as stored. */
-  async function settleRemote() {
-    const id = state.conversationId;
-    for (let i = 0; id && i < SYNC_TRIES; i++) {
-      await sleep(SYNC_DELAY_MS);
-      let data;
-      try {
-        data = await api("/api/conversations/" + encodeURIComponent(id));
-      } catch (err) {
-        return;
-      }
-      if (data.generating || state.busy) return;  // a new turn started meanwhile
-      if (!data.stopping) {
-        view.renderThread(data.messages);
-        return;
-      }
-    }
+  function settleRemote() {
+    return pollConversation((data) => {
+      if (data.generating || state.busy) return true; // a new turn started meanwhile
+      if (data.stopping) return false;
+      view.renderThread(data.messages);
+      return true;
+    });
   }
 
   return { runTurn, stop, followRemote, settleRemote };
