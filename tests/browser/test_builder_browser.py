@@ -80,7 +80,9 @@ def _no_user_masters(live):
 
 
 def fill_form(page, m: dict) -> None:
-    """Type master ``m`` into the builder form (ids as in builder_edit.html)."""
+    """Type master ``m`` into the builder form (ids as in builder_edit.html), once the editor's
+    script has filled and bound it (it overwrites the fields when it starts)."""
+    page.locator("#master-form[data-ready]").wait_for()
     for lang in ("zh", "en"):
         for key in ("name", "tagline", "description", "greeting"):
             page.locator(f"#f-{key}-{lang}").fill(m[key][lang])

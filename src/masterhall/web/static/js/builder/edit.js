@@ -135,6 +135,7 @@ function setup() {
   $("preview-reset").addEventListener("click", preview.resetPreview);
 
   if (state.mode === "new") $("f-name-zh").focus();
+  form.dataset.ready = "true"; // filled and bound: what was typed before this point was overwritten
 }
 
 setup();
