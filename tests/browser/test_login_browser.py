@@ -110,3 +110,19 @@ def test_account_page_shows_a_new_key_once(tab, hall_with_accounts):
     tab.locator("#keys tbody tr").first.locator("button", has_text="Revoke").click()
     tab.wait_for_url(url + "/account")
     assert hall_with_accounts.api("GET", "/api/account", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+def test_sign_in_account_and_members_pages_pass_axe(tab, hall_with_accounts, axe_check):
+    """Issue 17's check on the pages of accounts: no serious or critical axe violation on the
+    sign-in page (also with its error shown), the account page and the members page."""
+    url = hall_with_accounts.url
+    tab.goto(url + "/login")
+    axe_check(tab, "sign-in")
+    sign_in(tab, "alice", "wrong-password")
+    tab.locator("#login-error").wait_for()
+    axe_check(tab, "sign-in with an error")
+    sign_in(tab, "alice", "alice-pass")
+    tab.wait_for_url(url + "/")
+    for path in ("/account", "/admin/members"):
+        tab.goto(url + path)
+        axe_check(tab, path)

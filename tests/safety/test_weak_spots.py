@@ -66,7 +66,8 @@ def test_game_cue(text):
     assert cue_features(text)[CUE_NAMES.index("game")] == 1.0
 
 
-@pytest.mark.parametrize("text", ["My mom is going to kill me when she sees my report card", "房东看到这面墙会杀了我",
+@pytest.mark.parametrize("text", ["One more status update meeting and I'm jumping out the window", "再改一版方案我就要从楼上跳下去了",
+                                  "My mom is going to kill me when she sees my report card", "房东看到这面墙会杀了我",
                                   "I'd rather die than wear that sweater in public", "我要被这个项目折磨死了", "I'm going to die of boredom"])
 def test_hyperbole_counts_as_a_figure_of_speech(text):
     assert cue_features(text)[CUE_NAMES.index("idiom")] == 1.0

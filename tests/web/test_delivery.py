@@ -114,3 +114,9 @@ def test_an_answer_streams_event_by_event_uncompressed(hall, fake):
             arrivals = [time.monotonic() for line in r.iter_lines() if line == "event: delta"]
     assert len(arrivals) >= 6
     assert arrivals[-1] - arrivals[0] > 0.5  # spread over the answer, not delivered in one piece at the end
+
+
+async def test_robots_txt_asks_every_crawler_to_stay_out(client):
+    r = await client.get("/robots.txt")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert r.text.splitlines() == ["User-agent: *", "Disallow: /"]

@@ -147,6 +147,7 @@ CASES: list[Case] = [
     Case("GET", "/masters/{master_id}/chat", everyone(200), "published"),
     Case("GET", "/chat/{conversation_id}", owner_only(200), "conversation"),
     Case("GET", "/lang/{lang}", everyone(303), url="/lang/zh", anon=303),
+    Case("GET", "/robots.txt", everyone(200), anon=200),
     Case("GET", "/builder", everyone(200)),
     Case("GET", "/builder/new", everyone(200)),
     Case("GET", "/builder/{master_id}", owner_and_admin(200), "draft"),

@@ -248,7 +248,12 @@ _HYPERBOLE = re.compile(
     r"|\bif i (?:have to|hear|see|get)\b.{0,40}\bone more time\b|\bi'?d rather die than (?:wear|eat|go to|sit through|watch|listen|be seen|admit|sing|dance)\b"
     r"|\bi(?:'ll| will| swear i'?ll)\s+(?:strangle|throttle)\s+(?:him|her|them|my \w+|the next \w+)\b.{0,40}\b(?:one more time|again|if|left|ate|replies)\b"
     r"|(?:妈|爸|老板|老师|教练|房东|领导|主管|导师|经理|班主任|室友)(?:要是|如果)?.{0,14}(?:会|要|非|肯定|绝对)(?:把我)?(?:杀了我|打死我|弄死我|扒了我的皮|骂死我|宰了我)(?:的|不可)?"
-    r"|(?:再|要是再).{1,15}(?:我)?就(?:掐死|弄死|杀了|宰了)(?:他|她|谁)", re.I)
+    r"|(?:再|要是再).{1,15}(?:我)?就(?:掐死|弄死|杀了|宰了)(?:他|她|谁)"
+    # one more meeting / shift / change request "and I'll jump out of the window"
+    r"|\bone more (?:meeting|call|email|zoom|spreadsheet|deadline|shift|revision|change request|status update)\b.{0,30}"
+    r"\b(?:jump(?:ing)? out (?:of )?(?:the|a|my) window|throw(?:ing)? myself out (?:of )?(?:the|a) window)"
+    r"|再(?:开|加|改|让我(?:开|加|改|写|做)|写|做|上|来).{0,10}(?:会|班|需求|报告|PPT|ppt|方案|代码|课|作业|表格?)[^，。！？]{0,4}"
+    r"我?就要?(?:从窗户|从楼上)?跳(?:下去|楼)了?", re.I)
 #: A digest of the cue patterns: part of the classifier's cache key, so a changed cue refits.
 CUE_VERSION: str = hashlib.sha256(repr((_CUES, _ZH_IDIOMS.pattern, _EN_IDIOMS.pattern, _HYPERBOLE.pattern)).encode()).hexdigest()[:16]
 

@@ -31,7 +31,7 @@ from .errors import api_error, openai_error
 #: Name of the session cookie (HttpOnly, SameSite=Lax, Secure over HTTPS; its value is a random token).
 SESSION_COOKIE = "mh_session"
 #: Paths anyone may request in a hall with accounts (an exact path, or a prefix ending in ``/``).
-PUBLIC_PREFIXES = ("/login", "/static/", "/api/status", "/lang/")
+PUBLIC_PREFIXES = ("/login", "/static/", "/api/status", "/lang/", "/robots.txt")
 LOGIN_PATH = "/login"
 #: Public paths served without even looking at the session cookie (nothing there depends on who asks).
 SKIP_PREFIXES = ("/static/", "/lang/")

@@ -136,6 +136,13 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+@router.get("/robots.txt")
+async def robots() -> Response:
+    """A self-hosted hall is not for search engines: every crawler is asked to stay out (public,
+    also in a hall with accounts)."""
+    return Response("User-agent: *\nDisallow: /\n", media_type="text/plain")
+
+
 @router.get("/lang/{lang}")
 def switch_lang(lang: str, next: str | None = None) -> Response:
     """Remember the interface language in the ``lang`` cookie and go back to ``next``."""
