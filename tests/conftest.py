@@ -122,3 +122,51 @@ def add_account(engine, name: str, role: str = "member"):
 def accounts():
     """:func:`add_account`: ``accounts(engine, "alice", "member")`` → the new person's Caller."""
     return add_account
+
+
+# -- a hall over each test database, and what tests of its turns and command line share ----------
+@pytest.fixture
+def hall(db_url, fake: FakeBackend):
+    """A hall on the fake backend over ``db_url`` (SQLite and PostgreSQL), stored text flushed at
+    every delta. ``tests/web`` overrides it (its flush interval is that of a server)."""
+    from masterhall.hall import build_hall
+    from masterhall.store import Store
+
+    store = Store(db_url)
+    h = build_hall(load_settings(backend="fake"), store=store, flush_interval_s=0.0)
+    h.registry.register(fake)
+    yield h
+    store.close()
+
+
+def start_held_turn(hall, fake: FakeBackend, **send_options):
+    """Send "hello" to Socrates with the turn's thread held inside its first delta; return
+    ``(generation, release)`` — set ``release`` to let the turn go on. ``send_options`` go to
+    ``hall.chat.send`` (e.g. ``caller=``)."""
+    import threading
+
+    fake.queue("one two three four five six")
+    first, release = threading.Event(), threading.Event()
+
+    def listener(event):
+        if event is not None and event.type == "delta" and not first.is_set():
+            first.set()
+            assert release.wait(10)
+
+    gen = hall.chat.send("hello", master_id="socrates", listener=listener, **send_options)
+    assert first.wait(10)
+    return gen, release
+
+
+@pytest.fixture
+def held_turn():
+    """:func:`start_held_turn`: ``held_turn(hall, fake, caller=…)`` → ``(generation, release)``."""
+    return start_held_turn
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An empty data folder for the command line (``MASTERHALL_DATA_DIR``)."""
+    folder = tmp_path / "hall"
+    monkeypatch.setenv("MASTERHALL_DATA_DIR", str(folder))
+    return folder

@@ -6,22 +6,7 @@ from __future__ import annotations
 import threading
 
 
-def held_turn(hall, fake):
-    """A turn whose thread is held inside its first delta, until ``release`` is set."""
-    fake.queue("one two three four five six")
-    first, release = threading.Event(), threading.Event()
-
-    def listener(event):
-        if event is not None and event.type == "delta" and not first.is_set():
-            first.set()
-            assert release.wait(10)
-
-    gen = hall.chat.send("hello", master_id="socrates", listener=listener)
-    assert first.wait(10)
-    return gen, release
-
-
-def test_a_running_answer_is_generating(hall, fake):
+def test_a_running_answer_is_generating(hall, fake, held_turn):
     gen, release = held_turn(hall, fake)
     try:
         t = hall.chat.get(gen.conversation.id)
@@ -33,7 +18,7 @@ def test_a_running_answer_is_generating(hall, fake):
     assert not t.generating and t.messages[-1].status == "complete"
 
 
-def test_an_answer_being_stopped_reads_as_stopped_at_once(hall, fake):
+def test_an_answer_being_stopped_reads_as_stopped_at_once(hall, fake, held_turn):
     gen, release = held_turn(hall, fake)
     try:
         gen.stop("the client disconnected")  # what a reload does to the page's stream
@@ -50,7 +35,7 @@ def test_an_answer_being_stopped_reads_as_stopped_at_once(hall, fake):
     assert t.messages[-1].status == "stopped" and t.messages[-1].content.startswith("one")
 
 
-def test_a_streaming_message_with_no_generation_reads_as_interrupted(hall, fake):
+def test_a_streaming_message_with_no_generation_reads_as_interrupted(hall, fake, held_turn):
     gen, release = held_turn(hall, fake)
     conv_id = gen.conversation.id
     with hall.chat._lock:  # as if the process that ran it were gone

@@ -15,13 +15,6 @@ from masterhall.store import Store
 runner = CliRunner()
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "hall"
-    monkeypatch.setenv("MASTERHALL_DATA_DIR", str(folder))
-    return folder
-
-
 def stored(data_dir) -> dict[str, str]:
     with Store() as store:
         return {um.id: um.status for um in store.masters.list()}

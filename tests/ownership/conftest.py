@@ -1,4 +1,4 @@
-"""A hall on the fake backend with three people in its database: members A and B, and an admin."""
+"""Three people in the database of the hall (``tests/conftest.py``): members A and B, and an admin."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from masterhall import FakeBackend, load_settings
 from masterhall.accounts import Caller
-from masterhall.hall import Hall, build_hall
-from masterhall.store import Store
+from masterhall.hall import Hall
 
 
 @dataclass
@@ -17,15 +15,6 @@ class People:
     a: Caller
     b: Caller
     admin: Caller
-
-
-@pytest.fixture
-def hall(db_url, fake: FakeBackend):
-    store = Store(db_url)
-    h = build_hall(load_settings(backend="fake"), store=store, flush_interval_s=0.0)
-    h.registry.register(fake)
-    yield h
-    store.close()
 
 
 @pytest.fixture

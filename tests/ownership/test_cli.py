@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from masterhall.cli import app
 from masterhall.store import Store
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "hall"
-    monkeypatch.setenv("MASTERHALL_DATA_DIR", str(folder))
-    return folder
 
 
 def test_imports_belong_to_the_first_admin_and_exports_see_every_draft(data_dir, tmp_path, accounts):

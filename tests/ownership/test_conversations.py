@@ -3,8 +3,6 @@ changes, continues, exports or stops it — to them it does not exist."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from masterhall.accounts import LOCAL
@@ -65,18 +63,9 @@ def test_another_person_gets_not_found_for_everything(hall, people, fake, who):
     assert hall.store.conversations.get(cid) is None
 
 
-def test_nobody_else_can_stop_an_answer(hall, people, fake):
-    fake.queue("one two three four five six")
-    first, release = threading.Event(), threading.Event()
-
-    def listener(event):
-        if event is not None and event.type == "delta" and not first.is_set():
-            first.set()
-            assert release.wait(10)
-
-    gen = hall.chat.send("hello", master_id="socrates", listener=listener, caller=people.a)
+def test_nobody_else_can_stop_an_answer(hall, people, fake, held_turn):
+    gen, release = held_turn(hall, fake, caller=people.a)
     try:
-        assert first.wait(10)
         cid = gen.conversation.id
         assert hall.chat.stop(cid, caller=people.b) is None
         assert hall.chat.stop(cid, caller=people.admin) is None
