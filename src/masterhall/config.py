@@ -28,7 +28,9 @@ class BackendConfig(BaseModel):
     (the instructions alone: for large models; the default elsewhere). ``system_role``: whether
     the model's chat template takes a system message (false for Gemma, early Mistral: the system
     text then opens the first user message); unset, ``llamacpp`` reads it from the GGUF's template
-    and ``openai`` assumes it does.
+    and ``openai`` assumes it does. ``base_urls`` (``openai`` only): several servers of the same
+    model behind this one name, a pool (:mod:`masterhall.backends.pool`): each runs ``parallel``
+    requests at once (default 4) and is health-checked every ``health_interval_s`` seconds.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -36,6 +38,8 @@ class BackendConfig(BaseModel):
     type: Literal["llamacpp", "openai", "fake"]
     model_path: str | None = None
     base_url: str | None = None
+    base_urls: list[str] | None = None
+    health_interval_s: float = Field(default=5.0, gt=0)
     model: str | None = None
     api_key_env: str = "MASTERHALL_OPENAI_API_KEY"
     context_window: int | None = Field(default=None, ge=256)
@@ -72,7 +76,10 @@ class Settings(BaseSettings):
     crisis lines the safety guard's help answers name (``CN``, ``US``, ``UK``, ``IE``; any other
     code: findahelpline.com and 112; unset: ``CN`` for Chinese messages, ``US`` otherwise).
     ``safety_semantic``: the guard's semantic layer (sentence encoder and classifier) on top of its
-    rules (default on).
+    rules (default on). ``redis_url``: Redis shared by several hall processes (stop signals, live
+    streams, catalog changes, sign-in limits; see the README's *Several processes*); unset, the hall
+    is one process and needs no Redis. ``redis_prefix``: the prefix of every Redis key and channel
+    (several halls, or test runs, on one Redis).
     """
 
     model_config = SettingsConfigDict(env_prefix="MASTERHALL_", env_nested_delimiter="__", extra="ignore")
@@ -95,6 +102,8 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=33 * 1024 * 1024, ge=1024)
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    redis_url: str | None = None
+    redis_prefix: str = "masterhall"
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

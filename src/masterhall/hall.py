@@ -19,12 +19,15 @@ loading state); ``engine`` (one turn: prompt, guard, stream); ``store`` (the dat
 ``finder`` (the Master Finder, kept in step with the catalog, also the guide's context);
 ``safety`` (the crisis guard every turn passes through; its semantic layer reads sentences with
 the Finder's own USE encoder — one copy of the model in memory, loaded once per process);
-``accounts`` (people, sessions and API keys: :class:`~masterhall.accounts.service.AccountService`).
+``accounts`` (people, sessions and API keys: :class:`~masterhall.accounts.service.AccountService`);
+``metrics`` (Prometheus counters of requests and turns: :mod:`masterhall.metrics`);
+``bus`` (the Redis several hall processes share, or a local stand-in: :mod:`masterhall.cluster`),
+through which Stop, live answers, catalog changes and sign-in limits reach every process.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import paths
 from .accounts.service import AccountService
@@ -35,10 +38,14 @@ from .builder.library import MasterLibrary
 from .builder.trial import Trial
 from .catalog.loader import Catalog, load_catalog
 from .chat.engine import ChatEngine
+from .cluster.bus import LocalBus, make_bus
+from .cluster.limits import SharedLoginLimiter
+from .cluster.turns import SharedTurns
 from .config import Settings, load_settings
 from .conversations.service import ChatService
 from .conversations.turns import TurnPool
 from .finder.live import LiveFinder, live_guide_context
+from .metrics import Metrics
 from .safety.guard import SafetyGuard
 from .store.db import Store
 
@@ -60,6 +67,8 @@ class Hall:
     finder: LiveFinder
     safety: SafetyGuard
     accounts: AccountService
+    bus: LocalBus = field(default_factory=LocalBus)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def start(self, *, load_model: bool = True, background: bool = True) -> None:
         """What a server does once when it starts: messages left ``streaming`` by a previous
@@ -70,7 +79,8 @@ class Hall:
         starts those later with :meth:`start_background` (``masterhall serve`` does, once the server
         answers: loading the embedded model holds Python's interpreter lock for seconds, which would
         otherwise delay the server's start by as much)."""
-        self.store.conversations.recover_interrupted()
+        self.bus.start()
+        self.store.conversations.recover_interrupted(skip=self.chat.shared.running_elsewhere())
         self.library.load_published()
         if not load_model:
             self.loader.skip()
@@ -84,8 +94,28 @@ class Hall:
         self.finder.start()
         self.safety.start()
 
+    def readiness(self) -> dict:
+        """Whether this process can serve turns: ``{"ready", "database", "model", "redis",
+        "warning", "pools"}``. Ready when the database answers, the default model is loaded and
+        every pool made so far has a server up; Redis down is a ``warning``, not unreadiness (the
+        process still serves, with Stop working on its own answers only)."""
+        try:
+            with self.store.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            database = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, never raised
+            database = f"error: {type(exc).__name__}"
+        if self.bus.shared:
+            self.bus.call(lambda r: r.ping(), timeout_s=1.0)
+        pools = {b.name: b.servers() for b in self.registry.created() if hasattr(b, "servers")}
+        ready = (database == "ok" and self.loader.state == "ready"
+                 and all(any(s["up"] for s in servers) for servers in pools.values()))
+        return {"ready": ready, "database": database, "model": self.loader.state, "redis": self.bus.state,
+                "warning": self.bus.warning, "pools": pools}
+
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections and the bus."""
+        self.bus.close()
         self.store.close()
 
 
@@ -119,12 +149,22 @@ def build_hall(
     engine = ChatEngine(catalog, registry, settings, safety=safety)
     loader = ModelLoader(registry)
     pool = TurnPool()
-    chat = ChatService(engine, store.conversations, pool=pool, loader=loader, flush_interval_s=flush_interval_s)
+    bus = make_bus(settings.redis_url, settings.redis_prefix)
+    running: list = []
+    metrics = Metrics(registry.created, lambda: running[0].running() if running else 0, lambda: bus.state)
+    chat = ChatService(engine, store.conversations, pool=pool, loader=loader, flush_interval_s=flush_interval_s,
+                       shared=SharedTurns(bus), observe=metrics.observe_turn)
+    running.append(chat)
     finder = LiveFinder(catalog, factory=_finder_factory) if encoders else LiveFinder(catalog)
     engine.guide_context = live_guide_context(finder, catalog)
+    library = MasterLibrary(catalog, store.masters)
+    if bus.shared:  # a publish on one process reaches the catalog (and Finder) of every other
+        library.on_change = lambda ids: bus.publish("catalog", {"ids": ids})
+        bus.subscribe("catalog", lambda message: [library.refresh(i) for i in message.get("ids", [])])
+    accounts = AccountService(store.accounts, limiter=SharedLoginLimiter(bus) if bus.shared else None)
     return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
-                pool=pool, chat=chat, library=MasterLibrary(catalog, store.masters), trial=Trial(engine, pool),
-                finder=finder, safety=safety, accounts=AccountService(store.accounts))
+                pool=pool, chat=chat, library=library, trial=Trial(engine, pool),
+                finder=finder, safety=safety, accounts=accounts, bus=bus, metrics=metrics)
 
 
 _ENCODERS: dict = {}

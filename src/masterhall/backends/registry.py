@@ -12,6 +12,7 @@ from .embedded import DEFAULT_MODEL, EMBEDDED_MODELS, EmbeddedModel, Progress, e
 from .fake import FakeBackend
 from .llamacpp import LlamaCppBackend
 from .openai_compat import OpenAICompatBackend
+from .pool import PoolBackend
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,11 @@ class BackendRegistry:
             "fake": BackendConfig(type="fake"),
         }
         if settings.openai_base_url:
+            urls = [u.strip() for u in settings.openai_base_url.split(",") if u.strip()]  # several: a pool
             configs["openai"] = BackendConfig(
                 type="openai",
-                base_url=settings.openai_base_url,
+                base_url=urls[0] if len(urls) == 1 else None,
+                base_urls=urls if len(urls) > 1 else None,
                 model=settings.openai_model or "default",
                 api_key_env=settings.openai_api_key_env,
             )
@@ -133,6 +136,10 @@ class BackendRegistry:
     def _create(self, name: str, cfg: BackendConfig) -> Backend:
         if cfg.type == "fake":
             backend: Backend = FakeBackend(name, delay_s=cfg.delay_s, context_window=cfg.context_window or 4096)
+        elif cfg.type == "openai" and cfg.base_urls:
+            backend = PoolBackend(name, cfg.base_urls, cfg.model or "default", api_key_env=cfg.api_key_env,
+                                  context_window=cfg.context_window or self._hall_window(), slots=cfg.parallel or 4,
+                                  health_interval_s=cfg.health_interval_s)
         elif cfg.type == "openai":
             if not cfg.base_url:
                 raise BackendError(f"backend '{name}': base_url is required for type openai", "unavailable")
@@ -208,6 +215,12 @@ class BackendRegistry:
             model = "fake"
         return f"{name}:{model}"
 
+    def created(self) -> list[Backend]:
+        """The backend objects made so far (nothing is created or loaded here): what metrics and
+        readiness report on."""
+        with self._lock:
+            return list(self._instances.values())
+
     def describe(self) -> list[BackendInfo]:
         """Info on every configured backend, without loading any model."""
         rows = []
@@ -222,7 +235,7 @@ class BackendRegistry:
                 else:
                     model, source = embedded.file_name, f"embedded (PyPI package) · {embedded.summary}"
             elif cfg.type == "openai":
-                model, source = cfg.model or "default", cfg.base_url or ""
+                model, source = cfg.model or "default", ", ".join(cfg.base_urls or []) or cfg.base_url or ""
             else:
                 model, source = "fake", "deterministic replies"
             rows.append(BackendInfo(name, cfg.type, model, source, name == self.default_name))

@@ -17,7 +17,7 @@ exporting it is then refused to others (``ForbiddenError``), since both would re
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from pydantic import ValidationError
 
@@ -82,6 +82,20 @@ class MasterLibrary:
     def __init__(self, catalog: Catalog, repo: UserMasterRepo):
         self.catalog = catalog
         self.repo = repo
+        #: Told the ids of the user masters each write changed (the hall publishes them to the
+        #: other hall processes, which :meth:`refresh` them).
+        self.on_change: Callable[[list[str]], None] = lambda ids: None
+
+    def refresh(self, master_id: str) -> None:
+        """Bring the catalog in step with the stored user master ``master_id`` (changed by another
+        hall process): published joins or is updated, anything else leaves."""
+        if master_id in self.catalog.builtin_ids:
+            return
+        stored = self.repo.get(master_id)
+        if stored is not None and stored.status == "published":
+            self.catalog.add(stored.master)
+        elif master_id in self.catalog.masters:
+            self.catalog.remove(master_id)
 
     def load_published(self) -> int:
         """Add every published user master to the catalog (at start-up); returns how many."""
@@ -180,6 +194,7 @@ class MasterLibrary:
                 self.catalog.add(master)
             elif master.id in self.catalog.masters:
                 self.catalog.remove(master.id)
+        self.on_change([m.id for m in masters])
         return count
 
     def fork(self, source_id: str, new_id: str | None = None, *, caller: Caller = LOCAL) -> UserMaster:
@@ -224,7 +239,9 @@ class MasterLibrary:
             return False
         if master_id in self.catalog.masters:
             self.catalog.remove(master_id)
-        return self.repo.delete(master_id)
+        deleted = self.repo.delete(master_id)
+        self.on_change([master_id])
+        return deleted
 
     # -- import and export ---------------------------------------------------------------------
     def import_file(self, data: bytes, filename: str | None = None, *, fmt: str = "auto", category: str | None = None,
@@ -350,6 +367,7 @@ class MasterLibrary:
             self.catalog.add(stored.master)
         elif stored.id in self.catalog.masters:
             self.catalog.remove(stored.id)
+        self.on_change([stored.id])
 
     def _free_id(self, base: str) -> str:
         base = re.sub(r"[^a-z0-9-]", "-", base.lower())[:56].strip("-")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 from ..accounts import LOCAL, Caller
 from ..accounts.access import owns
@@ -26,6 +26,8 @@ from ..catalog.loader import UnknownMasterError
 from ..catalog.models import SamplingParams
 from ..chat.engine import ChatEngine, Turn
 from ..chat.prompt import ContextTooLongError
+from ..cluster.bus import LocalBus
+from ..cluster.turns import RemoteStop, SharedTurns
 from ..errors import InvalidRequestError, NotFoundError
 from ..inputs import check_text
 from ..store.conversations import Conversation, ConversationRepo, Message
@@ -64,6 +66,9 @@ class ChatService:
     ``pool``: the threads turns run on (shared with the builder's test runs); ``loader``: waited
     on before a turn whose backend is still loading (the turn then sends a ``loading`` event);
     ``flush_interval_s``: how often (seconds) the growing answer is written while streaming.
+    ``shared``: the claims and Stop requests shared with other hall processes through Redis
+    (:class:`~masterhall.cluster.turns.SharedTurns`; default: this process alone); ``observe``:
+    told each finished turn's backend and usage (metrics).
     """
 
     def __init__(
@@ -74,8 +79,13 @@ class ChatService:
         pool: TurnPool | None = None,
         loader: ModelLoader | None = None,
         flush_interval_s: float = 0.5,
+        shared: SharedTurns | None = None,
+        observe: Callable[[str, Usage], None] | None = None,
     ):
         self.engine = engine
+        self.observe = observe
+        self.shared = shared or SharedTurns(LocalBus())
+        self.shared.attach(self.active)
         self.repo = repo
         self.pool = pool or TurnPool()
         self.loader = loader
@@ -102,7 +112,7 @@ class ChatService:
         conversation = self._conversation(conversation_id, caller)
         with self._lock:
             claimed, gen = conversation_id in self._active, self._active.get(conversation_id)
-        live = claimed and (gen is None or not gen.stopping)
+        live = claimed and (gen is None or not gen.stopping) or (not claimed and self.shared.holder(conversation_id) is not None)
         messages = self.repo.messages(conversation_id)
         stopping = gen is not None and gen.stopping
         return Transcript(conversation, messages if live else settled(messages, gen), live, stopping)
@@ -209,16 +219,26 @@ class ChatService:
         return self._launch(conversation, cont.user, cont.answer, _history(messages, cont.user.id), backend, params,
                             listener, cont)
 
-    def stop(self, conversation_id: str, *, caller: Caller = LOCAL) -> Generation | None:
+    def stop(self, conversation_id: str, *, caller: Caller = LOCAL) -> Generation | RemoteStop | None:
         """Stop the running generation of a conversation and return it — its
         :attr:`~.turns.Generation.text` is then the answer's final text, as it will be stored —
-        or ``None`` if none runs (or it is not the caller's)."""
+        or ``None`` if none runs (or it is not the caller's). An answer another hall process runs
+        is stopped there (through Redis): a :class:`~masterhall.cluster.turns.RemoteStop` then."""
         with self._lock:
             gen = self._active.get(conversation_id)
+        if gen is None and conversation_id not in self._active and self.shared.holder(conversation_id):
+            conversation = self.repo.get(conversation_id)
+            if conversation is None or not owns(caller, conversation.owner_id):
+                return None
+            return self.shared.stop_elsewhere(conversation_id)
         if gen is None or gen.conversation is None or not owns(caller, gen.conversation.owner_id):
             return None
         gen.stop()
         return gen
+
+    def running(self) -> int:
+        """How many stored conversations have an answer being generated in this process."""
+        return len(self._active)
 
     def active(self, conversation_id: str) -> Generation | None:
         """The running generation of a conversation, if any."""
@@ -271,7 +291,7 @@ class ChatService:
 
     def _run_unstored(self, gen: Generation, turn: Turn) -> None:
         try:
-            text, usage, notes, recommendations, safety = pump(gen, turn)
+            text, usage, notes, recommendations, safety = pump(gen, turn, observe=self.observe)
             gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes,
                                     "recommendations": recommendations, "safety": safety}))
         except Exception as exc:  # noqa: BLE001 - reported to the caller
@@ -330,10 +350,14 @@ class ChatService:
             if conversation_id in self._active:
                 raise InvalidMessageError("An answer is still being generated in this conversation; stop it first.")
             self._active[conversation_id] = None
+        if not self.shared.claim(conversation_id):  # another hall process runs an answer here
+            self._release(conversation_id)
+            raise InvalidMessageError("An answer is still being generated in this conversation; stop it first.")
 
     def _release(self, conversation_id: str) -> None:
         with self._lock:
             self._active.pop(conversation_id, None)
+        self.shared.release(conversation_id)
 
     def _launch(self, conversation: Conversation, user: Message, assistant: Message | None,
                 history: list[ChatMessage] | None, backend, params, listener, cont: Continuation | None = None) -> Generation:
@@ -344,6 +368,7 @@ class ChatService:
             gen.on_event(listener)
         with self._lock:
             self._active[conversation.id] = gen
+        self.shared.claim(conversation.id)
         self.pool.submit(self._run, gen, history, backend, params, cont)
         return gen
 
@@ -395,7 +420,7 @@ class ChatService:
                 self.repo.update_content(message_id, prefix + "".join(parts))
                 last_flush[:] = [now, len(parts)]
 
-        text, usage, notes, recommendations, safety = pump(gen, turn, flush)
+        text, usage, notes, recommendations, safety = pump(gen, turn, flush, self.observe)
         status, error = _status(usage, gen)
         completion = usage.completion_tokens
         if cont is not None:

@@ -188,13 +188,13 @@ class Generation:
             listener(None)
 
 
-def pump(gen: Generation, turn: "Turn",
-         progress: Callable[[list[str]], None] | None = None) -> tuple[str, Usage, list[str], dict | None, dict | None]:
+def pump(gen: Generation, turn: "Turn", progress: Callable[[list[str]], None] | None = None,
+         observe: Callable[[str, Usage], None] | None = None) -> tuple[str, Usage, list[str], dict | None, dict | None]:
     """Stream ``turn``'s deltas as ``delta`` events of ``gen`` until it ends or ``gen`` is stopped
     (each recorded with :meth:`Generation.add_delta` first: one in flight at a stop is dropped);
-    ``progress`` sees the parts so far after each delta. Returns the text, usage, notes, a guide's
-    recommendations (``None`` for other masters) and the safety guard's record (stored on the
-    message for an audit)."""
+    ``progress`` sees the parts so far after each delta; ``observe(backend name, usage)`` the
+    finished turn (metrics). Returns the text, usage, notes, a guide's recommendations (``None``
+    for other masters) and the safety guard's record (stored on the message for an audit)."""
     parts: list[str] = []
     with cancel_scope(gen.cancel):  # a Stop cancels the backend request, even before its first token
         try:
@@ -212,6 +212,8 @@ def pump(gen: Generation, turn: "Turn",
                 turn.close()
     reply = turn.reply
     usage = reply.usage if reply else Usage(finish_reason="cancelled")
+    if observe is not None and reply is not None:
+        observe(reply.backend, usage)
     text = reply.text if reply is not None and not gen.stopping else "".join(parts)  # stopped: what was shown
     return (text, usage, list(getattr(reply, "notes", None) or []), getattr(reply, "recommendations", None),
             getattr(reply, "safety", None))

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 import threading
 from types import EllipsisType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.engine import Connection
@@ -376,19 +376,19 @@ class ConversationRepo:
             result = conn.execute(delete(_messages).where(_messages.c.conversation_id == conversation_id, start))
         return result.rowcount
 
-    def recover_interrupted(self, reason: str = INTERRUPTED_REASON) -> int:
-        """Mark every ``streaming`` message as ``error`` with ``reason``, keeping its text.
+    def recover_interrupted(self, reason: str = INTERRUPTED_REASON, *, skip: Iterable[str] = ()) -> int:
+        """Mark every ``streaming`` message as ``error`` with ``reason``, keeping its text, except
+        in the conversations ``skip`` names (their answers run in other live hall processes).
 
-        Call once at server start, before any generation runs (a message still streaming in
-        another live process would be marked too). Returns how many messages were marked.
+        Call once at server start, before any generation runs. Returns how many messages were marked.
         """
         now = self._now()
-        streaming = select(_messages.c.conversation_id).where(_messages.c.status == "streaming")
+        skip = list(skip)
+        streaming = _messages.c.status == "streaming"
+        if skip:
+            streaming = streaming & _messages.c.conversation_id.not_in(skip)
         with self.engine.begin() as conn:
-            conn.execute(update(_conversations).where(_conversations.c.id.in_(streaming)).values(updated_at=now))
-            result = conn.execute(
-                update(_messages)
-                .where(_messages.c.status == "streaming")
-                .values(status="error", error=reason, updated_at=now)
-            )
+            conn.execute(update(_conversations).where(_conversations.c.id.in_(select(_messages.c.conversation_id)
+                                                                               .where(streaming))).values(updated_at=now))
+            result = conn.execute(update(_messages).where(streaming).values(status="error", error=reason, updated_at=now))
         return result.rowcount

@@ -10,10 +10,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Settings
 from ..hall import Hall, build_hall
+from ..metrics import Metrics
 from . import errors
 from .auth import AuthMiddleware
 from .limits import BodyLimitMiddleware
@@ -33,6 +35,33 @@ class StaticAssets(StaticFiles):
         versioned = b"v=" in scope.get("query_string", b"")
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if versioned else "no-cache"
         return response
+
+
+class RequestMetrics:
+    """Counts every HTTP request by method, area and status (:meth:`~masterhall.metrics.Metrics.observe_request`)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics):
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def counted(message) -> None:
+            if message["type"] == "http.response.start":
+                self.metrics.observe_request(scope["method"], scope.get("path", ""), message["status"])
+            await send(message)
+
+        await self.app(scope, receive, counted)
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker of ``masterhall serve --workers N`` (uvicorn imports it by name in
+    each worker process): a hall on the settings of the environment, started in the background."""
+    from ..config import load_settings
+
+    return create_app(build_hall(load_settings()))
 
 
 def create_app(hall: Hall | None = None, *, load_model: bool = True, background: bool = True) -> FastAPI:
@@ -79,5 +108,8 @@ def create_app(hall: Hall | None = None, *, load_model: bool = True, background:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
 
     app.add_middleware(AuthMiddleware, accounts=lambda: getattr(hall, "accounts", None))
+    metrics = getattr(hall, "metrics", None)
+    if metrics is not None:
+        app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(SecurityMiddleware, settings=lambda: hall.settings)
     return app

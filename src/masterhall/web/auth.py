@@ -9,7 +9,7 @@ on ``request.state.caller`` (read by :data:`~masterhall.web.deps.CallerDep`).
   header was sent, so the security middleware's "a bearer key may write cross-origin" holds
   only for a *valid* key). Else the session cookie (:data:`SESSION_COOKIE`) is resolved.
   Without a caller, only :data:`PUBLIC_PREFIXES` are served (the sign-in page, static files,
-  ``/api/status``, the language switch); ``/v1/…`` answers 401 in OpenAI's error shape,
+  ``/api/status``, ``/healthz``, ``/readyz``, the language switch); ``/v1/…`` answers 401 in OpenAI's error shape,
   ``/api/…`` 401 in the hall's, WebSockets close with 1008, and pages redirect to
   ``/login?next=…``.
 """
@@ -31,11 +31,11 @@ from .errors import api_error, openai_error
 #: Name of the session cookie (HttpOnly, SameSite=Lax, Secure over HTTPS; its value is a random token).
 SESSION_COOKIE = "mh_session"
 #: Paths anyone may request in a hall with accounts (an exact path, or a prefix ending in ``/``).
-PUBLIC_PREFIXES = ("/login", "/static/", "/api/status", "/lang/", "/robots.txt")
+PUBLIC_PREFIXES = ("/login", "/static/", "/api/status", "/lang/", "/robots.txt", "/healthz", "/readyz")
 LOGIN_PATH = "/login"
 #: Public paths served without even looking at the session cookie (nothing there depends on who asks).
 SKIP_PREFIXES = ("/static/", "/lang/")
-SKIP_PATHS = ("/api/status",)
+SKIP_PATHS = ("/api/status", "/healthz", "/readyz")
 
 
 def is_public(path: str) -> bool:

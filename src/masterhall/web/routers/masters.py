@@ -18,7 +18,10 @@ router = APIRouter(prefix="/api", tags=["api"])
 @router.get("/status", summary="Server and model status")
 def status(hall: HallDep) -> dict:
     safety = {"state": hall.safety.state, "prepare_s": round(hall.safety.prepare_seconds, 2), "error": hall.safety.error_message}
-    return {"model": hall.loader.to_dict(), "backend": hall.registry.default_name, "safety": safety}
+    answer = {"model": hall.loader.to_dict(), "backend": hall.registry.default_name, "safety": safety}
+    if hall.bus.shared:  # several processes: whether Stop and live answers reach them all
+        answer["redis"] = {"state": hall.bus.state, "warning": hall.bus.warning}
+    return answer
 
 
 @router.get("/masters", summary="List the masters", responses=errors())
