@@ -1,7 +1,7 @@
 """A tiny OpenAI-compatible chat server for the pool tests: ``python fake_openai.py PORT NAME``.
 
 ``POST /v1/chat/completions`` streams (SSE, ``stream: true``) the reply ``[NAME] `` followed by
-``words`` words of the last user message, one chunk every ``delay`` seconds (both from the
+``max_tokens`` words made from the last user message (each numbered: no repetition loop), one chunk every ``delay`` seconds (both from the
 request's ``max_tokens`` and the ``X-Delay`` header; defaults 40 words, 0.02 s), then a usage chunk
 and ``[DONE]``; ``GET /v1/models`` lists one model. It runs until killed (tests kill it with
 SIGKILL to play a server that dies mid-answer).
@@ -35,10 +35,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))) or b"{}")
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            self.send_error(404)
+            return
         words = (next((m["content"] for m in reversed(request["messages"]) if m["role"] == "user"), "") or "x").split()
         count = int(request.get("max_tokens") or 40)
         delay = float(self.headers.get("x-delay", "0.02"))
-        reply = [f"[{self.name}]"] + [words[i % len(words)] for i in range(count - 1)]
+        reply = [f"[{self.name}]"] + [f"{words[i % len(words)]}{i}" for i in range(count - 1)]  # no loop to cut
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("connection", "close")
@@ -56,6 +59,13 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
         self.close_connection = True
+
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):  # the client went away (a Stop): fine
+            pass
 
 
 if __name__ == "__main__":

@@ -95,6 +95,10 @@ CASES: list[Case] = [
     Case("POST", MSG + "/stop", everyone(200), "conversation"),
     # -- masters, the Finder ----------------------------------------------------------------------
     Case("GET", "/api/status", everyone(200), anon=200),
+    # -- health and metrics: liveness and readiness are public; metrics for admins only -----------
+    Case("GET", "/healthz", everyone(200), anon=200),
+    Case("GET", "/readyz", everyone(200), anon=200),
+    Case("GET", "/metrics", {"a": 403, "b": 403, "admin": 200}, anon=401),
     Case("GET", "/api/masters", everyone(200)),
     Case("GET", "/api/masters/{master_id}", everyone(200), "published"),
     Case("GET", "/api/masters/{master_id}", everyone(404), "draft"),

@@ -131,7 +131,8 @@ class OpenAICompatBackend:
                 kind = "context_length" if error_kind(detail) == "context_length" else (
                     "unavailable" if response.status_code in (404, 502, 503) else "bad_request")
                 raise BackendError(f"{self.base_url} answered {response.status_code}: {error_message(detail)}", kind)
-            chunks = _chunks(response)
+            ended = [False]
+            chunks = _chunks(response, ended)
             read: list[Chunk] = []  # what came before the first text
             try:
                 for chunk in chunks:
@@ -158,17 +159,20 @@ class OpenAICompatBackend:
         except BaseException:
             line.forget()
             raise
-        return self._consume(client, response, read, chunks, meter, line)
+        return self._consume(client, response, read, chunks, meter, line, ended)
 
     def _consume(self, client: httpx.Client, response: httpx.Response, read: list[Chunk],
-                 chunks: Iterator[Chunk], meter: UsageMeter, line: "_Line") -> Iterator[str | Usage]:
+                 chunks: Iterator[Chunk], meter: UsageMeter, line: "_Line", ended: list[bool]) -> Iterator[str | Usage]:
         try:
             for chunk in itertools.chain(read, chunks):
                 text = meter.add(chunk)
                 if text:
                     yield text
                 if chunk.error is not None:
+                    ended[0] = True
                     break
+            if not (ended[0] or meter.finished or line.cancelled):  # the connection closed mid-answer
+                meter.fail("the server closed the connection before the answer ended")
         except httpx.HTTPError as exc:
             if line.cancelled:
                 meter.usage.finish_reason = "cancelled"
@@ -224,11 +228,14 @@ class _Line:
             pass
 
 
-def _chunks(response: httpx.Response) -> Iterator[Chunk]:
-    """The parsed chunks of an SSE response, up to ``data: [DONE]``."""
+def _chunks(response: httpx.Response, ended: list[bool] | None = None) -> Iterator[Chunk]:
+    """The parsed chunks of an SSE response, up to ``data: [DONE]`` (which sets ``ended[0]``:
+    the stream was not cut)."""
     for line in response.iter_lines():
         item = parse_sse_line(line)
         if item is DONE:
+            if ended is not None:
+                ended[0] = True
             return
         if item is not None:
             yield item  # type: ignore[misc]

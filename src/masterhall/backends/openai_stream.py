@@ -142,6 +142,8 @@ class UsageMeter:
         self.start = start
         self.usage = Usage()
         self.deltas = 0
+        #: True once a chunk said why the answer ended (a stream cut before that is not whole).
+        self.finished = False
         self._first_at: float | None = None
 
     @property
@@ -161,6 +163,7 @@ class UsageMeter:
             self.deltas += 1
         if chunk.finish:
             self.usage.finish_reason = chunk.finish
+            self.finished = True
         if chunk.usage:
             self.usage.prompt_tokens = chunk.usage.get("prompt_tokens") or 0
             self.usage.completion_tokens = chunk.usage.get("completion_tokens") or 0

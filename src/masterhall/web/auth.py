@@ -55,7 +55,7 @@ def unauthenticated(path: str, query: str, *, bad_key: bool) -> Response:
         message = ("Incorrect API key provided." if bad_key else
                    "You didn't provide an API key. Send 'Authorization: Bearer <key>' (see 'masterhall keys create').")
         response = openai_error(401, message, type_="invalid_request_error", code="invalid_api_key")
-    elif path.startswith("/api/") or path == "/api" or bad_key:
+    elif path.startswith("/api/") or path in ("/api", "/metrics") or bad_key:
         response = api_error(401, "invalid_api_key" if bad_key else "unauthenticated",
                              "The API key is not valid (unknown, revoked, or its account is disabled)." if bad_key else
                              "Sign in, or send an API key as 'Authorization: Bearer <key>'.")
