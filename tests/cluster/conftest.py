@@ -68,7 +68,7 @@ class Process:
     log: Path
 
     def client(self, **kw) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10, headers={"origin": self.url}, **kw)
+        return httpx.Client(base_url=self.url, timeout=30, headers={"origin": self.url}, **kw)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -103,3 +103,37 @@ def test_workers_refuse_sqlite_with_a_clear_message(tmp_path):
     assert result.returncode != 0
     said = " ".join((result.stdout + result.stderr).split())
     assert "--workers 2 needs PostgreSQL" in said and "MASTERHALL_DATABASE_URL" in said
+
+
+def test_a_page_on_one_process_follows_live_the_answer_the_other_generates(two_halls):
+    a, b = two_halls
+    stream = Stream(a.url, "/api/messages", {"master_id": "socrates", "content": " ".join(f"live{i}" for i in range(60))})
+    stream.start()
+    assert stream.first_delta.wait(10)
+    start = stream.data("start")
+    follower = Stream(b.url, f"/api/conversations/{start['conversation_id']}/live", {})
+    follower.run = lambda: _get_stream(follower)
+    follower.start()
+    stream.join(15)
+    follower.join(15)
+    kinds = [e for e, _ in follower.events]
+    assert kinds[0] == "start" and kinds[-1] == "done", kinds
+    assert follower.data("start")["message_id"] == start["message_id"]
+    text = "".join(d["text"] for e, d in follower.events if e == "delta")
+    assert text == follower.data("done")["text"] == stream.data("done")["text"]  # from its first word, nothing twice
+    with b.client() as client:
+        ended = client.get(f"/api/conversations/{start['conversation_id']}/live")
+        assert ended.status_code == 409 and ended.json()["error"]["code"] == "not_generating"
+
+
+def _get_stream(stream: Stream) -> None:
+    with httpx.Client(base_url=stream.url, timeout=30) as client:
+        with client.stream("GET", stream.path) as response:
+            event = None
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    stream.events.append((event, json.loads(line[5:].strip())))
+                    event = None
+    stream.ended_at = time.monotonic()

@@ -93,6 +93,7 @@ CASES: list[Case] = [
     Case("POST", MSG + "/edit", owner_only(200), "conversation", body={"content": "edited"}),
     Case("POST", MSG + "/messages/{message_id}/continue", owner_only(409), "conversation"),
     Case("POST", MSG + "/stop", everyone(200), "conversation"),
+    Case("GET", MSG + "/live", owner_only(409), "conversation"),  # its owner: no answer is running
     # -- masters, the Finder ----------------------------------------------------------------------
     Case("GET", "/api/status", everyone(200), anon=200),
     # -- health and metrics: liveness and readiness are public; metrics for admins only -----------

@@ -64,6 +64,9 @@ class LocalBus:
     def publish(self, channel: str, message: dict) -> None:
         """Nothing: no other process listens."""
 
+    def submit(self, fn: Callable[[Any], Awaitable]) -> None:
+        """Nothing: there is no Redis."""
+
     def subscribe(self, channel: str, handler: Handler) -> None:
         """Nothing: no other process publishes."""
 
@@ -169,6 +172,20 @@ class RedisBus(LocalBus):
                 self._up()
 
         asyncio.run_coroutine_threadsafe(send(), self._loop)
+
+    def submit(self, fn: Callable[[Any], Awaitable]) -> None:
+        """Run ``fn(client)`` on the bus without waiting for it (a failure marks Redis down)."""
+        self.start()
+        if self._loop is None or self._closed:
+            return
+
+        async def run():
+            try:
+                await fn(self._client)
+            except Exception as exc:  # noqa: BLE001
+                self._down(exc)
+
+        asyncio.run_coroutine_threadsafe(run(), self._loop)
 
     def subscribe(self, channel: str, handler: Handler) -> None:
         """Call ``handler(message)`` (on a worker thread) for every message another process

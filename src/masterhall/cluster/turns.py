@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .bus import LocalBus
+from .streams import LiveRelay
 
 #: Seconds a claim lives without renewal (renewed every third of it while the answer runs).
 TTL_S = 30
@@ -51,6 +52,7 @@ class SharedTurns:
         self._mine: set[str] = set()
         self._lock = threading.Lock()
         self._beat: threading.Thread | None = None
+        self.live = LiveRelay(bus)
         if bus.shared:
             bus.subscribe("stop", self._on_stop)
 
@@ -98,6 +100,11 @@ class SharedTurns:
                 await r.delete(key)
 
         self.bus.call(release)
+
+    def relay(self, conversation_id: str) -> Callable[[object | None], None] | None:
+        """A listener that relays an answer's events to the other processes (through Redis), or
+        ``None`` without Redis."""
+        return self.live.writer(conversation_id) if self.bus.shared else None
 
     def holder(self, conversation_id: str) -> str | None:
         """The process that runs the conversation's answer, if another one does (else ``None``)."""

@@ -364,6 +364,8 @@ class ChatService:
         gen = Generation(conversation, user)
         gen.assistant_message_id = assistant.id if assistant is not None else None
         gen.prefix = cont.answer.content if cont else ""
+        if (relay := self.shared.relay(conversation.id)) is not None:  # first: it reads each event before the page's listener
+            gen.on_event(relay)
         if listener is not None:
             gen.on_event(listener)
         with self._lock:

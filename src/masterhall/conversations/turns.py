@@ -132,6 +132,8 @@ class Generation:
         #: Text the answer already had before this turn (a continuation's cut answer), else "".
         self.prefix = ""
         self._parts: list[str] = []
+        self._history: list[Event] = []
+        self._ended = False
         self._lock = threading.Lock()
 
     def stop(self, reason: str = "stopped by the user") -> None:
@@ -175,17 +177,35 @@ class Generation:
         self._listeners.append(callback)
 
     def emit(self, event: Event) -> None:
-        """Hand ``event`` to every listener (called by the code running the turn)."""
+        """Hand ``event`` to every listener (called by the code running the turn); it is kept for
+        listeners that :meth:`follow` later."""
         if event.type in ("done", "error"):
             self.final = event
-        for listener in self._listeners:
+        with self._lock:
+            self._history.append(event)
+            listeners = list(self._listeners)
+        for listener in listeners:
             listener(event)
 
     def end(self) -> None:
         """Mark the turn ended and tell the listeners (``None``)."""
+        with self._lock:
+            self._ended = True
+            listeners = list(self._listeners)
         self.done.set()
-        for listener in self._listeners:
+        for listener in listeners:
             listener(None)
+
+    def follow(self, callback: Listener) -> None:
+        """Send ``callback`` every event so far, then every later one and ``None`` at the end —
+        each exactly once, in order, whenever it is called (a page that joins a running answer)."""
+        with self._lock:  # no event is emitted meanwhile: none is missed or sent twice
+            for event in self._history:
+                callback(event)
+            if self._ended:
+                callback(None)
+            else:
+                self._listeners.append(callback)
 
 
 def pump(gen: Generation, turn: "Turn", progress: Callable[[list[str]], None] | None = None,

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from ...catalog.models import SamplingParams
+from ...conversations.live import follow
 from ...conversations.turns import Event
 from ...inputs import DbId, DbInt, Text, Title
 from ..deps import CallerDep, HallDep, RenderDep
@@ -175,6 +176,17 @@ async def continue_answer(hall: HallDep, caller: CallerDep, render: RenderDep, c
     return await event_stream(hall.pool, lambda listener: hall.chat.continue_answer(
         conversation_id, message_id, backend=body.backend, params=params, listener=listener, caller=caller),
         _frames(hall, render))
+
+
+@router.get("/conversations/{conversation_id}/live", summary="Follow the answer being generated (SSE), from its start",
+            responses=stream(404, 409), response_class=EventStream)
+async def follow_answer(hall: HallDep, caller: CallerDep, render: RenderDep, conversation_id: Text):
+    """The running answer's events as ``POST /api/messages`` streams them — ``start``, deltas, then
+    ``done`` or ``error`` — from its first, wherever it runs (this process or, through Redis,
+    another): for a page opened, or reopened, while the answer is generated. 409
+    ``not_generating`` when none is. Closing this stream does not stop the answer."""
+    return await event_stream(hall.pool, lambda listener: follow(hall.chat, conversation_id, listener, caller=caller),
+                              _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/stop", summary="Stop the answer being generated", responses=errors())

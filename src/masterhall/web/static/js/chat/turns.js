@@ -163,10 +163,42 @@ export function createTurns(view) {
     if (state.controller) state.controller.abort();
   }
 
-  /** A page opened while its answer is still being generated: wait for it, then show it. */
+  /** Stream the running answer into its bubble from GET …/live (wherever the hall runs it: the
+   *  server replays it from its start), until it ends or the stream breaks off; then the caller
+   *  shows the conversation as stored. */
+  async function followLive() {
+    const nodes = view.messageNodes();
+    let node = nodes[nodes.length - 1];
+    if (!node || node.dataset.role !== "assistant") {
+      node = M.create({ role: "assistant", content: "", status: "streaming" }, master);
+      thread.append(node);
+    }
+    let text = "";
+    function onEvent(event) {
+      const data = event.data || {};
+      if (event.event === "start") {
+        node.dataset.id = String(data.message_id);
+        text = "";
+      } else if (event.event === "delta") {
+        const stick = view.nearBottom();
+        text += data.text || "";
+        M.setStreamingText(node, text);
+        if (stick) view.scrollToBottom();
+      }
+    }
+    const path = "/api/conversations/" + encodeURIComponent(state.conversationId) + "/live";
+    try {
+      await streamEvents(path, null, { method: "GET", onEvent });
+    } catch (err) {
+      /* none running any more (409), or no live stream: the stored answer is shown below */
+    }
+  }
+
+  /** A page opened while its answer is still being generated: follow it live, then show it as stored. */
   async function followRemote() {
     state.remote = true;
     view.setBusy(true);
+    await followLive();
     for (;;) {
       await sleep(1000);
       let data;

@@ -3,7 +3,7 @@
  *
  *   const outcome = await streamEvents(path, body, { signal, onOpen, onEvent });
  *
- * POSTs `body` as JSON; throws an ApiError when the server refuses the request (nothing started;
+ * POSTs `body` as JSON (or sends `method`, e.g. "GET" with a null body); throws an ApiError when the server refuses the request (nothing started;
  * an AbortError when `signal` aborted first), else calls onOpen() once the server accepted it,
  * then onEvent({event, data}) for each event (data parsed as JSON), and resolves to
  * {ended: true} once the stream has ended, or to {ended: false, aborted} when it broke off
@@ -59,8 +59,8 @@ export async function* readEvents(response) {
 }
 
 /** POST `body` to `path` and hand every event of the answer to `onEvent` (see the top of this file). */
-export async function streamEvents(path, body, { signal, onOpen, onEvent }) {
-  const response = await request(path, { method: "POST", body, signal });
+export async function streamEvents(path, body, { signal, onOpen, onEvent, method }) {
+  const response = await request(path, { method: method || "POST", body, signal });
   if (onOpen) onOpen();
   try {
     for await (const event of readEvents(response)) onEvent(event);
