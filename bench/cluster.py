@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     report: dict = {"cpus": os.cpu_count(), "load_before": round(os.getloadavg()[0], 2)}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         if "chats" in args.parts:
             report["chats"] = chats_across_processes(args.chats, work)
