@@ -7,6 +7,9 @@ Reported: errors (a status other than 200, an ``error`` event, or no ``done``), 
 byte of the response (p50, p95) and to the whole answer, and the same chats against one process
 as the baseline measured in the same run (ratios, never absolute claims).
 
+**The pool's spread.** The same through a pool of one, then two, emulated servers with a fixed
+budget of ``--rate`` tokens/s each (no compute: how evenly the pool spreads the chats).
+
 **Tokens/s of a pool.** ``--pool-chats`` (8) concurrent chats of ``--max-tokens`` (48) tokens
 through a hall whose backend is a pool of one, then of two, llama.cpp HTTP servers (xllamacpp's
 server, listening on a port, each with ``--parallel`` slots and ``--threads`` threads) on the
@@ -161,6 +164,59 @@ while True:
 """
 
 
+#: An emulated inference server with a fixed budget: it emits at most ``rate`` tokens per second in
+#: all (its streams take turns under one lock), as a compute-bound server on its own hardware would.
+BUDGET_SERVER = """
+import json, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+RATE, LOCK = {rate}, threading.Lock()
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_GET(self):
+        body = json.dumps({{"object": "list", "data": [{{"id": "bench"}}]}}).encode()
+        self.send_response(200); self.send_header("content-length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_POST(self):
+        req = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        n = int(req.get("max_tokens") or 16)
+        self.send_response(200); self.send_header("content-type", "text/event-stream"); self.send_header("connection", "close")
+        self.end_headers()
+        for i in range(n):
+            with LOCK:
+                time.sleep(1.0 / RATE)
+            d = {{"choices": [{{"index": 0, "delta": {{"content": " t%d" % i}}, "finish_reason": None}}]}}
+            self.wfile.write(("data: " + json.dumps(d) + "\\n\\n").encode()); self.wfile.flush()
+        for d in ({{"choices": [{{"index": 0, "delta": {{}}, "finish_reason": "length"}}]}},
+                  {{"choices": [], "usage": {{"prompt_tokens": 1, "completion_tokens": n}}}}):
+            self.wfile.write(("data: " + json.dumps(d) + "\\n\\n").encode())
+        self.wfile.write(b"data: [DONE]\\n\\n"); self.wfile.flush()
+s = ThreadingHTTPServer(("127.0.0.1", {port}), H); s.daemon_threads = True
+print("ready", flush=True); s.serve_forever()
+"""
+
+
+def start_budget(rate: float) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BUDGET_SERVER.format(rate=rate, port=port)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc, f"http://127.0.0.1:{port}/v1"
+
+
+def pool_emulated(chats_n: int, max_tokens: int, rate: float, work: Path) -> dict:
+    """The pool of one, then two, emulated servers of ``rate`` tokens/s each (no compute: what is
+    measured is how the pool spreads the chats)."""
+    servers = [start_budget(rate) for _ in range(2)]
+    try:
+        one = pool_tokens([servers[0][1]], chats_n, max_tokens, work)
+        two = pool_tokens([s[1] for s in servers], chats_n, max_tokens, work)
+    finally:
+        for proc, _ in servers:
+            proc.kill()
+            proc.wait(10)
+    return {"rate_per_server": rate, "one_server": one, "two_servers": two,
+            "tokens_per_s_two_over_one": round(two["tokens_per_s"] / one["tokens_per_s"], 2) if one["tokens_per_s"] else None}
+
+
 def start_llama(model: Path, parallel: int, threads: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     code = LLAMA_SERVER.format(src=str(ROOT / "src"), model=str(model), parallel=parallel, threads=threads, port=port)
@@ -239,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-tokens", type=int, default=48)
     p.add_argument("--parallel", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--parts", default="chats,pool")
+    p.add_argument("--parts", default="chats,emulated,pool")
+    p.add_argument("--rate", type=float, default=100.0, help="tokens/s of each emulated server")
     p.add_argument("--json", dest="json_path", default=str(ROOT / "bench" / "cluster_results.json"))
     args = p.parse_args(argv)
     import tempfile
@@ -250,7 +307,10 @@ def main(argv: list[str] | None = None) -> int:
         if "chats" in args.parts:
             report["chats"] = chats_across_processes(args.chats, work)
             print(json.dumps(report["chats"], indent=2), flush=True)
-        if "pool" in args.parts:
+        if "emulated" in args.parts:
+            report["emulated"] = pool_emulated(max(args.pool_chats, 16), args.max_tokens, args.rate, work)
+            print(json.dumps(report["emulated"], indent=2), flush=True)
+        if "pool" in args.parts.split(","):
             report["pool"] = pool_scaling(args.pool_chats, args.max_tokens, args.parallel, args.threads, work)
             print(json.dumps(report["pool"], indent=2), flush=True)
     Path(args.json_path).write_text(json.dumps(report, indent=2) + "\n")

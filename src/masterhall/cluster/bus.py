@@ -6,7 +6,8 @@ its subscriptions run whatever the hall's web server does. Every key and channel
 configured prefix (``settings.redis_prefix``, default ``masterhall``) followed by ``:``.
 
 **Losing Redis never fails a request.** Every call returns its ``default`` when Redis does not
-answer within the timeout or refuses the connection; the bus then reports ``state`` ``down``
+answer within the timeout or refuses the connection (and, for :data:`RETRY_S` seconds after such
+a failure, at once, without trying); the bus then reports ``state`` ``down``
 and a ``warning`` (shown by ``/api/status``, ``/readyz`` and the server log: "Stop and live
 streams only work on the process that runs the answer; other processes learn of published
 masters when Redis is back or they restart"). The subscription loop reconnects every second; once
@@ -24,6 +25,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable
@@ -35,6 +37,10 @@ DEGRADED = ("Redis at {url} does not answer: Stop and resuming a live answer onl
             "answer, and other processes learn of published masters when Redis is back or they restart.")
 
 Handler = Callable[[dict], None]
+
+#: Seconds during which calls return their default at once after Redis failed (the subscription
+#: loop keeps trying every second and marks Redis up as soon as it answers).
+RETRY_S = 5.0
 
 
 def process_id() -> str:
@@ -97,6 +103,7 @@ class RedisBus(LocalBus):
         self._listening = threading.Event()
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="redis-handler")
         self._closed = False
+        self._down_at = 0.0
 
     # -- the loop --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -127,6 +134,7 @@ class RedisBus(LocalBus):
         return self._listening.wait(timeout_s)
 
     def _down(self, exc: BaseException) -> None:
+        self._down_at = time.monotonic()
         if self.state != "down":
             self.warning = DEGRADED.format(url=_safe_url(self.url))
             log.warning("%s (%s: %s)", self.warning, type(exc).__name__, exc)
@@ -146,6 +154,8 @@ class RedisBus(LocalBus):
         self.start()
         if self._loop is None or self._closed:
             return default
+        if self.state == "down" and time.monotonic() - self._down_at < RETRY_S:
+            return default  # a Redis that does not answer is not waited for again at every call
         future = asyncio.run_coroutine_threadsafe(fn(self._client), self._loop)
         try:
             result = future.result((timeout_s or self.timeout_s) + 0.5)
