@@ -56,3 +56,19 @@ def test_a_hall_whose_redis_is_gone_still_answers_and_stops_with_a_warning(tmp_p
     ready = hall.readiness()
     assert ready["ready"] is True and ready["redis"] == "down" and ready["warning"]
     hall.close()
+
+
+def test_the_pages_say_when_redis_is_gone(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from masterhall.web.app import create_app
+
+    settings = load_settings(backend="fake", safety_semantic=False, redis_url="redis://127.0.0.1:1/0")
+    hall = build_hall(settings, store=Store(f"sqlite:///{tmp_path / 'h.db'}"))
+    with TestClient(create_app(hall, load_model=False)) as client:
+        assert client.get("/api/status").json()["redis"]["state"] in ("down", "starting")
+        hall.bus.call(lambda r: r.ping())  # fails: the bus knows it is down
+        page = client.get("/", headers={"accept-language": "en"})
+        assert 'id="redis-banner"' in page.text and "Stop and following a live answer only work" in page.text
+        assert client.get("/readyz").json()["warning"]
+    hall.close()

@@ -239,7 +239,16 @@ class RedisBus(LocalBus):
         """Stop the loop and its thread (the connection pool is dropped)."""
         self._closed = True
         loop = self._loop
-        if loop is not None:
+        if loop is not None and loop.is_running():
+            async def cancel_all() -> None:
+                for task in asyncio.all_tasks():
+                    if task is not asyncio.current_task():
+                        task.cancel()
+
+            try:
+                asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(1.0)
+            except Exception:  # noqa: BLE001 - closing anyway
+                pass
             loop.call_soon_threadsafe(loop.stop)
         self._workers.shutdown(wait=False)
 

@@ -97,6 +97,7 @@ def render_page(request: Request, template: str, status_code: int = 200, **conte
         "other_lang": "en" if lang == "zh" else "zh",
         "t": t,
         "status": hall.loader.to_dict(),
+        "redis_down": getattr(getattr(hall, "bus", None), "state", "off") == "down",
         "js_strings": i18n.strings(lang),
         "caller": getattr(request.state, "caller", LOCAL),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
