@@ -48,9 +48,9 @@ def servers():
         s.kill()
 
 
-def pooled_hall(tmp_path, servers, health_interval_s: float):
+def pooled_hall(tmp_path, servers, health_interval_s: float, slots: int = 4):
     cfg = BackendConfig(type="openai", base_urls=[s.url for s in servers], model="fake-model", context_window=4096,
-                        parallel=4, health_interval_s=health_interval_s)
+                        parallel=slots, health_interval_s=health_interval_s)
     settings = load_settings(backend="pool", safety_semantic=False, backends={"pool": cfg})
     hall = build_hall(settings, store=Store(f"sqlite:///{tmp_path / 'pool.db'}"), flush_interval_s=0.1)
     hall.start(load_model=False)
@@ -74,7 +74,7 @@ def answers(hall, gens) -> list:
 
 
 def test_turns_of_a_conversation_stay_on_its_server(tmp_path, servers):
-    hall = pooled_hall(tmp_path, servers, 5.0)
+    hall = pooled_hall(tmp_path, servers, 5.0, slots=16)  # never busy: stickiness alone decides
     firsts = answers(hall, run_turns(hall, [f"question number {i}" for i in range(6)]))
     cids = [m[0].conversation_id for m in firsts]
     seconds = answers(hall, run_turns(hall, ["and then?"] * 6, cids))
