@@ -19,7 +19,9 @@ loading state); ``engine`` (one turn: prompt, guard, stream); ``store`` (the dat
 ``finder`` (the Master Finder, kept in step with the catalog, also the guide's context);
 ``safety`` (the crisis guard every turn passes through; its semantic layer reads sentences with
 the Finder's own USE encoder — one copy of the model in memory, loaded once per process);
-``accounts`` (people, sessions and API keys: :class:`~masterhall.accounts.service.AccountService`).
+``accounts`` (people, sessions and API keys: :class:`~masterhall.accounts.service.AccountService`);
+``knowledge`` (user masters' files and Q&A, indexed and retrieved for each turn with citations:
+:class:`~masterhall.knowledge.KnowledgeService`; it embeds with the Finder's USE encoder).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .config import Settings, load_settings
 from .conversations.service import ChatService
 from .conversations.turns import TurnPool
 from .finder.live import LiveFinder, live_guide_context
+from .knowledge.service import KnowledgeService
 from .safety.guard import SafetyGuard
 from .store.db import Store
 
@@ -60,6 +63,7 @@ class Hall:
     finder: LiveFinder
     safety: SafetyGuard
     accounts: AccountService
+    knowledge: KnowledgeService
 
     def start(self, *, load_model: bool = True, background: bool = True) -> None:
         """What a server does once when it starts: messages left ``streaming`` by a previous
@@ -122,9 +126,13 @@ def build_hall(
     chat = ChatService(engine, store.conversations, pool=pool, loader=loader, flush_interval_s=flush_interval_s)
     finder = LiveFinder(catalog, factory=_finder_factory) if encoders else LiveFinder(catalog)
     engine.guide_context = live_guide_context(finder, catalog)
+    library = MasterLibrary(catalog, store.masters)
+    knowledge = KnowledgeService(library, store.knowledge, [encoders["use"]] if encoders else [])
+    engine.knowledge = knowledge.brief
+    trial = Trial(engine, pool, manages=lambda master_id, caller: library.mine(master_id, caller) is not None)
     return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
-                pool=pool, chat=chat, library=MasterLibrary(catalog, store.masters), trial=Trial(engine, pool),
-                finder=finder, safety=safety, accounts=AccountService(store.accounts))
+                pool=pool, chat=chat, library=library, trial=trial, finder=finder, safety=safety,
+                accounts=AccountService(store.accounts), knowledge=knowledge)
 
 
 _ENCODERS: dict = {}

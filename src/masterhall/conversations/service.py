@@ -273,7 +273,8 @@ class ChatService:
         try:
             text, usage, notes, recommendations, safety = pump(gen, turn)
             gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes,
-                                    "recommendations": recommendations, "safety": safety}))
+                                    "recommendations": recommendations, "safety": safety,
+                                    "citations": getattr(turn.reply, "citations", None)}))
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             gen.emit(Event("error", {"code": _error_code(exc), "message": str(exc)}))
         finally:
@@ -397,6 +398,7 @@ class ChatService:
 
         text, usage, notes, recommendations, safety = pump(gen, turn, flush)
         status, error = _status(usage, gen)
+        citations = getattr(turn.reply, "citations", None)
         completion = usage.completion_tokens
         if cont is not None:
             text, notes = prefix + text, merged_notes(cont.answer.notes, notes)
@@ -405,10 +407,11 @@ class ChatService:
             message_id, text, status, error=error,
             prompt_tokens=usage.prompt_tokens or None, completion_tokens=completion or None,
             ttft_s=usage.ttft_s, tokens_per_s=usage.tokens_per_s, finish_reason=usage.finish_reason,
-            notes=notes or None, recommendations=recommendations, safety=safety,
+            notes=notes or None, recommendations=recommendations, safety=safety, citations=citations,
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
-                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety}
+                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety,
+                   "citations": citations}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
 

@@ -274,6 +274,7 @@ class ConversationRepo:
             "safety": None,
             "notes": None,
             "recommendations": None,
+            "citations": None,
             "created_at": now,
             "updated_at": now,
         }
@@ -311,11 +312,12 @@ class ConversationRepo:
         safety: dict[str, Any] | None = None,
         notes: builtins.list[str] | None = None,
         recommendations: dict[str, Any] | None = None,
+        citations: builtins.list[dict[str, Any]] | None = None,
     ) -> Message:
         """Store a message's final content, status and usage, committed; return the message.
 
         ``status`` is ``complete``, ``stopped`` (content keeps the partial text) or ``error``
-        (``error`` gives the reason). ``finish_reason``, ``safety``, ``notes`` and ``recommendations`` are stored as
+        (``error`` gives the reason). ``finish_reason``, ``safety``, ``notes``, ``recommendations`` and ``citations`` are stored as
         given (see :class:`Message`). Raises ``ValueError`` for another status and
         :class:`NotFoundError`.
         """
@@ -324,7 +326,8 @@ class ConversationRepo:
         params = {"b_id": message_id, "b_content": content, "b_status": status, "b_error": error,
                   "b_prompt_tokens": prompt_tokens, "b_completion_tokens": completion_tokens, "b_ttft_s": ttft_s,
                   "b_tokens_per_s": tokens_per_s, "b_finish_reason": finish_reason, "b_safety": safety or None,
-                  "b_notes": notes or None, "b_recommendations": recommendations or None, "b_updated_at": now}
+                  "b_notes": notes or None, "b_recommendations": recommendations or None, "b_citations": citations or None,
+                  "b_updated_at": now}
         with self.engine.begin() as conn:
             row = conn.execute(sql.FINISH_MESSAGE, params).mappings().first()
             if row is None:

@@ -48,7 +48,7 @@ class Message:
     ``finish_reason``: the backend's reason for an assistant message (``stop``, ``length``,
     ``cancelled``, ``error``, ``guard``); ``safety``: the guard's record for the turn; ``notes``:
     what the hall did to the prompt (e.g. history left out); ``recommendations``: the masters a
-    guide's answer recommends. See :class:`~masterhall.store.tables.MessageRow`.
+    guide's answer recommends; ``citations``: the knowledge an answer drew on. See :class:`~masterhall.store.tables.MessageRow`.
     """
 
     id: int
@@ -67,6 +67,7 @@ class Message:
     safety: dict[str, Any] | None = None
     notes: builtins.list[str] | None = None
     recommendations: dict[str, Any] | None = None
+    citations: builtins.list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; timestamps as ISO 8601 strings with ``+00:00``."""

@@ -55,7 +55,7 @@ FINISH_MESSAGE = (
     .where(_messages.c.id == bindparam("b_id"))
     .values({name: _param(_messages.c[name]) for name in (
         "content", "status", "error", "prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_s",
-        "finish_reason", "safety", "notes", "recommendations", "updated_at")})
+        "finish_reason", "safety", "notes", "recommendations", "citations", "updated_at")})
     .returning(*_messages.c)
 )
 

@@ -174,6 +174,8 @@ class MessageRow(Base):
     list of strings, e.g. history left out to fit the context window); both ``None`` when empty.
     ``recommendations``: the masters a guide's answer recommends (JSON object, see
     :class:`~masterhall.chat.engine.GuideBrief`), shown as master cards; ``None`` for other answers.
+    ``citations``: the knowledge an answer drew on (JSON list of ``{source, kind, position,
+    snippet}``, see :mod:`masterhall.knowledge`); ``None`` when it drew on none.
     """
 
     __tablename__ = "messages"
@@ -199,6 +201,7 @@ class MessageRow(Base):
     safety: Mapped[dict | None] = mapped_column(JSON)
     notes: Mapped[list | None] = mapped_column(JSON)
     recommendations: Mapped[dict | None] = mapped_column(JSON)
+    citations: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -249,4 +252,63 @@ class MasterFileRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     downloadable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+#: Kinds of curated knowledge entries: a question and its answer, or a lorebook entry (its
+#: ``keys`` trigger it when a message contains one).
+KNOWLEDGE_ENTRY_KINDS = ("qa", "lore")
+
+
+class KnowledgeEntryRow(Base):
+    """One row of ``knowledge_entries``: a curated Q&A pair or a lorebook entry of a user master.
+
+    ``public_id``: 32 random hex digits (the id in URLs). ``title``: shown in citations (a Q&A
+    pair's defaults to its question). ``keys``: a lorebook entry's trigger words (JSON list).
+    ``extra``: the entry's other lorebook fields, kept for export. ``ordinal``: display order.
+    Deleted with its master.
+    """
+
+    __tablename__ = "knowledge_entries"
+    __table_args__ = (CheckConstraint(_in("kind", KNOWLEDGE_ENTRY_KINDS), name="kind"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_id)
+    master_id: Mapped[str] = mapped_column(String(64), ForeignKey("user_masters.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="qa")
+    title: Mapped[str] = mapped_column(Text, default="")
+    question: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    keys: Mapped[list | None] = mapped_column(JSON)
+    extra: Mapped[dict | None] = mapped_column(JSON)
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgeChunkRow(Base):
+    """One row of ``knowledge_chunks``: a retrievable piece of a master's knowledge.
+
+    ``source_id``: the public id of the file or entry it comes from; ``source_kind``: ``file``,
+    ``qa`` or ``lore``; ``source_name``: the file name or entry title (for citations);
+    ``position``: ``page N``, a heading path or ``""``; ``ordinal``: order within the source.
+    ``text_hash``: SHA-256 of ``text`` (unchanged chunks keep their vectors on re-indexing);
+    ``vectors``: each encoder's ``float32`` vector, concatenated in the order of ``encoder``
+    (encoder names joined by ``+``). Deleted with its master.
+    """
+
+    __tablename__ = "knowledge_chunks"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    master_id: Mapped[str] = mapped_column(String(64), ForeignKey("user_masters.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str] = mapped_column(String(32), index=True)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_name: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[str] = mapped_column(Text, default="")
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    encoder: Mapped[str] = mapped_column(String(200), default="")
+    vectors: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
