@@ -131,6 +131,25 @@ CASES: list[Case] = [
     Case("GET", "/api/masters/{master_id}/files/{file_id}", everyone(200), "published_shared_file"),
     Case("GET", "/api/masters/{master_id}/files/{file_id}", everyone(404), "published_file"),
     Case("GET", "/api/masters/{master_id}/files/{file_id}", owner_and_admin(200), "draft_shared_file"),
+    # -- knowledge: a master's files, chunks, Q&A pairs and look-ups are its creator's and the admins' --
+    Case("PUT", "/api/builder/files/{file_id}", owner_and_admin(200), "draft_file", upload=("notes.txt", "new text")),
+    Case("PUT", "/api/builder/files/{file_id}", owner_and_admin(200), "published_file", upload=("notes.txt", "new text")),
+    Case("DELETE", "/api/builder/files/{file_id}", owner_and_admin(204), "draft_file"),
+    Case("DELETE", "/api/builder/files/{file_id}", owner_and_admin(204), "published_file"),
+    Case("GET", BM + "/chunks", owner_and_admin(200), "draft"),
+    Case("GET", BM + "/chunks", owner_and_admin(200, 403), "published"),
+    Case("GET", BM + "/entries", owner_and_admin(200), "draft"),
+    Case("GET", BM + "/entries", owner_and_admin(200, 403), "published"),
+    Case("POST", BM + "/entries", owner_and_admin(201), "draft", body={"question": "Q?", "answer": "A."}),
+    Case("POST", BM + "/entries", owner_and_admin(201, 403), "published", body={"question": "Q?", "answer": "A."}),
+    Case("POST", BM + "/entries/import", owner_and_admin(201), "draft", upload=("qa.csv", "question,answer\nQ?,A.\n")),
+    Case("POST", BM + "/entries/import", owner_and_admin(201, 403), "published", upload=("qa.csv", "question,answer\nQ?,A.\n")),
+    Case("PATCH", "/api/builder/entries/{entry_id}", owner_and_admin(200), "draft_entry", body={"answer": "B."}),
+    Case("PATCH", "/api/builder/entries/{entry_id}", owner_and_admin(200), "published_entry", body={"answer": "B."}),
+    Case("DELETE", "/api/builder/entries/{entry_id}", owner_and_admin(204), "draft_entry"),
+    Case("DELETE", "/api/builder/entries/{entry_id}", owner_and_admin(204), "published_entry"),
+    Case("POST", BM + "/retrieve", owner_and_admin(200), "draft", body={"q": "secret"}),
+    Case("POST", BM + "/retrieve", owner_and_admin(200, 403), "published", body={"q": "secret"}),
     Case("POST", "/api/builder/import", everyone(200), upload=("m.json", "{new_master}")),
     Case("POST", "/api/builder/import", owner_and_admin(200, 400), "draft", upload=("m.json", "{same_master}")),
     Case("GET", "/api/masters/{master_id}/export", everyone(200), url="/api/masters/socrates/export"),
@@ -252,6 +271,11 @@ class World:
                                       files={"file": ("secret.txt", f"secret {n}".encode(), "text/plain")})
                 assert r.status_code == 201
                 values["file_id"] = r.json()["id"]
+            if target.endswith("entry"):
+                r = await self.a.post(f"/api/builder/masters/{master_id}/entries",
+                                      json={"question": f"Secret question {n}?", "answer": "Secret answer."})
+                assert r.status_code == 201
+                values["entry_id"] = r.json()["id"]
         return values
 
 

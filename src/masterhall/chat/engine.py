@@ -355,8 +355,8 @@ class ChatEngine:
 
             stream = checked_stream(stream, m, built, regenerate, notes, shown=prefill or "")
         if self.checks and (built.knowledge is not None or m.id not in self.catalog.builtin_ids):
-            guarded = (built.knowledge.guarded if built.knowledge is not None else []) + [m.instructions]
-            stream = leak_cut(stream, guarded, notes, lang)
+            passages = built.knowledge.guarded if built.knowledge is not None else []
+            stream = leak_cut(stream, [m.instructions], notes, lang, passages)
         if assessment.level == "elevated":
             stream = _held_back(stream, self.safety, assessment, user_message, record)
         turn = Turn(stream, make_reply, prompt=built)

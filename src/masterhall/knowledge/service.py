@@ -46,6 +46,12 @@ def qa_text(entry: Entry) -> str:
     return f"Q: {entry.question}\nA: {entry.answer}"
 
 
+def indexed_text(text: str, position: str) -> str:
+    """What is indexed of a chunk: its heading path (not a page number) before its text, so that
+    a question naming a section finds it (the chunk's text itself stays as written)."""
+    return f"{position}\n{text}" if position and not position.startswith("page ") else text
+
+
 class _Loaded:
     """A master's index in memory: the store signature it was built at, the chunks, the index."""
 
@@ -238,12 +244,14 @@ class KnowledgeService:
         chunks = [Chunk(sections[0].text, "", 0)] if whole else chunk_sections(sections)
         key = self.encoder_key
         known = self.repo.vectors_by_hash(master_id, key) if key else {}
-        fresh = [c for c in chunks if c.hash not in known]
+        texts = [indexed_text(c.text, c.position) for c in chunks]
+        hashes = [text_hash(t) for t in texts]
+        fresh = [(h, t) for h, t in dict(zip(hashes, texts)).items() if h not in known]
         if fresh and self.encoders:
-            parts = [e.encode_documents([c.text for c in fresh]).astype(np.float32) for e in self.encoders]
-            for c, row in zip(fresh, np.concatenate(parts, axis=1)):
-                known[c.hash] = row.tobytes()
-        new = [NewChunk(c.text, c.position, c.ordinal, text_hash(c.text), known.get(c.hash) if key else None) for c in chunks]
+            parts = [e.encode_documents([t for _, t in fresh]).astype(np.float32) for e in self.encoders]
+            for (h, _), row in zip(fresh, np.concatenate(parts, axis=1)):
+                known[h] = row.tobytes()
+        new = [NewChunk(c.text, c.position, c.ordinal, h, known.get(h) if key else None) for c, h in zip(chunks, hashes)]
         self.last_embedded = len(fresh) if self.encoders else 0
         return self.repo.replace_chunks(master_id, source_id, kind, name, new, key)
 
@@ -259,7 +267,7 @@ class KnowledgeService:
                 return loaded
         chunks = self.repo.chunks(master_id, with_vectors=True)
         entries = {e.id: e for e in self.repo.entries(master_id)}
-        index = HybridIndex([c.text for c in chunks], self.encoders, self._matrices(chunks))
+        index = HybridIndex([indexed_text(c.text, c.position) for c in chunks], self.encoders, self._matrices(chunks))
         loaded = _Loaded(signature, chunks, index, entries)
         with self._lock:
             self._loaded[master_id] = loaded
@@ -273,7 +281,8 @@ class KnowledgeService:
         rows = [vectors_from_bytes(c.vectors, total) if c.encoder == self.encoder_key else None for c in chunks]
         missing = [i for i, r in enumerate(rows) if r is None]
         if missing:
-            parts = [e.encode_documents([chunks[i].text for i in missing]) for e in self.encoders]
+            parts = [e.encode_documents([indexed_text(chunks[i].text, chunks[i].position) for i in missing])
+                     for e in self.encoders]
             for i, row in zip(missing, np.concatenate(parts, axis=1)):
                 rows[i] = row.astype(np.float32)
         full = np.vstack(rows)
