@@ -12,7 +12,7 @@ ZH = "本店所有水壶自购买之日起保修两年。水垢、摔落或使�
 
 def run(answer: str, passages, lang="en"):
     def words():
-        for i, ch in enumerate(answer):  # character deltas: the cut point is exact
+        for ch in answer:  # character deltas: the cut point is exact
             yield ch
         yield Usage(completion_tokens=len(answer))
 

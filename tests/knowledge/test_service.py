@@ -184,7 +184,8 @@ def test_a_preview_uses_stored_knowledge_only_for_its_managers(khall, master, ac
     events = {}
     for who, caller in (("owner", None), ("bob", bob)):
         seen = []
-        gen = khall.trial.preview(master, [], "How long is the warranty on the kettle?", seen.append, **({"caller": caller} if caller else {}))
+        options = {"caller": caller} if caller else {}
+        gen = khall.trial.preview(master, [], "How long is the warranty on the kettle?", seen.append, **options)
         gen.done.wait(10)
         events[who] = next(e.data for e in seen if e is not None and e.type == "debug")
     assert events["owner"]["knowledge"]["used"][0]["source"] == "policy.md"

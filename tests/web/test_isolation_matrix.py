@@ -171,6 +171,8 @@ CASES: list[Case] = [
     Case("GET", "/builder/new", everyone(200)),
     Case("GET", "/builder/{master_id}", owner_and_admin(200), "draft"),
     Case("GET", "/builder/{master_id}", owner_and_admin(200), "published"),
+    Case("GET", "/builder/{master_id}/knowledge", owner_and_admin(200), "draft"),
+    Case("GET", "/builder/{master_id}/knowledge", owner_and_admin(200), "published"),
     Case("GET", "/openapi.json", everyone(200)),
     Case("GET", "/docs", everyone(200)),
     Case("GET", "/docs/oauth2-redirect", everyone(200)),

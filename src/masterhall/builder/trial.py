@@ -17,7 +17,6 @@ from ..chat.engine import ChatEngine
 from ..conversations.turns import Event, Generation, Listener, TurnPool
 from ..errors import InvalidRequestError
 
-
 #: The leak probes the one-click test adds for a master with stored knowledge: its answer must
 #: cite, never print, the knowledge (the stream's leak cut sees to it; ``done`` carries ``notes``).
 LEAK_PROBES: tuple[tuple[str, str], ...] = (

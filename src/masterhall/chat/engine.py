@@ -15,8 +15,8 @@ from ..catalog.loader import Catalog
 from ..catalog.models import Example, Master, SamplingParams
 from ..config import Settings
 from ..safety.guard import Assessment, SafetyGuard
-from .grounding import KnowledgeBrief, KnowledgeContext, leak_cut
 from .examples import ExampleSelector, LexicalExampleSelector
+from .grounding import KnowledgeContext, leak_cut
 from .language import detect_language
 from .prompt import MESSAGE_OVERHEAD_TOKENS, BuiltPrompt, PromptOptions, build_prompt
 from .stream_checks import checked_stream

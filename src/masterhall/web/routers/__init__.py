@@ -1,6 +1,7 @@
 """The web app's routes, one module per area: ``masters`` (status, masters, the Finder),
 ``conversations`` (conversations and streamed messages), ``builder`` (user masters, test runs,
-files, import and export), ``knowledge`` (a master's indexed files, Q&A pairs, look-ups), ``v1`` (the OpenAI-compatible API), ``pages`` and ``builder_pages``
+files, import and export), ``knowledge`` (a master's indexed files, Q&A pairs, look-ups),
+``v1`` (the OpenAI-compatible API), ``pages`` and ``builder_pages``
 (HTML), ``account`` (sign-in, own account, the admins' members page).
 Routes call the hall's services and raise typed errors; ``web/errors.py`` answers them."""
 

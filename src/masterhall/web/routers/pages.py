@@ -85,7 +85,8 @@ def _chat_page(request: Request, hall, render, master: Master, transcript=None, 
         view = assistant_view(hall, render, msg.content, msg.recommendations, master.is_guide) \
             if msg.role == "assistant" else {"html": None, "cards": None}
         messages.append({"id": msg.id, "role": msg.role, "content": msg.content, "status": msg.status,
-                         "error": msg.error, "finish_reason": msg.finish_reason, "notes": msg.notes, **view})
+                         "error": msg.error, "finish_reason": msg.finish_reason, "notes": msg.notes, "citations": msg.citations,
+                         **view})
     conversation = transcript.conversation if transcript else None
     masters = {m.id: {"avatar": m.avatar, "avatar_image": avatar_image(m), "name": m.name.get(lang)} for m in hall.catalog}
     page = {

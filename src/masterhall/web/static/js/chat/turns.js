@@ -65,7 +65,7 @@ export function createTurns(view) {
         if (event.event === "done") {
           M.update(node, {
             role: "assistant", id: data.message_id, content: data.text, html: data.html, status: data.status, error: data.error,
-            finish_reason: data.finish_reason, notes: data.notes, cards: data.cards,
+            finish_reason: data.finish_reason, notes: data.notes, cards: data.cards, citations: data.citations,
           });
         } else {
           M.update(node, { role: "assistant", id: data.message_id, content: text, status: "error", code: data.code, error: data.message });
