@@ -30,7 +30,7 @@ def test_migrate_creates_tables_indexes_and_constraints(db_url):
         insp = sa.inspect(engine)
         assert set(insp.get_table_names()) == {
             "alembic_version", "conversations", "messages", "user_masters", "master_files", "users", "sessions", "api_keys",
-            "knowledge_entries", "knowledge_chunks",
+            "knowledge_entries", "knowledge_chunks", "knowledge_revisions",
         }
         assert {c["name"] for c in insp.get_columns("conversations")} == {
             "id", "owner_id", "master_id", "title", "model", "created_at", "updated_at"

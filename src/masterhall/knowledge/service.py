@@ -55,7 +55,7 @@ def indexed_text(text: str, position: str) -> str:
 class _Loaded:
     """A master's index in memory: the store signature it was built at, the chunks, the index."""
 
-    def __init__(self, signature: tuple, chunks: list[StoredChunk], index: HybridIndex, entries: dict[str, Entry]):
+    def __init__(self, signature: str, chunks: list[StoredChunk], index: HybridIndex, entries: dict[str, Entry]):
         self.signature, self.chunks, self.index, self.entries = signature, chunks, index, entries
 
 
@@ -195,6 +195,18 @@ class KnowledgeService:
                 for e in triggered(list(loaded.entries.values()), [message, *recent])]
         return build_brief(self.retrieve(loaded, message), lore, budget=self.budget, qa_threshold=self.qa_threshold)
 
+    def ranked(self, master_id: str, query: str) -> list[Candidate]:
+        """What a turn retrieves for ``query``, best first (no ownership check): the Q&A pair it
+        would answer from first, then the fused chunks (lorebook entries aside)."""
+        loaded = self._index(master_id)
+        if loaded is None:
+            return []
+        found = self.retrieve(loaded, query)
+        first = max((c for c in found if c.kind == "qa"), key=lambda c: c.qa_score, default=None)
+        if first is not None and first.qa_score >= self.qa_threshold:
+            found = [first] + [c for c in found if c is not first]
+        return found
+
     def retrieve(self, loaded: _Loaded, query: str) -> list[Candidate]:
         """The best chunks of a loaded index for ``query`` as candidates, best first."""
         vectors = {e.name: e.encode_query(query) for e in loaded.index.encoders}
@@ -258,7 +270,7 @@ class KnowledgeService:
     def _index(self, master_id: str) -> _Loaded | None:
         """The master's loaded index, rebuilt when the store changed; ``None`` when it has no knowledge."""
         signature = self.repo.signature(master_id)
-        if signature[0] == 0 and signature[3] == 0:
+        if signature is None:
             self._loaded.pop(master_id, None)
             return None
         with self._lock:

@@ -13,10 +13,22 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from ..errors import NotFoundError
-from .tables import KnowledgeChunkRow, KnowledgeEntryRow, new_id, utcnow
+from .tables import KnowledgeChunkRow, KnowledgeEntryRow, KnowledgeRevisionRow, new_id, utcnow
 
 _entries = KnowledgeEntryRow.__table__
 _chunks = KnowledgeChunkRow.__table__
+_revisions = KnowledgeRevisionRow.__table__
+
+
+def _bump(conn, master_id: str) -> None:
+    """Give ``master_id`` a new revision token, in the caller's transaction (an upsert)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    token = new_id()
+    statement = upsert(_revisions).values(master_id=master_id, revision=token)
+    conn.execute(statement.on_conflict_do_update(index_elements=["master_id"], set_={"revision": token}))
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,7 @@ class KnowledgeRepo:
                 conn.execute(delete(_entries).where(_entries.c.master_id == master_id, _entries.c.kind == replace_kind))
             start = conn.execute(select(func.coalesce(func.max(_entries.c.ordinal), -1))
                                  .where(_entries.c.master_id == master_id)).scalar_one() + 1
+            _bump(conn, master_id)
             for n, item in enumerate(items):
                 public_id = new_id()
                 ids.append(public_id)
@@ -139,6 +152,8 @@ class KnowledgeRepo:
         values = {k: v for k, v in values.items() if k in ("title", "question", "answer", "keys") and v is not None}
         with self.engine.begin() as conn:
             done = conn.execute(update(_entries).where(_entries.c.public_id == entry_id).values(**values, updated_at=utcnow()))
+            if done.rowcount:
+                _bump(conn, conn.execute(select(_entries.c.master_id).where(_entries.c.public_id == entry_id)).scalar_one())
         if not done.rowcount:
             raise NotFoundError(f"entry {entry_id} not found")
         return self.entry(entry_id)  # type: ignore[return-value]
@@ -146,6 +161,10 @@ class KnowledgeRepo:
     def delete_entry(self, entry_id: str) -> bool:
         """Delete an entry and its chunks; False when there was none."""
         with self.engine.begin() as conn:
+            master_id = conn.execute(select(_entries.c.master_id).where(_entries.c.public_id == entry_id)).scalar()
+            if master_id is None:
+                return False
+            _bump(conn, master_id)
             conn.execute(delete(_chunks).where(_chunks.c.source_id == entry_id))
             return bool(conn.execute(delete(_entries).where(_entries.c.public_id == entry_id)).rowcount)
 
@@ -171,6 +190,7 @@ class KnowledgeRepo:
         """Replace one source's chunks with ``chunks`` in one transaction; returns how many."""
         now = utcnow()
         with self.engine.begin() as conn:
+            _bump(conn, master_id)
             conn.execute(delete(_chunks).where(_chunks.c.master_id == master_id, _chunks.c.source_id == source_id))
             if chunks:
                 conn.execute(insert(_chunks), [
@@ -182,14 +202,12 @@ class KnowledgeRepo:
     def delete_source(self, source_id: str) -> int:
         """Delete a source's chunks; returns how many."""
         with self.engine.begin() as conn:
+            for (master_id,) in conn.execute(select(_chunks.c.master_id).where(_chunks.c.source_id == source_id).distinct()):
+                _bump(conn, master_id)
             return conn.execute(delete(_chunks).where(_chunks.c.source_id == source_id)).rowcount
 
-    def signature(self, master_id: str) -> tuple:
-        """A value that changes whenever a master's chunks or entries change (counts, largest and
-        summed row ids, latest entry change): an in-memory index is rebuilt when it differs."""
+    def signature(self, master_id: str) -> str | None:
+        """The master's revision token: it changes whenever its chunks or entries change (one
+        primary-key read); ``None`` when it never had any (or they went with a re-import)."""
         with self.engine.connect() as conn:
-            c = conn.execute(select(func.count(), func.max(_chunks.c.id), func.sum(_chunks.c.id))
-                             .where(_chunks.c.master_id == master_id)).first()
-            e = conn.execute(select(func.count(), func.max(_entries.c.updated_at), func.sum(_entries.c.id))
-                             .where(_entries.c.master_id == master_id)).first()
-        return tuple(c) + tuple(e)
+            return conn.execute(select(_revisions.c.revision).where(_revisions.c.master_id == master_id)).scalar()

@@ -286,6 +286,17 @@ class KnowledgeEntryRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class KnowledgeRevisionRow(Base):
+    """One row of ``knowledge_revisions``: a random token (32 hex digits) replaced at every change
+    of a master's chunks or entries, so that a process holding the master's index in memory sees
+    with one primary-key read whether it is still current. Deleted with its master."""
+
+    __tablename__ = "knowledge_revisions"
+
+    master_id: Mapped[str] = mapped_column(String(64), ForeignKey("user_masters.id", ondelete="CASCADE"), primary_key=True)
+    revision: Mapped[str] = mapped_column(String(32))
+
+
 class KnowledgeChunkRow(Base):
     """One row of ``knowledge_chunks``: a retrievable piece of a master's knowledge.
 

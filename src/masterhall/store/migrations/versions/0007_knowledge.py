@@ -1,5 +1,6 @@
 """Knowledge per master: curated entries (Q&A pairs, lorebook entries), retrievable chunks of
-files and entries with their vectors, and the citations of a message.
+files and entries with their vectors, a revision token per master (an in-memory index checks it
+each turn), and the citations of a message.
 
 Revision ID: 0007_knowledge
 Revises: 0006_owner_files
@@ -61,6 +62,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_knowledge_chunks_master_id", "knowledge_chunks", ["master_id"])
     op.create_index("ix_knowledge_chunks_source_id", "knowledge_chunks", ["source_id"])
+    op.create_table(
+        "knowledge_revisions",
+        sa.Column("master_id", sa.String(64), nullable=False),
+        sa.Column("revision", sa.String(32), nullable=False),
+        sa.ForeignKeyConstraint(["master_id"], ["user_masters.id"], ondelete="CASCADE",
+                                name="fk_knowledge_revisions_master_id_user_masters"),
+        sa.PrimaryKeyConstraint("master_id", name="pk_knowledge_revisions"),
+    )
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("citations", sa.JSON(), nullable=True))
 
@@ -68,5 +77,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("citations")
+    op.drop_table("knowledge_revisions")
     op.drop_table("knowledge_chunks")
     op.drop_table("knowledge_entries")
