@@ -31,7 +31,7 @@ from ..finder.encoders import Encoder
 from ..finder.text import tokenize
 from ..store.knowledge import Entry, KnowledgeRepo, NewChunk, StoredChunk
 from .answer import BUDGET_TOKENS, QA_THRESHOLD, Candidate, build_brief, dice
-from .chunk import chunk_sections, text_hash
+from .chunk import Chunk, chunk_sections, text_hash
 from .index import HybridIndex, vectors_from_bytes
 from .lore import SCAN_DEPTH, book_of, entries_from_book, triggered, with_book
 from .parse import Section, file_format, parse_file
@@ -251,8 +251,6 @@ class KnowledgeService:
         if sections is None:
             self.repo.delete_source(source_id)
             return 0
-        from .chunk import Chunk
-
         chunks = [Chunk(sections[0].text, "", 0)] if whole else chunk_sections(sections)
         key = self.encoder_key
         known = self.repo.vectors_by_hash(master_id, key) if key else {}
