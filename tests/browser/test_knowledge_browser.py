@@ -49,7 +49,7 @@ def tab(context):
     assert not pg.js_errors and not pg.csp_violations, (pg.js_errors, pg.csp_violations)
 
 
-def test_knowledge_cited_private_and_not_leaked(tab, browser, tea_hall, tmp_path):
+def test_knowledge_cited_private_and_not_leaked(tab, browser, tea_hall, tmp_path, axe_check):
     url, fake = tea_hall.url, tea_hall.fake
     tab.goto(url + "/builder/tea-sage/knowledge")
     sign_in(tab, "alice", "alice-pass")
@@ -75,6 +75,7 @@ def test_knowledge_cited_private_and_not_leaked(tab, browser, tea_hall, tmp_path
     tab.locator("#lookup-q").fill("What temperature for green tea?")
     tab.locator("#lookup-button").click()
     expect(tab.locator("#lookup-results .knowledge-hit").first).to_contain_text("tea-guide.md · Brewing")
+    axe_check(tab, "the knowledge page with a file, its chunks, pairs and a look-up")
 
     # The one-click test: its leak probe gets a dump from the model, and the hall cuts it.
     fake.queue(*([DUMP] * 10))
@@ -97,6 +98,7 @@ def test_knowledge_cited_private_and_not_leaked(tab, browser, tea_hall, tmp_path
     expect(citations).to_contain_text("Brewing")
     tab.reload()
     expect(tab.locator(f"{ASSISTANT} .msg-citations")).to_contain_text("tea-guide.md")  # stored with the answer
+    axe_check(tab, "a chat answer with its sources")
     file_id = tea_hall.hall.store.masters.files("tea-sage")[0].id
 
     # Bob, a chat user, can chat with the master but never get its file or a dump of it.
