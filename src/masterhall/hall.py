@@ -129,7 +129,8 @@ def build_hall(
     library = MasterLibrary(catalog, store.masters)
     knowledge = KnowledgeService(library, store.knowledge, [encoders["use"]] if encoders else [])
     engine.knowledge = knowledge.brief
-    trial = Trial(engine, pool, manages=lambda master_id, caller: library.mine(master_id, caller) is not None)
+    trial = Trial(engine, pool, manages=lambda master_id, caller: library.mine(master_id, caller) is not None,
+                  has_knowledge=knowledge.has_knowledge)
     return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
                 pool=pool, chat=chat, library=library, trial=trial, finder=finder, safety=safety,
                 accounts=AccountService(store.accounts), knowledge=knowledge)

@@ -83,13 +83,16 @@ class Trial:
 
     ``manages(master_id, caller)``: whether ``caller`` manages the stored master of that id; only
     then does a run use its stored knowledge (a run sends its own master, whose id anyone may
-    write). Default: never.
+    write). Default: never. ``has_knowledge(master_id)``: whether it has any (the one-click test
+    then adds its leak probes).
     """
 
-    def __init__(self, engine: ChatEngine, pool: TurnPool, manages: Callable[[str, Caller], bool] | None = None):
+    def __init__(self, engine: ChatEngine, pool: TurnPool, manages: Callable[[str, Caller], bool] | None = None,
+                 has_knowledge: Callable[[str], bool] | None = None):
         self.engine = engine
         self.pool = pool
         self.manages = manages or (lambda master_id, caller: False)
+        self.has_knowledge = has_knowledge or (lambda master_id: False)
 
     def preview(
         self,
@@ -141,8 +144,8 @@ class Trial:
     ) -> Generation:
         """One-click test: answer every conversation starter of ``master`` (in ``langs``) at once.
 
-        When ``caller`` manages the stored master of this id, its knowledge is used and the
-        :data:`LEAK_PROBES` (or ``probes``) are asked after the starters (``probe: true``).
+        When ``caller`` manages the stored master of this id, its knowledge is used and, when it
+        has some, the :data:`LEAK_PROBES` (or ``probes``) are asked after the starters (``probe: true``).
         Events carry ``index`` (position in the list sent first): ``starters``
         (``[{index, lang, text}]``, and ``context_warning``: see :func:`context_warning`), then
         per starter ``delta`` / ``done`` / ``error``; ``None`` after the last one ends. The
@@ -152,7 +155,7 @@ class Trial:
         """
         items = [(lang, text) for lang in langs for text in master.starters.get(lang)]
         knowledge = self.manages(master.id, caller)
-        probes = (LEAK_PROBES if knowledge else ()) if probes is None else probes
+        probes = (LEAK_PROBES if knowledge and self.has_knowledge(master.id) else ()) if probes is None else probes
         items += [(lang, text) for lang, text in probes if lang in langs] if items else []
         if not items:  # refused before anything starts: a run with nothing to answer would end before it began
             raise InvalidRequestError("There is no conversation starter to test: write at least one "

@@ -168,6 +168,10 @@ class KnowledgeService:
         self.library.managed(master_id, caller)
         return self.repo.add_entries(master_id, entries_from_book(book), replace_kind="lore")
 
+    def has_knowledge(self, master_id: str) -> bool:
+        """Whether a stored master has files indexed or entries (no ownership check)."""
+        return self.repo.has_any(master_id)
+
     # -- retrieval --------------------------------------------------------------------------
     def search(self, master_id: str, query: str, *, caller: Caller = LOCAL) -> dict:
         """What a turn with ``query`` would retrieve (the builder's "what would be retrieved"

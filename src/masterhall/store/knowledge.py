@@ -206,6 +206,12 @@ class KnowledgeRepo:
                 _bump(conn, master_id)
             return conn.execute(delete(_chunks).where(_chunks.c.source_id == source_id)).rowcount
 
+    def has_any(self, master_id: str) -> bool:
+        """Whether the master has any chunk or entry."""
+        with self.engine.connect() as conn:
+            return any(conn.execute(select(t.c.id).where(t.c.master_id == master_id).limit(1)).first() is not None
+                       for t in (_chunks, _entries))
+
     def signature(self, master_id: str) -> str | None:
         """The master's revision token: it changes whenever its chunks or entries change (one
         primary-key read); ``None`` when it never had any (or they went with a re-import)."""
