@@ -311,8 +311,12 @@ class ConversationRepo:
         safety: dict[str, Any] | None = None,
         notes: builtins.list[str] | None = None,
         recommendations: dict[str, Any] | None = None,
-    ) -> Message:
-        """Store a message's final content, status and usage, committed; return the message.
+        *,
+        returning: bool = True,
+    ) -> Message | None:
+        """Store a message's final content, status and usage, committed; return the message
+        (``returning=False``: return ``None`` and read nothing back — a turn's end, whose caller
+        has every value already, skips decoding the row).
 
         ``status`` is ``complete``, ``stopped`` (content keeps the partial text) or ``error``
         (``error`` gives the reason). ``finish_reason``, ``safety``, ``notes`` and ``recommendations`` are stored as
@@ -326,6 +330,11 @@ class ConversationRepo:
                   "b_tokens_per_s": tokens_per_s, "b_finish_reason": finish_reason, "b_safety": safety or None,
                   "b_notes": notes or None, "b_recommendations": recommendations or None, "b_updated_at": now}
         with self.engine.begin() as conn:
+            if not returning:
+                if conn.execute(sql.END_MESSAGE, params).rowcount == 0:
+                    raise NotFoundError(f"no message {message_id!r}")
+                conn.execute(sql.TOUCH_OWNER, params)  # the conversation found by the message's id
+                return None
             row = conn.execute(sql.FINISH_MESSAGE, params).mappings().first()
             if row is None:
                 raise NotFoundError(f"no message {message_id!r}")
