@@ -407,7 +407,7 @@ class ChatService:
             message_id, text, status, error=error,
             prompt_tokens=usage.prompt_tokens or None, completion_tokens=completion or None,
             ttft_s=usage.ttft_s, tokens_per_s=usage.tokens_per_s, finish_reason=usage.finish_reason,
-            notes=notes or None, recommendations=recommendations, safety=safety, citations=citations,
+            notes=notes or None, recommendations=recommendations, safety=safety, citations=citations, returning=False,
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
                    "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety,

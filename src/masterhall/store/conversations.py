@@ -313,8 +313,12 @@ class ConversationRepo:
         notes: builtins.list[str] | None = None,
         recommendations: dict[str, Any] | None = None,
         citations: builtins.list[dict[str, Any]] | None = None,
-    ) -> Message:
-        """Store a message's final content, status and usage, committed; return the message.
+        *,
+        returning: bool = True,
+    ) -> Message | None:
+        """Store a message's final content, status and usage, committed; return the message
+        (``returning=False``: return ``None`` and read nothing back — a turn's end, whose caller
+        has every value already, skips decoding the row).
 
         ``status`` is ``complete``, ``stopped`` (content keeps the partial text) or ``error``
         (``error`` gives the reason). ``finish_reason``, ``safety``, ``notes``, ``recommendations`` and ``citations`` are stored as
@@ -329,6 +333,11 @@ class ConversationRepo:
                   "b_notes": notes or None, "b_recommendations": recommendations or None, "b_citations": citations or None,
                   "b_updated_at": now}
         with self.engine.begin() as conn:
+            if not returning:
+                if conn.execute(sql.END_MESSAGE, params).rowcount == 0:
+                    raise NotFoundError(f"no message {message_id!r}")
+                conn.execute(sql.TOUCH_OWNER, params)  # the conversation found by the message's id
+                return None
             row = conn.execute(sql.FINISH_MESSAGE, params).mappings().first()
             if row is None:
                 raise NotFoundError(f"no message {message_id!r}")
