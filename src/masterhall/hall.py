@@ -19,7 +19,8 @@ loading state); ``engine`` (one turn: prompt, guard, stream); ``store`` (the dat
 ``finder`` (the Master Finder, kept in step with the catalog, also the guide's context);
 ``safety`` (the crisis guard every turn passes through; its semantic layer reads sentences with
 the Finder's own USE encoder — one copy of the model in memory, loaded once per process);
-``accounts`` (people, sessions and API keys: :class:`~masterhall.accounts.service.AccountService`).
+``accounts`` (people, sessions and API keys: :class:`~masterhall.accounts.service.AccountService`);
+``roundtable`` (several masters in one conversation, their chair scoring members with the Finder).
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from .builder.trial import Trial
 from .catalog.loader import Catalog, load_catalog
 from .chat.engine import ChatEngine
 from .config import Settings, load_settings
+from .conversations.chair import Chair
+from .conversations.roundtable import RoundTable
 from .conversations.service import ChatService
 from .conversations.turns import TurnPool
-from .finder.live import LiveFinder, live_guide_context
+from .finder.live import LiveFinder, live_guide_context, live_relevance
 from .safety.guard import SafetyGuard
 from .store.db import Store
 
@@ -60,6 +63,7 @@ class Hall:
     finder: LiveFinder
     safety: SafetyGuard
     accounts: AccountService
+    roundtable: RoundTable
 
     def start(self, *, load_model: bool = True, background: bool = True) -> None:
         """What a server does once when it starts: messages left ``streaming`` by a previous
@@ -124,7 +128,8 @@ def build_hall(
     engine.guide_context = live_guide_context(finder, catalog)
     return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
                 pool=pool, chat=chat, library=MasterLibrary(catalog, store.masters), trial=Trial(engine, pool),
-                finder=finder, safety=safety, accounts=AccountService(store.accounts))
+                finder=finder, safety=safety, accounts=AccountService(store.accounts),
+                roundtable=RoundTable(chat, Chair(live_relevance(finder, catalog), settings.roundtable_speakers)))
 
 
 _ENCODERS: dict = {}

@@ -209,13 +209,16 @@ class ChatEngine:
         exclude_examples: Sequence[Example] = (),
         prefill: str | None = None,
         care_note: str | None = None,
+        addendum: str | None = None,
     ) -> tuple[Master, Backend, SamplingParams, BuiltPrompt, str]:
         """Resolve and build the prompt without generating (for previews and debugging).
 
         ``care_note`` is added to the system prompt (the safety guard's careful mode);
         ``exclude_examples`` are never shown (a regeneration after an echo). ``prefill`` (the
         start of the answer, to be continued) is not in the built prompt, but its tokens are
-        taken from the context window so that the prompt plus it still fits. Raises
+        taken from the context window so that the prompt plus it still fits. ``addendum`` is added
+        after the user's message in the prompt (a round table's earlier replies and the chair's
+        request); the language and the examples still follow the user's own words. Raises
         :class:`~masterhall.catalog.UnknownMasterError`, :class:`~masterhall.backends.BackendError`
         or :class:`~masterhall.chat.prompt.ContextTooLongError`.
         """
@@ -238,7 +241,7 @@ class ChatEngine:
         built = build_prompt(
             m,
             history,
-            user_message,
+            user_message + (addendum or ""),
             lang=lang,
             count_tokens=chosen.count_tokens,
             context_window=min(chosen.context_window, merged.context_window or chosen.context_window)
@@ -265,6 +268,7 @@ class ChatEngine:
         client_system: str | None = None,
         prefill: str | None = None,
         defer: bool = False,
+        addendum: str | None = None,
     ) -> Turn:
         """Start a turn and return a :class:`Turn` to iterate.
 
@@ -282,7 +286,8 @@ class ChatEngine:
         answer cut at the length limit, to be continued). It is sent as a last assistant message,
         which llama.cpp (its server and xllamacpp), vLLM and Ollama continue in place; an
         OpenAI-compatible server that does not may start a new answer instead. The turn's text
-        and the reply's are the continuation only. Raises what :meth:`prepare` raises, and
+        and the reply's are the continuation only. ``addendum``: see :meth:`prepare` (the guard rates
+        the user's message without it). Raises what :meth:`prepare` raises, and
         :class:`~masterhall.backends.BackendError` when the backend cannot start the request.
         """
         m = self.catalog.get(master) if isinstance(master, str) else master
@@ -306,7 +311,7 @@ class ChatEngine:
             record["action"] = "careful"
         m, chosen, merged, built, lang = self.prepare(
             m, history, user_message, backend=backend, params=params, client_system=client_system, prefill=prefill,
-            care_note=care,
+            care_note=care, addendum=addendum,
         )
         head = [ChatMessage("assistant", prefill)] if prefill else []
         notes = list(built.notes)
@@ -327,7 +332,7 @@ class ChatEngine:
                 # an example's content instead.
                 _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
                                                  client_system=client_system, prefill=prefix or None, care_note=care,
-                                                 exclude_examples=list(m.examples))
+                                                 exclude_examples=list(m.examples), addendum=addendum)
                 final["prompt"] = again
                 messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
                 return again, chosen.stream_chat(messages, merged)

@@ -385,7 +385,8 @@ class ChatService:
             self._release(conv.id)
             gen.end()
 
-    def _finish(self, gen: Generation, turn: Turn, message_id: int, cont: Continuation | None = None) -> None:
+    def _finish(self, gen: Generation, turn: Turn, message_id: int, cont: Continuation | None = None,
+                extra: dict | None = None) -> None:
         last_flush = [time.monotonic(), 0]
         prefix = cont.answer.content if cont else ""
 
@@ -408,7 +409,8 @@ class ChatService:
             notes=notes or None, recommendations=recommendations, safety=safety,
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
-                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety}
+                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety,
+                   **(extra or {})}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
 
