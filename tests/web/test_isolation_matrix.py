@@ -93,6 +93,11 @@ CASES: list[Case] = [
     Case("POST", MSG + "/edit", owner_only(200), "conversation", body={"content": "edited"}),
     Case("POST", MSG + "/messages/{message_id}/continue", owner_only(409), "conversation"),
     Case("POST", MSG + "/stop", everyone(200), "conversation"),
+    Case("POST", "/api/messages", everyone(200), body={"master_ids": ["socrates", "laozi"], "content": "hi"}),
+    Case("POST", "/api/messages", owner_only(200), "conversation",
+         body={"conversation_id": "{conversation_id}", "content": "@laozi more"}),
+    Case("POST", MSG + "/messages/{message_id}/regenerate", owner_only(200), "conversation"),
+    Case("PUT", MSG + "/members", owner_only(200), "conversation", body={"master_ids": ["socrates", "laozi"]}),
     # -- masters, the Finder ----------------------------------------------------------------------
     Case("GET", "/api/status", everyone(200), anon=200),
     Case("GET", "/api/masters", everyone(200)),

@@ -56,6 +56,8 @@ class _Round:
     heard: list[tuple[str, str]] = field(default_factory=list)
     #: Regenerate one reply: its message id (the plan then has that one speaker).
     redo: int | None = None
+    #: A client's own system text (unstored rounds from /v1).
+    client_system: str | None = None
 
 
 class RoundTable:
@@ -214,15 +216,17 @@ class RoundTable:
     # -- unstored rounds (/v1, the command line) ---------------------------------------------------
     def complete(self, master_ids: Sequence[str], history: Sequence[ChatMessage], message: str, *,
                  params: SamplingParams | None = None, listener: Listener | None = None, rounds: int = 1,
-                 backend: str | None = None) -> Generation:
+                 backend: str | None = None, client_system: str | None = None) -> Generation:
         """A round that is not stored: ``master_ids`` (2 to :data:`MAX_MEMBERS`) answer ``message``
         after ``history`` (earlier assistant messages count as the table's, heard by everyone).
-        Events as for a stored round, without ids. Raises :class:`~.service.InvalidMessageError`."""
+        ``client_system``: a client's own system text, after each master's instructions. Events as
+        for a stored round, without ids. Raises :class:`~.service.InvalidMessageError`."""
         text = _validate(message)
         self.chat._check_backend(backend)
         seated = self.seat(master_ids)
         before = [(m.role, TABLE, m.content) for m in history]
-        job = _Round(None, None, text, before, self._plan(text, seated, None), rounds, backend, params)
+        job = _Round(None, None, text, before, self._plan(text, seated, None), rounds, backend, params,
+                     client_system=client_system)
         return self._launch(job, listener)
 
     # -- running a round -------------------------------------------------------------------------
@@ -293,7 +297,7 @@ class RoundTable:
                                       speaker, lambda mid: self._name(mid, lang), lang)
             addendum = round_addendum([(names[mid], text) for mid, text in job.heard], lang, summary=summary)
             turn = chat.engine.stream(master, history, job.text, backend=job.backend, params=job.params, defer=True,
-                                      addendum=addendum or None)
+                                      addendum=addendum or None, client_system=job.client_system)
             gen.context = _context(turn)
             if gen.context["dropped_turns"] or gen.context["notes"]:
                 gen.emit(Event("context", {**gen.context, **who}))

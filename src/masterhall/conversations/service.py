@@ -127,7 +127,8 @@ class ChatService:
         """The conversation as a Markdown or JSON file (see :mod:`.export`). Raises ``NotFoundError``."""
         transcript = self.get(conversation_id, caller=caller)
         master = self.engine.catalog.masters.get(transcript.conversation.master_id)
-        return export_conversation(transcript.conversation, transcript.messages, master, fmt, lang)
+        return export_conversation(transcript.conversation, transcript.messages, master, fmt, lang,
+                                   self.engine.catalog.masters)
 
     # -- turns of stored conversations -------------------------------------------------------
     def send(
