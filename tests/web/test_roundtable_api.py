@@ -56,9 +56,9 @@ async def test_export_names_every_speaker(client, fake):
     events = await send(client, master_ids=TABLE, content="Should I quit my job?")
     cid = events[0][1]["conversation_id"]
     md = (await client.get(f"/api/conversations/{cid}/export", params={"format": "md"})).text
-    for master_id, text in [(s["master_id"], None) for s in speakers(events)]:
-        name = (await client.get(f"/api/masters/{master_id}")).json()["name"]["en"]
-        assert f"## " in md and name in md
+    for spoke in speakers(events):
+        name = (await client.get(f"/api/masters/{spoke['master_id']}")).json()["name"]["en"]
+        assert f"## {spoke['avatar']} {name}" in md
     heads = [line for line in md.splitlines() if line.startswith("## ")]
     assert len(heads) == 4 and heads[0] == "## You" and len(set(heads[1:])) == 3
     data = json.loads((await client.get(f"/api/conversations/{cid}/export", params={"format": "json"})).text)
