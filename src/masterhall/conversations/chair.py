@@ -122,7 +122,9 @@ class Chair:
         mentioned = mentions(message, names)
         joined = [m for m in mentioned if m not in members]
         table = list(members) + joined
-        scores = self.scores(message, table)
+        rest = [m for m in table if m not in mentioned]
+        # the Finder is asked only when it decides something: who of several speaks first
+        scores = self.scores(message, table) if len(rest) > 1 and len(mentioned) < limit else {}
         others = sorted((m for m in table if m not in mentioned), key=lambda m: (-scores.get(m, 0.0), table.index(m)))
         order = mentioned + others
         if len(order) > 1 and order[0] == last_speaker and last_speaker not in mentioned:
