@@ -134,6 +134,9 @@ class RoundTable:
         if master_ids:
             raise InvalidMessageError("Send master_ids only to start a round table; add masters to one with its members.")
         conversation = self.chat._conversation(conversation_id, caller)
+        if not conversation.members and "@" not in text and "＠" not in text:  # a plain turn: no extra reads
+            return self.chat.send(content, conversation_id=conversation.id, backend=backend, params=params,
+                                  listener=listener, caller=caller)
         self.chat._claim(conversation.id)
         try:
             messages = self.chat.repo.messages(conversation.id)
@@ -192,6 +195,9 @@ class RoundTable:
         :class:`~.service.InvalidMessageError` (busy, unknown backend)."""
         self.chat._check_backend(backend)
         conversation = self.chat._conversation(conversation_id, caller)
+        if not conversation.members and "@" not in text and "＠" not in text:  # a plain turn: no extra reads
+            return self.chat.send(content, conversation_id=conversation.id, backend=backend, params=params,
+                                  listener=listener, caller=caller)
         self.chat._claim(conversation.id)
         try:
             messages = self.chat.repo.messages(conversation.id)
