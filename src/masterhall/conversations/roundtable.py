@@ -195,9 +195,6 @@ class RoundTable:
         :class:`~.service.InvalidMessageError` (busy, unknown backend)."""
         self.chat._check_backend(backend)
         conversation = self.chat._conversation(conversation_id, caller)
-        if not conversation.members and "@" not in text and "＠" not in text:  # a plain turn: no extra reads
-            return self.chat.send(content, conversation_id=conversation.id, backend=backend, params=params,
-                                  listener=listener, caller=caller)
         self.chat._claim(conversation.id)
         try:
             messages = self.chat.repo.messages(conversation.id)
