@@ -205,3 +205,12 @@ def test_two_rounds_let_each_master_answer_the_others(hall, fake):
     order = speakers(events)
     assert len(order) == 4 and order[1] != order[2]
     assert len([m for m in hall.chat.get(gen.conversation.id).messages if m.role == "user"]) == 1
+
+
+def test_regenerate_one_answer_of_a_plain_conversation(hall, fake):
+    fake.queue("one", "two")
+    gen = run(hall.chat.send("hi", master_id="socrates"))
+    answer = hall.chat.get(gen.conversation.id).messages[1]
+    run(hall.roundtable.regenerate_reply(gen.conversation.id, answer.id))
+    again = hall.chat.get(gen.conversation.id)
+    assert [m.content for m in again.messages] == ["hi", "two"] and again.conversation.members is None
