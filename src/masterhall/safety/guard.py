@@ -23,7 +23,7 @@ Thresholds (defaults) were chosen on ``evalsets/safety-dev.jsonl`` with the ordi
 of ``evalsets/safety-ordinary-dev.jsonl``: the crisis threshold is the
 lowest that keeps false alarms under 4 %, the elevated threshold sits below the lowest-scored
 crisis message that no rule catches, so every dev crisis message is at least checked. Figures
-on ``evalsets/safety-test.jsonl`` are in the README. Without an encoder (or while it cannot load) the
+on ``evalsets/safety-heldout-2.jsonl`` (held out) are in the README. Without an encoder (or while it cannot load) the
 guard runs on the rules alone and says so in the record (``semantic: false``).
 """
 
@@ -61,7 +61,7 @@ def _short(text: str) -> bool:
 class Thresholds:
     """Decision thresholds on the classifier's probability (see the module docstring)."""
 
-    crisis: float = 0.3
+    crisis: float = 0.375
     elevated: float = 0.2
     #: At or above this score a cue of a harmless reading no longer caps the message at elevated:
     #: "Retired, wife gone, kids far away … better off if I just stopped existing" names work
