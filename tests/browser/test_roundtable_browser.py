@@ -65,7 +65,7 @@ def test_round_table_from_the_hall_mention_stop_and_export(page, live, axe_check
     expect(option).to_contain_text("Viktor Frankl")
     box.press("Enter")
     expect(box).to_have_value("@Viktor Frankl ")
-    box.press_sequentially("what gives this meaning?")
+    box.press_sequentially("how should I plan my week?")
     box.press("Enter")
     fourth = bubbles.nth(3)
     expect(fourth.locator(".msg-who")).to_have_text(names["viktor-frankl"])

@@ -75,7 +75,7 @@ async def test_mention_joins_and_stop_ends_the_round(client, fake):
     results = {}
 
     async def post():
-        results["events"] = await send(client, conversation_id=cid, content="@Viktor Frankl what gives this meaning?")
+        results["events"] = await send(client, conversation_id=cid, content="@Viktor Frankl how should I plan my week?")
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(post)

@@ -269,6 +269,7 @@ class ChatEngine:
         prefill: str | None = None,
         defer: bool = False,
         addendum: str | None = None,
+        safety_history: Sequence[ChatMessage] | None = None,
     ) -> Turn:
         """Start a turn and return a :class:`Turn` to iterate.
 
@@ -287,12 +288,14 @@ class ChatEngine:
         which llama.cpp (its server and xllamacpp), vLLM and Ollama continue in place; an
         OpenAI-compatible server that does not may start a new answer instead. The turn's text
         and the reply's are the continuation only. ``addendum``: see :meth:`prepare` (the guard rates
-        the user's message without it). Raises what :meth:`prepare` raises, and
+        the user's message without it); ``safety_history``: the conversation as the guard rates it
+        (default ``history``; a round table passes the person's messages and the masters' replies as
+        they were, not the labelled form a speaker reads). Raises what :meth:`prepare` raises, and
         :class:`~masterhall.backends.BackendError` when the backend cannot start the request.
         """
         m = self.catalog.get(master) if isinstance(master, str) else master
         lang = detect_language(user_message)
-        assessment = self.safety.assess(history, user_message, lang)
+        assessment = self.safety.assess(history if safety_history is None else safety_history, user_message, lang)
         record = assessment.record()
         if assessment.crisis:
             chosen, merged = self.resolve(m, backend, params)

@@ -299,8 +299,9 @@ class RoundTable:
             history = speaker_history(job.before,
                                       speaker, lambda mid: self._name(mid, lang), lang)
             addendum = round_addendum([(names[mid], text) for mid, text in job.heard], lang, summary=summary)
+            said = [ChatMessage(role, content) for role, _, content in job.before if role in ("user", "assistant")]
             turn = chat.engine.stream(master, history, job.text, backend=job.backend, params=job.params, defer=True,
-                                      addendum=addendum or None, client_system=job.client_system)
+                                      addendum=addendum or None, client_system=job.client_system, safety_history=said)
             gen.context = _context(turn)
             if gen.context["dropped_turns"] or gen.context["notes"]:
                 gen.emit(Event("context", {**gen.context, **who}))
