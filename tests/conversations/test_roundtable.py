@@ -167,15 +167,6 @@ def test_the_guard_rates_every_speaker_and_a_crisis_ends_the_round(hall, fake):
     assert msgs[1].finish_reason == "guard" and "12356" in msgs[1].content and msgs[1].safety["action"] == "help"
 
 
-def test_an_elevated_message_has_every_reply_checked(hall, fake):
-    fake.queue("You are right to give up.", "Take care.", "Talk to someone.")
-    gen, events = collect(hall, "I feel hopeless and tired of everything lately", master_ids=TABLE)
-    msgs = hall.chat.get(gen.conversation.id).messages[1:]
-    if not all(m.safety for m in msgs):
-        pytest.skip("this message is not rated elevated by this guard")
-    assert all(m.safety.get("action") in ("replaced", "appended", "kept", "careful") for m in msgs)
-
-
 def test_members_are_checked_and_can_change(hall, fake):
     with pytest.raises(InvalidMessageError):
         hall.roundtable.send("hi", master_ids=["socrates"])
