@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     crisis lines the safety guard's help answers name (``CN``, ``US``, ``UK``, ``IE``; any other
     code: findahelpline.com and 112; unset: ``CN`` for Chinese messages, ``US`` otherwise).
     ``safety_semantic``: the guard's semantic layer (sentence encoder and classifier) on top of its
-    rules (default on).
+    rules (default on). ``roundtable_speakers``: the most masters who speak in one round of a round
+    table (default 3; see :mod:`masterhall.conversations.chair`).
     """
 
     model_config = SettingsConfigDict(env_prefix="MASTERHALL_", env_nested_delimiter="__", extra="ignore")
@@ -90,6 +91,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     crisis_region: str | None = None
     safety_semantic: bool = True
+    roundtable_speakers: int = Field(default=3, ge=1, le=8)
     host: str = "127.0.0.1"
     port: int = Field(default=8042, ge=1, le=65535)
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)

@@ -22,6 +22,7 @@ the Finder's own USE encoder — one copy of the model in memory, loaded once pe
 ``accounts`` (people, sessions and API keys: :class:`~masterhall.accounts.service.AccountService`);
 ``knowledge`` (user masters' files and Q&A, indexed and retrieved for each turn with citations:
 :class:`~masterhall.knowledge.KnowledgeService`; it embeds with the Finder's USE encoder).
+``roundtable`` (several masters in one conversation, their chair scoring members with the Finder).
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ from .builder.trial import Trial
 from .catalog.loader import Catalog, load_catalog
 from .chat.engine import ChatEngine
 from .config import Settings, load_settings
+from .conversations.chair import Chair
+from .conversations.roundtable import RoundTable
 from .conversations.service import ChatService
 from .conversations.turns import TurnPool
-from .finder.live import LiveFinder, live_guide_context
+from .finder.live import LiveFinder, live_guide_context, live_relevance
 from .knowledge.service import KnowledgeService
 from .safety.guard import SafetyGuard
 from .store.db import Store
@@ -64,6 +67,7 @@ class Hall:
     safety: SafetyGuard
     accounts: AccountService
     knowledge: KnowledgeService
+    roundtable: RoundTable
 
     def start(self, *, load_model: bool = True, background: bool = True) -> None:
         """What a server does once when it starts: messages left ``streaming`` by a previous
@@ -133,7 +137,8 @@ def build_hall(
                   has_knowledge=knowledge.has_knowledge)
     return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
                 pool=pool, chat=chat, library=library, trial=trial, finder=finder, safety=safety,
-                accounts=AccountService(store.accounts), knowledge=knowledge)
+                accounts=AccountService(store.accounts), knowledge=knowledge,
+                roundtable=RoundTable(chat, Chair(live_relevance(finder, catalog), settings.roundtable_speakers)))
 
 
 _ENCODERS: dict = {}

@@ -93,6 +93,11 @@ CASES: list[Case] = [
     Case("POST", MSG + "/edit", owner_only(200), "conversation", body={"content": "edited"}),
     Case("POST", MSG + "/messages/{message_id}/continue", owner_only(409), "conversation"),
     Case("POST", MSG + "/stop", everyone(200), "conversation"),
+    Case("POST", "/api/messages", everyone(200), body={"master_ids": ["socrates", "laozi"], "content": "hi"}),
+    Case("POST", "/api/messages", owner_only(200), "conversation",
+         body={"conversation_id": "{conversation_id}", "content": "@laozi more"}),
+    Case("POST", MSG + "/messages/{message_id}/regenerate", owner_only(200), "conversation"),
+    Case("PUT", MSG + "/members", owner_only(200), "conversation", body={"master_ids": ["socrates", "laozi"]}),
     # -- masters, the Finder ----------------------------------------------------------------------
     Case("GET", "/api/status", everyone(200), anon=200),
     Case("GET", "/api/masters", everyone(200)),
@@ -165,6 +170,9 @@ CASES: list[Case] = [
     Case("GET", "/masters/{master_id}", everyone(404), "draft"),
     Case("GET", "/masters/{master_id}/chat", everyone(200), "published"),
     Case("GET", "/chat/{conversation_id}", owner_only(200), "conversation"),
+    Case("GET", "/roundtable", everyone(200), params={"masters": "socrates,laozi"}),
+    Case("GET", "/roundtable", everyone(404), "draft", params={"masters": "socrates,{master_id}"}),
+    Case("GET", "/roundtable", everyone(200), "published", params={"masters": "socrates,{master_id}"}),
     Case("GET", "/lang/{lang}", everyone(303), url="/lang/zh", anon=303),
     Case("GET", "/robots.txt", everyone(200), anon=200),
     Case("GET", "/builder", everyone(200)),
@@ -298,7 +306,7 @@ def fill(value, values: dict):
 
 async def request(client, case: Case, values: dict):
     url = fill(case.url or case.route, values)
-    kwargs: dict = {"params": case.params}
+    kwargs: dict = {"params": fill(case.params, values)}
     if case.body is not None:
         kwargs["json"] = fill(case.body, values)
     if case.form is not None:

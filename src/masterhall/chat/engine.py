@@ -220,6 +220,7 @@ class ChatEngine:
         prefill: str | None = None,
         care_note: str | None = None,
         knowledge: bool = True,
+        addendum: str | None = None,
     ) -> tuple[Master, Backend, SamplingParams, BuiltPrompt, str]:
         """Resolve and build the prompt without generating (for previews and debugging).
 
@@ -227,7 +228,9 @@ class ChatEngine:
         ``exclude_examples`` are never shown (a regeneration after an echo). ``prefill`` (the
         start of the answer, to be continued) is not in the built prompt, but its tokens are
         taken from the context window so that the prompt plus it still fits. ``knowledge``: add the
-        master's retrieved knowledge (``built.knowledge`` holds the :class:`KnowledgeBrief`). Raises
+        master's retrieved knowledge (``built.knowledge`` holds the :class:`KnowledgeBrief`). ``addendum`` is added
+        after the user's message in the prompt (a round table's earlier replies and the chair's
+        request); the language and the examples still follow the user's own words. Raises
         :class:`~masterhall.catalog.UnknownMasterError`, :class:`~masterhall.backends.BackendError`
         or :class:`~masterhall.chat.prompt.ContextTooLongError`.
         """
@@ -253,7 +256,7 @@ class ChatEngine:
         built = build_prompt(
             m,
             history,
-            user_message,
+            user_message + (addendum or ""),
             lang=lang,
             count_tokens=chosen.count_tokens,
             context_window=min(chosen.context_window, merged.context_window or chosen.context_window)
@@ -282,6 +285,8 @@ class ChatEngine:
         prefill: str | None = None,
         defer: bool = False,
         knowledge: bool = True,
+        addendum: str | None = None,
+        safety_history: Sequence[ChatMessage] | None = None,
     ) -> Turn:
         """Start a turn and return a :class:`Turn` to iterate.
 
@@ -299,14 +304,17 @@ class ChatEngine:
         answer cut at the length limit, to be continued). It is sent as a last assistant message,
         which llama.cpp (its server and xllamacpp), vLLM and Ollama continue in place; an
         OpenAI-compatible server that does not may start a new answer instead. The turn's text
-        and the reply's are the continuation only. Raises what :meth:`prepare` raises, and
+        and the reply's are the continuation only. ``addendum``: see :meth:`prepare` (the guard rates
+        the user's message without it); ``safety_history``: the conversation as the guard rates it
+        (default ``history``; a round table passes the person's messages and the masters' replies as
+        they were, not the labelled form a speaker reads). Raises what :meth:`prepare` raises, and
         :class:`~masterhall.backends.BackendError` when the backend cannot start the request.
         ``knowledge=False`` leaves the master's stored knowledge out (a preview by someone who
         does not manage the stored master of that id).
         """
         m = self.catalog.get(master) if isinstance(master, str) else master
         lang = detect_language(user_message)
-        assessment = self.safety.assess(history, user_message, lang)
+        assessment = self.safety.assess(history if safety_history is None else safety_history, user_message, lang)
         record = assessment.record()
         if assessment.crisis:
             chosen, merged = self.resolve(m, backend, params)
@@ -325,7 +333,7 @@ class ChatEngine:
             record["action"] = "careful"
         m, chosen, merged, built, lang = self.prepare(
             m, history, user_message, backend=backend, params=params, client_system=client_system, prefill=prefill,
-            care_note=care, knowledge=knowledge,
+            care_note=care, knowledge=knowledge, addendum=addendum,
         )
         head = [ChatMessage("assistant", prefill)] if prefill else []
         notes = list(built.notes)
@@ -348,7 +356,7 @@ class ChatEngine:
                 # an example's content instead.
                 _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
                                                  client_system=client_system, prefill=prefix or None, care_note=care,
-                                                 exclude_examples=list(m.examples), knowledge=knowledge)
+                                                 exclude_examples=list(m.examples), knowledge=knowledge, addendum=addendum)
                 final["prompt"] = again
                 messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
                 return again, chosen.stream_chat(messages, merged)

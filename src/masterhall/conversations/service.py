@@ -127,7 +127,8 @@ class ChatService:
         """The conversation as a Markdown or JSON file (see :mod:`.export`). Raises ``NotFoundError``."""
         transcript = self.get(conversation_id, caller=caller)
         master = self.engine.catalog.masters.get(transcript.conversation.master_id)
-        return export_conversation(transcript.conversation, transcript.messages, master, fmt, lang)
+        return export_conversation(transcript.conversation, transcript.messages, master, fmt, lang,
+                                   self.engine.catalog.masters)
 
     # -- turns of stored conversations -------------------------------------------------------
     def send(
@@ -386,7 +387,8 @@ class ChatService:
             self._release(conv.id)
             gen.end()
 
-    def _finish(self, gen: Generation, turn: Turn, message_id: int, cont: Continuation | None = None) -> None:
+    def _finish(self, gen: Generation, turn: Turn, message_id: int, cont: Continuation | None = None,
+                extra: dict | None = None) -> None:
         last_flush = [time.monotonic(), 0]
         prefix = cont.answer.content if cont else ""
 
@@ -411,7 +413,7 @@ class ChatService:
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
                    "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety,
-                   "citations": citations}
+                   "citations": citations, **(extra or {})}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
 

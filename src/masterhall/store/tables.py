@@ -147,7 +147,10 @@ class ConversationRow(Base):
     ``id``: 32 hex digits (UUID4). ``owner_id``: the person who started it (``None`` while the
     hall has no accounts; assigned to the first admin when one is created). ``master_id``: catalog id of the master. ``title``: shown in
     the list (``None`` until the first user message gives one). ``model``: label of the
-    backend/model last used, e.g. ``embedded/qwen2.5-0.5b`` (free text, nullable).
+    backend/model last used, e.g. ``embedded/qwen2.5-0.5b`` (free text, nullable). ``members``: the
+    master ids seated at a round table, in the order they joined (JSON list; ``None`` for a chat
+    with one master, whose ``master_id`` is then its only master; a round table's ``master_id`` is
+    the master it started with).
     """
 
     __tablename__ = "conversations"
@@ -159,6 +162,7 @@ class ConversationRow(Base):
     model: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    members: Mapped[list | None] = mapped_column(JSON)
 
 
 class MessageRow(Base):
@@ -176,6 +180,8 @@ class MessageRow(Base):
     :class:`~masterhall.chat.engine.GuideBrief`), shown as master cards; ``None`` for other answers.
     ``citations``: the knowledge an answer drew on (JSON list of ``{source, kind, position,
     snippet}``, see :mod:`masterhall.knowledge`); ``None`` when it drew on none.
+    ``master_id``: the master who wrote an assistant message at a round table (``None``: the
+    conversation's own master).
     """
 
     __tablename__ = "messages"
@@ -204,6 +210,7 @@ class MessageRow(Base):
     citations: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    master_id: Mapped[str | None] = mapped_column(String(100))
 
 
 #: States of a user-created master: only ``published`` ones appear in the hall, the APIs and

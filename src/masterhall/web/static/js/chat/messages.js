@@ -209,3 +209,12 @@ export function setNote(node, text, kind) {
 export function rawText(node) {
   return node._raw !== undefined ? node._raw : node.querySelector(".msg-content").textContent;
 }
+
+/** Show `master` (avatar and name) as the speaker of an answer: a round table's replies. */
+export function setSpeaker(node, master) {
+  const avatar = node.querySelector(".msg-avatar");
+  if (avatar) fillAvatar(avatar, master);
+  const who = node.querySelector(".msg-who");
+  if (who && master) who.textContent = master.name;
+  if (master && master.id) node.dataset.master = master.id;
+}
