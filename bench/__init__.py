@@ -21,6 +21,7 @@ PARTS: dict[str, str] = {
     "ttft": "bench.ttft",
     "prefix": "bench.prefix",
     "concurrency": "bench.concurrency",
+    "roundtable": "bench.roundtable",
 }
 
 

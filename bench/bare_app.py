@@ -5,9 +5,14 @@ MasterHall's endpoints and stream the same events with the same fake reply
 (``[fake] You said: …`` in word-sized deltas) — with no catalog, prompt building, storage, threads
 or Markdown rendering. What MasterHall costs on top of this is its API overhead.
 
-``POST /stored/api/messages`` is the same plus the four committed SQLite writes a stored turn
-needs (conversation, user message, assistant message started, assistant message finished), with
-``sqlite3`` in WAL mode and its default ``synchronous`` — the storage cost alone, for comparison.
+``POST /stored/api/messages`` is the same plus the rows a stored turn writes, in MasterHall's own
+tables (created by its migrations when the baseline starts, so the same columns, indexes, CHECK and
+foreign-key constraints): the conversation, the user's message, the answer started (empty,
+``streaming``), then the answer finished (its text, status, usage) with the conversation's
+``updated_at`` moved — four commits of plain ``sqlite3`` (WAL mode, SQLite's default
+``synchronous``, ``foreign_keys`` on, as MasterHall's connections), the storage cost alone, for
+comparison. ``POST /small/api/messages`` writes four rows of five columns into a table of its own
+(no index, no constraint; the baseline before 2026-12-01), for reference.
 
 Run: ``python -m bench.bare_app --port PORT --db FILE`` (uvicorn on 127.0.0.1).
 """
@@ -20,6 +25,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from datetime import datetime, timezone
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -78,17 +84,38 @@ def _connection() -> sqlite3.Connection:
     if not hasattr(local, "conn"):
         local.conn = sqlite3.connect(_db["path"], timeout=30, isolation_level=None)
         local.conn.execute("PRAGMA journal_mode=WAL")
-        local.conn.execute("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, conv TEXT, role TEXT, "
+        local.conn.execute("PRAGMA foreign_keys=ON")
+        local.conn.execute("CREATE TABLE IF NOT EXISTS small (id INTEGER PRIMARY KEY, conv TEXT, role TEXT, "
                            "content TEXT, status TEXT)")
     return local.conn
 
 
-def _commit(sql: str, args: tuple) -> int:
+def _commit(*statements: tuple[str, tuple]) -> int:
+    """Run ``statements`` in one transaction, committed; the last row id."""
     conn = _connection()
     conn.execute("BEGIN")
-    cur = conn.execute(sql, args)
+    for sql, args in statements:
+        cur = conn.execute(sql, args)
     conn.execute("COMMIT")
     return cur.lastrowid
+
+
+def _now() -> str:
+    """A timestamp as MasterHall's SQLite rows hold it (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+#: MasterHall's rows of a turn (``conversations`` and ``messages``, every column); JSON columns
+#: hold ``null`` as SQLAlchemy's JSON type writes ``None``.
+INSERT_CONVERSATION = ("INSERT INTO conversations (id, master_id, title, model, created_at, updated_at, owner_id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, NULL)")
+INSERT_MESSAGE = ("INSERT INTO messages (conversation_id, role, content, status, error, prompt_tokens, completion_tokens, "
+                  "ttft_s, tokens_per_s, created_at, updated_at, finish_reason, safety, notes, recommendations) "
+                  "VALUES (?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, ?, ?, NULL, 'null', 'null', 'null')")
+FINISH_MESSAGE = ("UPDATE messages SET content = ?, status = 'complete', error = NULL, prompt_tokens = ?, "
+                  "completion_tokens = ?, ttft_s = ?, tokens_per_s = ?, finish_reason = 'stop', safety = 'null', "
+                  "notes = 'null', recommendations = 'null', updated_at = ? WHERE id = ?")
+TOUCH_CONVERSATION = "UPDATE conversations SET updated_at = ? WHERE id = ?"
 
 
 @app.get("/api/status")
@@ -113,18 +140,39 @@ async def messages(body: SendMessage):
 @app.post("/stored/api/messages")
 async def stored_messages(body: SendMessage):
     reply = pieces(f"[fake] You said: {body.content}")
+    conv, title, now = uuid.uuid4().hex, body.content[:40], _now()
+    await run_in_threadpool(_commit, (INSERT_CONVERSATION, (conv, body.master_id or "", title, "fake:fake", now, now)))
+    await run_in_threadpool(_commit, (INSERT_MESSAGE, (conv, "user", body.content, "complete", now, now)))
+    message_id = await run_in_threadpool(_commit, (INSERT_MESSAGE, (conv, "assistant", "", "streaming", now, now)))
+
+    async def frames():
+        yield sse("start", {"conversation_id": conv, "message_id": message_id, "title": title})
+        for piece in reply:
+            yield sse("delta", {"text": piece})
+        end = _now()
+        await run_in_threadpool(_commit, (FINISH_MESSAGE, ("".join(reply), 0, len(reply), 0.0, 0.0, end, message_id)),
+                                (TOUCH_CONVERSATION, (end, conv)))
+        yield sse("done", {"status": "complete", "text": "".join(reply),
+                           "usage": {"completion_tokens": len(reply), "prompt_tokens": 0}})
+
+    return StreamingResponse(frames(), media_type="text/event-stream")
+
+
+@app.post("/small/api/messages")
+async def small_messages(body: SendMessage):
+    reply = pieces(f"[fake] You said: {body.content}")
     conv = uuid.uuid4().hex
-    insert = "INSERT INTO messages (conv, role, content, status) VALUES (?, ?, ?, ?)"
-    await run_in_threadpool(_commit, insert, (conv, "conversation", "", "created"))
-    await run_in_threadpool(_commit, insert, (conv, "user", body.content, "complete"))
-    message_id = await run_in_threadpool(_commit, insert, (conv, "assistant", "", "streaming"))
+    insert = "INSERT INTO small (conv, role, content, status) VALUES (?, ?, ?, ?)"
+    await run_in_threadpool(_commit, (insert, (conv, "conversation", "", "created")))
+    await run_in_threadpool(_commit, (insert, (conv, "user", body.content, "complete")))
+    message_id = await run_in_threadpool(_commit, (insert, (conv, "assistant", "", "streaming")))
 
     async def frames():
         yield sse("start", {"conversation_id": conv, "message_id": message_id, "title": body.content[:40]})
         for piece in reply:
             yield sse("delta", {"text": piece})
-        await run_in_threadpool(_commit, "UPDATE messages SET content = ?, status = 'complete' WHERE id = ?",
-                                ("".join(reply), message_id))
+        await run_in_threadpool(_commit, ("UPDATE small SET content = ?, status = 'complete' WHERE id = ?",
+                                          ("".join(reply), message_id)))
         yield sse("done", {"status": "complete", "text": "".join(reply),
                            "usage": {"completion_tokens": len(reply), "prompt_tokens": 0}})
 
@@ -162,6 +210,9 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="SQLite file of /stored/api/messages")
     args = parser.parse_args()
     _db["path"] = args.db
+    from masterhall.store.db import Store
+
+    Store(f"sqlite:///{args.db}").close()  # MasterHall's tables, by its migrations (before serving)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

@@ -38,7 +38,9 @@ class Options:
     ``threads``: llama.cpp CPU threads, every path the same (default: MasterHall's own default,
     :func:`masterhall.backends.llamacpp.default_threads`); ``parallel``: llama.cpp slots;
     ``max_tokens``: reply length of the decode runs; ``rounds``: measured rounds per decode path;
-    ``quick``: smaller sizes everywhere (for smoke tests, not for numbers).
+    ``quick``: smaller sizes everywhere (for smoke tests, not for numbers); ``roundtable_backend``:
+    the backend of the round-table part (``embedded``; ``fake`` proves the part runs, its ratio
+    means nothing).
     """
 
     threads: int = field(default_factory=lambda: _default_threads())
@@ -48,6 +50,7 @@ class Options:
     rounds: int = 3
     requests: int = 200
     quick: bool = False
+    roundtable_backend: str = "embedded"
 
 
 class Context:

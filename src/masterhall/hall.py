@@ -20,6 +20,9 @@ loading state); ``engine`` (one turn: prompt, guard, stream); ``store`` (the dat
 ``safety`` (the crisis guard every turn passes through; its semantic layer reads sentences with
 the Finder's own USE encoder — one copy of the model in memory, loaded once per process);
 ``accounts`` (people, sessions and API keys: :class:`~masterhall.accounts.service.AccountService`);
+``knowledge`` (user masters' files and Q&A, indexed and retrieved for each turn with citations:
+:class:`~masterhall.knowledge.KnowledgeService`; it embeds with the Finder's USE encoder).
+``roundtable`` (several masters in one conversation, their chair scoring members with the Finder).
 ``metrics`` (Prometheus counters of requests and turns: :mod:`masterhall.metrics`);
 ``bus`` (the Redis several hall processes share, or a local stand-in: :mod:`masterhall.cluster`),
 through which Stop, live answers, catalog changes and sign-in limits reach every process.
@@ -42,9 +45,12 @@ from .cluster.bus import LocalBus, make_bus
 from .cluster.limits import SharedLoginLimiter
 from .cluster.turns import SharedTurns
 from .config import Settings, load_settings
+from .conversations.chair import Chair
+from .conversations.roundtable import RoundTable
 from .conversations.service import ChatService
 from .conversations.turns import TurnPool
-from .finder.live import LiveFinder, live_guide_context
+from .finder.live import LiveFinder, live_guide_context, live_relevance
+from .knowledge.service import KnowledgeService
 from .metrics import Metrics
 from .safety.guard import SafetyGuard
 from .store.db import Store
@@ -67,6 +73,8 @@ class Hall:
     finder: LiveFinder
     safety: SafetyGuard
     accounts: AccountService
+    knowledge: KnowledgeService
+    roundtable: RoundTable
     bus: LocalBus = field(default_factory=LocalBus)
     metrics: Metrics = field(default_factory=Metrics)
 
@@ -158,13 +166,19 @@ def build_hall(
     finder = LiveFinder(catalog, factory=_finder_factory) if encoders else LiveFinder(catalog)
     engine.guide_context = live_guide_context(finder, catalog)
     library = MasterLibrary(catalog, store.masters)
+    knowledge = KnowledgeService(library, store.knowledge, [encoders["use"]] if encoders else [])
+    engine.knowledge = knowledge.brief
+    trial = Trial(engine, pool, manages=lambda master_id, caller: library.mine(master_id, caller) is not None,
+                  has_knowledge=knowledge.has_knowledge)
     if bus.shared:  # a publish on one process reaches the catalog (and Finder) of every other
         library.on_change = lambda ids: bus.publish("catalog", {"ids": ids})
         bus.subscribe("catalog", lambda message: [library.refresh(i) for i in message.get("ids", [])])
     accounts = AccountService(store.accounts, limiter=SharedLoginLimiter(bus) if bus.shared else None)
     return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
-                pool=pool, chat=chat, library=library, trial=Trial(engine, pool),
-                finder=finder, safety=safety, accounts=accounts, bus=bus, metrics=metrics)
+                pool=pool, chat=chat, library=library, trial=trial, finder=finder, safety=safety,
+                accounts=accounts, knowledge=knowledge,
+                roundtable=RoundTable(chat, Chair(live_relevance(finder, catalog), settings.roundtable_speakers)),
+                bus=bus, metrics=metrics)
 
 
 _ENCODERS: dict = {}

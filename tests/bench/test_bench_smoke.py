@@ -46,3 +46,18 @@ def test_api_overhead_part_writes_a_complete_report(tmp_path, capsys):
 def test_unknown_part_is_refused(capsys):
     assert main(["--parts", "nonsense", "--json", "-"]) == 2
     assert "unknown part" in capsys.readouterr().err
+
+
+def test_roundtable_part_runs_on_the_fake_backend(tmp_path, capsys):
+    out = tmp_path / "report.json"
+    code = main(["--parts", "roundtable", "--quick", "--roundtable-backend", "fake", "--json", str(out)])
+    report = json.loads(out.read_text())
+    assert code == 0, capsys.readouterr().out
+    part = report["parts"]["roundtable"]
+    assert "failure" not in part, part.get("failure")
+    assert part["errors"] == 0 and len(part["rows"]) == 2
+    for row in part["rows"]:
+        assert row["speakers"] == "socrates,seneca" and row["single_ttft_ms"] is not None
+        assert row["second_ttft_ms"] is not None
+    assert {"single_ttft_ms", "second_ttft_ms", "ratio_second_to_single"} <= set(part["summary"])
+    assert [t["name"] for t in part["targets"]] == ["round table (fake): 2nd speaker TTFT / single TTFT"]

@@ -92,7 +92,8 @@ def test_no_sideways_scrolling_at_320_px(browser, live):
     ctx = browser.new_context(viewport={"width": 320, "height": 640}, locale="en-US")
     try:
         page = ctx.new_page()
-        for path in ("/", "/masters/socrates", "/masters/socrates/chat", f"/chat/{conv}", "/builder", "/builder/new", "/nowhere"):
+        for path in ("/", "/masters/socrates", "/masters/socrates/chat", f"/chat/{conv}", "/builder", "/builder/new", "/nowhere",
+                     "/roundtable?masters=socrates,laozi,aaron-beck"):
             page.goto(live.url + path)
             page.wait_for_load_state("networkidle")
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")

@@ -12,8 +12,8 @@ from masterhall.errors import ConflictError, NotFoundError
 
 
 def test_a_follower_gets_the_whole_answer_whenever_it_joins(hall, fake):
-    fake.delay_s = 0.01
-    gen = hall.chat.send(" ".join(f"w{i}" for i in range(80)), master_id="socrates")
+    fake.delay_s = 0.03
+    gen = hall.chat.send(" ".join(f"w{i}" for i in range(120)), master_id="socrates")  # ~4 s
     got, ended = [], threading.Event()
 
     def listener(event):

@@ -29,15 +29,16 @@ def test_migrate_creates_tables_indexes_and_constraints(db_url):
 
         insp = sa.inspect(engine)
         assert set(insp.get_table_names()) == {
-            "alembic_version", "conversations", "messages", "user_masters", "master_files", "users", "sessions", "api_keys"
+            "alembic_version", "conversations", "messages", "user_masters", "master_files", "users", "sessions", "api_keys",
+            "knowledge_entries", "knowledge_chunks", "knowledge_revisions",
         }
         assert {c["name"] for c in insp.get_columns("conversations")} == {
-            "id", "owner_id", "master_id", "title", "model", "created_at", "updated_at"
+            "id", "owner_id", "master_id", "title", "model", "created_at", "updated_at", "members"
         }
         assert {c["name"] for c in insp.get_columns("messages")} == {
             "id", "conversation_id", "role", "content", "status", "error", "prompt_tokens",
-            "completion_tokens", "ttft_s", "tokens_per_s", "finish_reason", "safety", "notes", "recommendations", "created_at",
-            "updated_at",
+            "completion_tokens", "ttft_s", "tokens_per_s", "finish_reason", "safety", "notes", "recommendations", "citations",
+            "created_at", "updated_at", "master_id",
         }
         assert sorted(ix["column_names"] for ix in insp.get_indexes("conversations")) == [["owner_id"], ["updated_at"]]
         assert [ix["column_names"] for ix in insp.get_indexes("messages")] == [["conversation_id"]]
@@ -45,7 +46,7 @@ def test_migrate_creates_tables_indexes_and_constraints(db_url):
         assert fk["referred_table"] == "conversations"
         assert fk["constrained_columns"] == ["conversation_id"]
         assert fk["options"].get("ondelete", "").upper() == "CASCADE"
-        assert current_revision(engine) == head_revision() == "0006_owner_files"
+        assert current_revision(engine) == head_revision() == "0008_round_table"
 
         migrate(engine)  # idempotent: already at head
         assert current_revision(engine) == head_revision()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from masterhall.store import INTERRUPTED_REASON, Store
+from masterhall.store import INTERRUPTED_REASON, NotFoundError, Store
 
 
 def _rows(engine: sa.Engine, conversation_id: str) -> list[tuple]:
@@ -172,3 +172,29 @@ def test_finish_reason_safety_and_notes_round_trip(repo):
     stored = repo.messages(conv.id)[-1]
     assert (stored.finish_reason, stored.safety, stored.notes) == ("length", safety, notes)
     assert stored.to_dict()["safety"] == safety
+
+
+def test_finish_without_reading_back_stores_the_same(repo):
+    """``returning=False`` (a turn's end) stores what the returning form stores, moves the
+    conversation's ``updated_at`` and refuses an unknown message, without reading the row back."""
+    conv, _, a = repo.start_turn(None, "hello", master_id="sleep-coach", model="fake:fake")
+    b = repo.start_assistant(conv.id, model="fake:fake")
+    safety, notes, recs = {"level": "none"}, ["a note"], {"masters": ["socrates"]}
+    kept = repo.finish_message(a.id, "first", "stopped", error="stopped by the user", prompt_tokens=7,
+                               completion_tokens=2, ttft_s=0.5, tokens_per_s=12.5, finish_reason="cancelled",
+                               safety=safety, notes=notes, recommendations=recs)
+    before = repo.get(conv.id).updated_at
+    assert repo.finish_message(b.id, "second", "stopped", error="stopped by the user", prompt_tokens=7,
+                               completion_tokens=2, ttft_s=0.5, tokens_per_s=12.5, finish_reason="cancelled",
+                               safety=safety, notes=notes, recommendations=recs, returning=False) is None
+    stored = {m.id: m for m in repo.messages(conv.id)}
+    fields = ("status", "error", "prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_s", "finish_reason",
+              "safety", "notes", "recommendations")
+    assert [getattr(stored[b.id], f) for f in fields] == [getattr(kept, f) for f in fields]
+    assert stored[b.id].content == "second" and stored[a.id].content == "first"
+    assert repo.get(conv.id).updated_at >= before
+    assert repo.get(conv.id).updated_at == stored[b.id].updated_at
+    with pytest.raises(NotFoundError):
+        repo.finish_message(10**9, "x", "complete", returning=False)
+    with pytest.raises(ValueError):
+        repo.finish_message(b.id, "x", "streaming", returning=False)

@@ -94,6 +94,11 @@ CASES: list[Case] = [
     Case("POST", MSG + "/messages/{message_id}/continue", owner_only(409), "conversation"),
     Case("POST", MSG + "/stop", everyone(200), "conversation"),
     Case("GET", MSG + "/live", owner_only(409), "conversation"),  # its owner: no answer is running
+    Case("POST", "/api/messages", everyone(200), body={"master_ids": ["socrates", "laozi"], "content": "hi"}),
+    Case("POST", "/api/messages", owner_only(200), "conversation",
+         body={"conversation_id": "{conversation_id}", "content": "@laozi more"}),
+    Case("POST", MSG + "/messages/{message_id}/regenerate", owner_only(200), "conversation"),
+    Case("PUT", MSG + "/members", owner_only(200), "conversation", body={"master_ids": ["socrates", "laozi"]}),
     # -- masters, the Finder ----------------------------------------------------------------------
     Case("GET", "/api/status", everyone(200), anon=200),
     # -- health and metrics: liveness and readiness are public; metrics for admins only -----------
@@ -136,6 +141,25 @@ CASES: list[Case] = [
     Case("GET", "/api/masters/{master_id}/files/{file_id}", everyone(200), "published_shared_file"),
     Case("GET", "/api/masters/{master_id}/files/{file_id}", everyone(404), "published_file"),
     Case("GET", "/api/masters/{master_id}/files/{file_id}", owner_and_admin(200), "draft_shared_file"),
+    # -- knowledge: a master's files, chunks, Q&A pairs and look-ups are its creator's and the admins' --
+    Case("PUT", "/api/builder/files/{file_id}", owner_and_admin(200), "draft_file", upload=("notes.txt", "new text")),
+    Case("PUT", "/api/builder/files/{file_id}", owner_and_admin(200), "published_file", upload=("notes.txt", "new text")),
+    Case("DELETE", "/api/builder/files/{file_id}", owner_and_admin(204), "draft_file"),
+    Case("DELETE", "/api/builder/files/{file_id}", owner_and_admin(204), "published_file"),
+    Case("GET", BM + "/chunks", owner_and_admin(200), "draft"),
+    Case("GET", BM + "/chunks", owner_and_admin(200, 403), "published"),
+    Case("GET", BM + "/entries", owner_and_admin(200), "draft"),
+    Case("GET", BM + "/entries", owner_and_admin(200, 403), "published"),
+    Case("POST", BM + "/entries", owner_and_admin(201), "draft", body={"question": "Q?", "answer": "A."}),
+    Case("POST", BM + "/entries", owner_and_admin(201, 403), "published", body={"question": "Q?", "answer": "A."}),
+    Case("POST", BM + "/entries/import", owner_and_admin(201), "draft", upload=("qa.csv", "question,answer\nQ?,A.\n")),
+    Case("POST", BM + "/entries/import", owner_and_admin(201, 403), "published", upload=("qa.csv", "question,answer\nQ?,A.\n")),
+    Case("PATCH", "/api/builder/entries/{entry_id}", owner_and_admin(200), "draft_entry", body={"answer": "B."}),
+    Case("PATCH", "/api/builder/entries/{entry_id}", owner_and_admin(200), "published_entry", body={"answer": "B."}),
+    Case("DELETE", "/api/builder/entries/{entry_id}", owner_and_admin(204), "draft_entry"),
+    Case("DELETE", "/api/builder/entries/{entry_id}", owner_and_admin(204), "published_entry"),
+    Case("POST", BM + "/retrieve", owner_and_admin(200), "draft", body={"q": "secret"}),
+    Case("POST", BM + "/retrieve", owner_and_admin(200, 403), "published", body={"q": "secret"}),
     Case("POST", "/api/builder/import", everyone(200), upload=("m.json", "{new_master}")),
     Case("POST", "/api/builder/import", owner_and_admin(200, 400), "draft", upload=("m.json", "{same_master}")),
     Case("GET", "/api/masters/{master_id}/export", everyone(200), url="/api/masters/socrates/export"),
@@ -151,12 +175,17 @@ CASES: list[Case] = [
     Case("GET", "/masters/{master_id}", everyone(404), "draft"),
     Case("GET", "/masters/{master_id}/chat", everyone(200), "published"),
     Case("GET", "/chat/{conversation_id}", owner_only(200), "conversation"),
+    Case("GET", "/roundtable", everyone(200), params={"masters": "socrates,laozi"}),
+    Case("GET", "/roundtable", everyone(404), "draft", params={"masters": "socrates,{master_id}"}),
+    Case("GET", "/roundtable", everyone(200), "published", params={"masters": "socrates,{master_id}"}),
     Case("GET", "/lang/{lang}", everyone(303), url="/lang/zh", anon=303),
     Case("GET", "/robots.txt", everyone(200), anon=200),
     Case("GET", "/builder", everyone(200)),
     Case("GET", "/builder/new", everyone(200)),
     Case("GET", "/builder/{master_id}", owner_and_admin(200), "draft"),
     Case("GET", "/builder/{master_id}", owner_and_admin(200), "published"),
+    Case("GET", "/builder/{master_id}/knowledge", owner_and_admin(200), "draft"),
+    Case("GET", "/builder/{master_id}/knowledge", owner_and_admin(200), "published"),
     Case("GET", "/openapi.json", everyone(200)),
     Case("GET", "/docs", everyone(200)),
     Case("GET", "/docs/oauth2-redirect", everyone(200)),
@@ -257,6 +286,11 @@ class World:
                                       files={"file": ("secret.txt", f"secret {n}".encode(), "text/plain")})
                 assert r.status_code == 201
                 values["file_id"] = r.json()["id"]
+            if target.endswith("entry"):
+                r = await self.a.post(f"/api/builder/masters/{master_id}/entries",
+                                      json={"question": f"Secret question {n}?", "answer": "Secret answer."})
+                assert r.status_code == 201
+                values["entry_id"] = r.json()["id"]
         return values
 
 
@@ -277,7 +311,7 @@ def fill(value, values: dict):
 
 async def request(client, case: Case, values: dict):
     url = fill(case.url or case.route, values)
-    kwargs: dict = {"params": case.params}
+    kwargs: dict = {"params": fill(case.params, values)}
     if case.body is not None:
         kwargs["json"] = fill(case.body, values)
     if case.form is not None:

@@ -82,6 +82,11 @@ class MasterLibrary:
     def __init__(self, catalog: Catalog, repo: UserMasterRepo):
         self.catalog = catalog
         self.repo = repo
+        #: Called with the masters an import stored and the caller (the knowledge service takes
+        #: their lorebooks); ``before_export(master) -> master`` adds what is stored beside a
+        #: master (its lorebook entries) before it is exported.
+        self.after_import: list[Callable[[Sequence[Master], Caller], None]] = []
+        self.before_export: list[Callable[[Master], Master]] = []
         #: Told the ids of the user masters each write changed (the hall publishes them to the
         #: other hall processes, which :meth:`refresh` them).
         self.on_change: Callable[[list[str]], None] = lambda ids: None
@@ -272,6 +277,8 @@ class MasterLibrary:
             stored = self.import_result(result, publish=publish, caller=caller)
         except InteropError as exc:
             raise InvalidRequestError(str(exc), code="invalid_file") from exc
+        for hook in self.after_import:
+            hook(result.masters, caller)
         return {**report, "stored": stored}
 
     def import_result(self, result: ImportResult, *, publish: bool = False, caller: Caller = LOCAL) -> int:
@@ -288,6 +295,8 @@ class MasterLibrary:
         format or an image that is not a PNG.
         """
         master = self._readable(master_id, caller, "exported")
+        for hook in self.before_export:
+            master = hook(master)
         try:
             return export_master(master, fmt, image=image)
         except InteropError as exc:
@@ -303,6 +312,27 @@ class MasterLibrary:
         stored = self._writable(master_id, caller)
         return self.repo.add_file(stored.id, safe_filename(filename), content,
                                   content_type or "application/octet-stream", downloadable)
+
+    def replace_file(self, file_id: str, filename: str | None, content: bytes, content_type: str | None = None,
+                     caller: Caller = LOCAL) -> MasterFile:
+        """Replace an attached file's content (its name made safe); for its master's creator and
+        admins. Raises ``TooLargeError``, ``NotFoundError``."""
+        if len(content) > MAX_FILE_BYTES:
+            raise TooLargeError(f"files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        found = self._own_file(file_id, caller, with_content=False)
+        return self.repo.replace_file(found.id, safe_filename(filename or found.filename), content,
+                                      content_type or found.content_type)
+
+    def delete_file(self, file_id: str, caller: Caller = LOCAL) -> MasterFile:
+        """Delete an attached file (its master's creator and admins); returns its metadata.
+        Raises ``NotFoundError``."""
+        found = self._own_file(file_id, caller, with_content=False)
+        self.repo.delete_file(found.id)
+        return found
+
+    def managed(self, master_id: str, caller: Caller = LOCAL) -> UserMaster:
+        """A user master ``caller`` may change (its knowledge too); errors as :meth:`_writable`."""
+        return self._writable(master_id, caller)
 
     def files(self, master_id: str, caller: Caller = LOCAL) -> list[MasterFile]:
         """Metadata of the files of a user master ``caller`` manages, oldest first (errors as :meth:`_writable`)."""

@@ -25,8 +25,6 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACE = re.compile(r"\s+")
 #: Joins the sources of an :class:`EchoWatch` (text that contains it is searched source by source).
 _SEP = "\u0000"
-#: The shortest run :func:`is_echo_run` can accept.
-_MIN_RUN = min(ECHO_MIN_CHARS, ECHO_MIN_HAN)
 
 
 def han_count(text: str) -> int:
@@ -75,7 +73,9 @@ def find_echo(answer: str, sources: Sequence[str]) -> Echo | None:
 class EchoWatch:
     """Follows a streamed answer and holds back text that may be a copy of a source.
 
-    :meth:`feed` takes each delta and returns the text that is safe to show now; a suffix that
+    ``min_chars`` / ``min_han``: how long a shared run must be to count (default: an echo, see
+    :func:`is_echo_run`; the knowledge leak cut uses longer ones). :meth:`feed` takes each delta
+    and returns the text that is safe to show now; a suffix that
     matches some source is held until it stops matching (then released) or grows into an echo
     (then :attr:`echo` is set and nothing of the run is released). :meth:`flush` releases what is
     held at the end. Typical hold-back is a few characters (common words match briefly).
@@ -86,13 +86,18 @@ class EchoWatch:
     :data:`ECHO_MIN_HAN` characters is never counted for Han characters.
     """
 
-    def __init__(self, sources: Sequence[str]):
+    def __init__(self, sources: Sequence[str], *, min_chars: int = ECHO_MIN_CHARS, min_han: int = ECHO_MIN_HAN):
+        self.min_chars, self.min_han = min_chars, min_han
         self.sources = [s for s in sources if s]
         self._joined = _SEP.join(self.sources)
         self.text = ""
         self.released = 0
         self.echo: Echo | None = None
         self._run_start = 0  # start of the longest suffix of ``text`` found in a source
+
+    def _is_run(self, run: str) -> bool:
+        """A run long enough to count (see :func:`is_echo_run`; this watch's own thresholds)."""
+        return len(run) >= self.min_chars or (len(run) >= self.min_han and han_count(run) >= self.min_han)
 
     def _in_sources(self, piece: str) -> int | None:
         for i, source in enumerate(self.sources):
@@ -122,7 +127,7 @@ class EchoWatch:
                 while kept < end - run_start - 1 and self._found(text[end - kept - 1:end]):
                     kept += 1
                 run_start = end - kept
-            if end - run_start >= _MIN_RUN and is_echo_run(text[run_start:end]):
+            if end - run_start >= min(self.min_chars, self.min_han) and self._is_run(text[run_start:end]):
                 run = text[run_start:end]
                 self.echo = Echo(self._in_sources(run) or 0, run, run_start)
                 break  # the rest of the delta is kept (unchecked) in case the caller lets the copy through

@@ -16,6 +16,7 @@ from ..catalog.models import Example, Master, SamplingParams
 from ..config import Settings
 from ..safety.guard import Assessment, SafetyGuard
 from .examples import ExampleSelector, LexicalExampleSelector
+from .grounding import KnowledgeContext, leak_cut
 from .language import detect_language
 from .prompt import MESSAGE_OVERHEAD_TOKENS, BuiltPrompt, PromptOptions, build_prompt
 from .stream_checks import checked_stream
@@ -60,6 +61,8 @@ class Reply:
     notes: list[str] = field(default_factory=list)
     #: A guide's recommendations for the turn (see :class:`GuideBrief`), else ``None``.
     recommendations: dict | None = None
+    #: The knowledge the answer drew on (see :meth:`KnowledgeBrief.citations`), else ``None``.
+    citations: list[dict] | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready form (for ``--json`` and the APIs)."""
@@ -75,6 +78,7 @@ class Reply:
             "dropped_turns": self.prompt.dropped_turns if self.prompt else 0,
             "notes": self.notes,
             "recommendations": self.recommendations,
+            "citations": self.citations,
         }
 
 
@@ -163,6 +167,9 @@ class ChatEngine:
     checks (loops end the answer; an answer that starts copying an example or the instructions
     is held back and regenerated once without that example). ``safety`` rates every turn (default:
     a guard on the deterministic rules alone; the hall passes one with the semantic layer).
+    ``knowledge`` gives a turn the master's retrieved knowledge (see
+    :mod:`~masterhall.chat.grounding`): passages in the prompt, citations on the reply, and the
+    leak cut on the stream.
     """
 
     def __init__(
@@ -177,6 +184,7 @@ class ChatEngine:
         prompt: PromptOptions | None = None,
         checks: bool = True,
         safety: SafetyGuard | None = None,
+        knowledge: KnowledgeContext | None = None,
     ):
         self.catalog = catalog
         self.registry = registry
@@ -187,6 +195,8 @@ class ChatEngine:
         self.checks = checks
         self.safety = safety or SafetyGuard(region=self.settings.crisis_region)
         self._today = today
+        #: The master's knowledge for a turn (the hall passes one; ``None``: masters know only their prompt).
+        self.knowledge = knowledge
 
     def resolve(
         self, master: Master, backend: str | None = None, params: SamplingParams | None = None
@@ -209,13 +219,18 @@ class ChatEngine:
         exclude_examples: Sequence[Example] = (),
         prefill: str | None = None,
         care_note: str | None = None,
+        knowledge: bool = True,
+        addendum: str | None = None,
     ) -> tuple[Master, Backend, SamplingParams, BuiltPrompt, str]:
         """Resolve and build the prompt without generating (for previews and debugging).
 
         ``care_note`` is added to the system prompt (the safety guard's careful mode);
         ``exclude_examples`` are never shown (a regeneration after an echo). ``prefill`` (the
         start of the answer, to be continued) is not in the built prompt, but its tokens are
-        taken from the context window so that the prompt plus it still fits. Raises
+        taken from the context window so that the prompt plus it still fits. ``knowledge``: add the
+        master's retrieved knowledge (``built.knowledge`` holds the :class:`KnowledgeBrief`). ``addendum`` is added
+        after the user's message in the prompt (a round table's earlier replies and the chair's
+        request); the language and the examples still follow the user's own words. Raises
         :class:`~masterhall.catalog.UnknownMasterError`, :class:`~masterhall.backends.BackendError`
         or :class:`~masterhall.chat.prompt.ContextTooLongError`.
         """
@@ -226,6 +241,9 @@ class ChatEngine:
         recommendations = None
         if isinstance(extra, GuideBrief):
             extra, recommendations = extra.text, extra.recommendations
+        brief = self.knowledge(m, history, user_message, lang) if knowledge and self.knowledge and not m.is_guide else None
+        if brief is not None and brief.text:
+            extra = f"{extra}\n\n{brief.text}" if extra else brief.text
         if care_note:
             extra = f"{extra}\n\n{care_note}" if extra else care_note
         options = self.prompt_options
@@ -238,7 +256,7 @@ class ChatEngine:
         built = build_prompt(
             m,
             history,
-            user_message,
+            user_message + (addendum or ""),
             lang=lang,
             count_tokens=chosen.count_tokens,
             context_window=min(chosen.context_window, merged.context_window or chosen.context_window)
@@ -252,6 +270,7 @@ class ChatEngine:
             style=getattr(chosen, "prompt_style", "full"),
         )
         built.recommendations = recommendations
+        built.knowledge = brief
         return m, chosen, merged, built, lang
 
     def stream(
@@ -265,6 +284,9 @@ class ChatEngine:
         client_system: str | None = None,
         prefill: str | None = None,
         defer: bool = False,
+        knowledge: bool = True,
+        addendum: str | None = None,
+        safety_history: Sequence[ChatMessage] | None = None,
     ) -> Turn:
         """Start a turn and return a :class:`Turn` to iterate.
 
@@ -282,12 +304,17 @@ class ChatEngine:
         answer cut at the length limit, to be continued). It is sent as a last assistant message,
         which llama.cpp (its server and xllamacpp), vLLM and Ollama continue in place; an
         OpenAI-compatible server that does not may start a new answer instead. The turn's text
-        and the reply's are the continuation only. Raises what :meth:`prepare` raises, and
+        and the reply's are the continuation only. ``addendum``: see :meth:`prepare` (the guard rates
+        the user's message without it); ``safety_history``: the conversation as the guard rates it
+        (default ``history``; a round table passes the person's messages and the masters' replies as
+        they were, not the labelled form a speaker reads). Raises what :meth:`prepare` raises, and
         :class:`~masterhall.backends.BackendError` when the backend cannot start the request.
+        ``knowledge=False`` leaves the master's stored knowledge out (a preview by someone who
+        does not manage the stored master of that id).
         """
         m = self.catalog.get(master) if isinstance(master, str) else master
         lang = detect_language(user_message)
-        assessment = self.safety.assess(history, user_message, lang)
+        assessment = self.safety.assess(history if safety_history is None else safety_history, user_message, lang)
         record = assessment.record()
         if assessment.crisis:
             chosen, merged = self.resolve(m, backend, params)
@@ -306,7 +333,7 @@ class ChatEngine:
             record["action"] = "careful"
         m, chosen, merged, built, lang = self.prepare(
             m, history, user_message, backend=backend, params=params, client_system=client_system, prefill=prefill,
-            care_note=care,
+            care_note=care, knowledge=knowledge, addendum=addendum,
         )
         head = [ChatMessage("assistant", prefill)] if prefill else []
         notes = list(built.notes)
@@ -316,8 +343,10 @@ class ChatEngine:
             return deferred_stream(chosen.stream_chat, messages, merged) if defer else chosen.stream_chat(messages, merged)
 
         def make_reply(text: str, usage: Usage) -> Reply:
+            brief = final["prompt"].knowledge
             return Reply(text, usage, m.id, chosen.name, chosen.model, merged, lang, prompt=final["prompt"], notes=notes,
-                         recommendations=final["prompt"].recommendations, safety=record)
+                         recommendations=final["prompt"].recommendations, safety=record,
+                         citations=(brief.citations(text) or None) if brief is not None else None)
 
         stream = send(built.messages + head)
         if self.checks:
@@ -327,12 +356,15 @@ class ChatEngine:
                 # an example's content instead.
                 _, _, _, again, _ = self.prepare(m, history, user_message, backend=backend, params=params,
                                                  client_system=client_system, prefill=prefix or None, care_note=care,
-                                                 exclude_examples=list(m.examples))
+                                                 exclude_examples=list(m.examples), knowledge=knowledge, addendum=addendum)
                 final["prompt"] = again
                 messages = again.messages + ([ChatMessage("assistant", prefix)] if prefix else [])
                 return again, chosen.stream_chat(messages, merged)
 
             stream = checked_stream(stream, m, built, regenerate, notes, shown=prefill or "")
+        if self.checks and (built.knowledge is not None or m.id not in self.catalog.builtin_ids):
+            passages = built.knowledge.guarded if built.knowledge is not None else []
+            stream = leak_cut(stream, [m.instructions], notes, lang, passages)
         if assessment.level == "elevated":
             stream = _held_back(stream, self.safety, assessment, user_message, record)
         turn = Turn(stream, make_reply, prompt=built)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 from ..backends.base import ChatMessage
 from ..catalog.models import Example, Master
@@ -66,6 +66,8 @@ class BuiltPrompt:
     examples: list[Example] = field(default_factory=list)
     #: A guide's recommendations for this turn (see :class:`~masterhall.chat.engine.GuideBrief`).
     recommendations: dict | None = None
+    #: The master's knowledge for this turn (a :class:`~masterhall.chat.grounding.KnowledgeBrief`), if any.
+    knowledge: Any = None
 
     @property
     def prompt_tokens(self) -> int:

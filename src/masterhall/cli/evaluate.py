@@ -2,8 +2,9 @@
 
 One subcommand per part: ``finder`` (top-1 / top-3 of the Master Finder), ``personas`` (how the
 masters answer: language, echo, loops, length cuts, format, an optional rubric judge),
-``blind-pack`` / ``blind-score`` (anonymous packets of several variants' answers for readers) and
-``safety`` (recall and false-alarm rate of the crisis guard per language and kind).
+``blind-pack`` / ``blind-score`` (anonymous packets of several variants' answers for readers),
+``safety`` (recall and false-alarm rate of the crisis guard per language and kind) and
+``knowledge`` (retrieval hit@k of a master's knowledge, and with a backend fact rate and citations).
 """
 
 from __future__ import annotations
@@ -274,3 +275,58 @@ def eval_blind_score(
 def register(app: typer.Typer) -> None:
     """Add the ``eval`` group to the ``masterhall`` app."""
     app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("knowledge")
+def eval_knowledge(
+    folder: Path = typer.Argument(..., help="A folder of sources (TXT, Markdown, PDF, DOCX, HTML; qa*.csv/jsonl pairs) "
+                                  "and questions*.jsonl files."),
+    split: Optional[str] = typer.Option(None, "--split", help="Read questions-SPLIT.jsonl only (dev, test)."),
+    k: int = typer.Option(3, "-k", min=1, max=20, help="Hits count among the first K passages."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="Also answer each question with this backend: "
+                                          "fact rate and citation accuracy."),
+    bm25_only: bool = typer.Option(False, "--bm25-only", help="Retrieve without the sentence encoder."),
+    show_misses: bool = typer.Option(False, "--misses", help="List the questions retrieval missed."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Retrieval hit@k of a master's knowledge (and, with --backend, answers that contain the fact
+    and cite the right source) on a folder of sources and questions; see masterhall.knowledge.evaluate."""
+    from ..errors import InvalidRequestError
+    from ..hall import shared_encoders
+    from ..knowledge.evaluate import evaluate_folder
+
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder", 2)
+    hall = open_hall()
+    encoders = [] if bm25_only else [e for e in [shared_encoders().get("use")] if e is not None]
+    generate = None
+    if backend:
+        if not hall.registry.knows(backend):
+            fail(f"unknown backend {backend!r}; known: {', '.join(hall.registry.names())}", 2)
+
+        def generate(master, service, question):
+            hall.engine.knowledge = lambda m, history, message, lang: service.brief_for(m.id, history, message)
+            reply = hall.engine.stream(master, [], question, backend=backend).collect()
+            return reply.text, reply.citations or []
+    try:
+        report = evaluate_folder(folder, hall.catalog, encoders, split=split, k=k, generate=generate)
+    except (InvalidRequestError, BackendError) as exc:
+        fail(str(exc), 2)
+    finally:
+        hall.close()
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Knowledge retrieval · {folder.name}{' · ' + split if split else ''} · {report.chunks} chunks")
+    for col in ("lang", "questions", f"hit@{k}"):
+        table.add_column(col)
+    for lang, slot in sorted(report.by_lang.items()):
+        table.add_row(lang or "—", str(slot["questions"]), f"{slot['hit_at_k']:.3f}")
+    table.add_row("all", str(report.questions), f"{report.hit_at_k:.3f}")
+    out.print(table)
+    out.print(f"retrieval p50 {report.p50_ms:.1f} ms")
+    if report.fact_rate is not None or report.citation_accuracy is not None:
+        out.print(f"answers containing the fact: {report.fact_rate}; citation accuracy: {report.citation_accuracy}")
+    if show_misses:
+        for miss in report.misses:
+            out.print(f"[yellow]miss[/] {miss['question']} (want {miss['source']}; got {', '.join(miss['got'])})")

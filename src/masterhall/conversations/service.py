@@ -137,7 +137,8 @@ class ChatService:
         """The conversation as a Markdown or JSON file (see :mod:`.export`). Raises ``NotFoundError``."""
         transcript = self.get(conversation_id, caller=caller)
         master = self.engine.catalog.masters.get(transcript.conversation.master_id)
-        return export_conversation(transcript.conversation, transcript.messages, master, fmt, lang)
+        return export_conversation(transcript.conversation, transcript.messages, master, fmt, lang,
+                                   self.engine.catalog.masters)
 
     # -- turns of stored conversations -------------------------------------------------------
     def send(
@@ -293,7 +294,8 @@ class ChatService:
         try:
             text, usage, notes, recommendations, safety = pump(gen, turn, observe=self.observe)
             gen.emit(Event("done", {"text": text, "usage": usage.to_dict(), "notes": notes,
-                                    "recommendations": recommendations, "safety": safety}))
+                                    "recommendations": recommendations, "safety": safety,
+                                    "citations": getattr(turn.reply, "citations", None)}))
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             gen.emit(Event("error", {"code": _error_code(exc), "message": str(exc)}))
         finally:
@@ -412,7 +414,8 @@ class ChatService:
             self._release(conv.id)
             gen.end()
 
-    def _finish(self, gen: Generation, turn: Turn, message_id: int, cont: Continuation | None = None) -> None:
+    def _finish(self, gen: Generation, turn: Turn, message_id: int, cont: Continuation | None = None,
+                extra: dict | None = None) -> None:
         last_flush = [time.monotonic(), 0]
         prefix = cont.answer.content if cont else ""
 
@@ -424,6 +427,7 @@ class ChatService:
 
         text, usage, notes, recommendations, safety = pump(gen, turn, flush, self.observe)
         status, error = _status(usage, gen)
+        citations = getattr(turn.reply, "citations", None)
         completion = usage.completion_tokens
         if cont is not None:
             text, notes = prefix + text, merged_notes(cont.answer.notes, notes)
@@ -432,10 +436,11 @@ class ChatService:
             message_id, text, status, error=error,
             prompt_tokens=usage.prompt_tokens or None, completion_tokens=completion or None,
             ttft_s=usage.ttft_s, tokens_per_s=usage.tokens_per_s, finish_reason=usage.finish_reason,
-            notes=notes or None, recommendations=recommendations, safety=safety,
+            notes=notes or None, recommendations=recommendations, safety=safety, citations=citations, returning=False,
         )
         payload = {"message_id": message_id, "status": status, "error": error, "text": text, "usage": usage.to_dict(),
-                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety}
+                   "finish_reason": usage.finish_reason, "notes": notes, "recommendations": recommendations, "safety": safety,
+                   "citations": citations, **(extra or {})}
         gen.emit(Event("error" if status == "error" else "done",
                        {**payload, "code": "generation_failed", "message": error} if status == "error" else payload))
 

@@ -19,7 +19,7 @@ from ..backends.base import CancelToken, Usage, cancel_scope
 if TYPE_CHECKING:
     from ..chat.engine import Turn
 
-EventType = Literal["start", "loading", "context", "delta", "done", "error", "debug", "starters"]
+EventType = Literal["start", "loading", "context", "delta", "done", "error", "debug", "starters", "speaker", "round"]
 
 
 @dataclass
@@ -29,7 +29,9 @@ class Event:
     context window: ``dropped_turns``, ``notes``; sent before the first token, only when something
     was left out), ``delta`` (text), then ``done`` (status, usage) or
     ``error`` (code, message — the partial answer is kept). Builder runs also send ``debug``
-    (what the model receives) and ``starters`` (the one-click test's list)."""
+    (what the model receives) and ``starters`` (the one-click test's list). A round table's round
+    sends ``speaker`` (``master_id``, ``name``, ``avatar``, ``message_id``) before each reply's
+    deltas and ``done``/``error``, then ``round`` (how the round ended) last."""
 
     type: EventType
     data: dict = field(default_factory=dict)
@@ -135,6 +137,14 @@ class Generation:
         self._history: list[Event] = []
         self._ended = False
         self._lock = threading.Lock()
+
+    def next_answer(self, message_id: int | None) -> None:
+        """Start recording the next answer of a round table's round (stored as ``message_id``):
+        :attr:`text` and :attr:`assistant_message_id` then follow that answer. A stop stays."""
+        with self._lock:
+            self._parts = []
+            self.prefix = ""
+            self.assistant_message_id = message_id
 
     def stop(self, reason: str = "stopped by the user") -> None:
         """Ask the generation to stop after the current delta, or at once when no token has come

@@ -92,15 +92,16 @@ class LiveFinder:
             self._built.wait(timeout_s)
         return self._finder
 
-    def search(self, query: str, k: int = 5, lang: str | None = None):
+    def search(self, query: str, k: int = 5, lang: str | None = None, *, build: bool = True):
         """``(FinderResult, state)`` without waiting for the index: the full Finder's answer when
-        it is ready (``state == "ready"``), else — starting the build if needed — the answer of
-        names and BM25 alone, whose fits are not calibrated (``state`` is ``building`` or
-        ``error``). Raises :class:`~masterhall.finder.query.FinderQueryError` for a bad query."""
+        it is ready (``state == "ready"``), else — starting the build if needed (unless ``build``
+        is false) — the answer of names and BM25 alone, whose fits are not calibrated (``state``
+        is ``building``, ``idle`` or ``error``). Raises
+        :class:`~masterhall.finder.query.FinderQueryError` for a bad query."""
         finder = self._finder
         if finder is not None:
             return finder.find(query, k=k, lang=lang), "ready"
-        if self.state != "error":
+        if self.state != "error" and build:
             self.start()
         return self._quick_finder().find(query, k=k, lang=lang), self.state
 
@@ -137,6 +138,20 @@ def _default_factory(masters):
     from .finder import Finder
 
     return Finder(masters)
+
+
+def live_relevance(live: LiveFinder, catalog: Catalog):
+    """A round table's :data:`~masterhall.conversations.chair.Relevance`: each member's Finder
+    score for the message (see :class:`~masterhall.finder.results.Match`; 0 for a member not
+    among the matches). Never waits for the index nor starts building it: before it is built
+    (the server builds it at start), names and BM25 score alone."""
+
+    def relevance(message: str, members):
+        result, _ = live.search(message, k=max(len(catalog), 1), build=False)
+        wanted = set(members)
+        return {m.master_id: m.score for m in result.matches if m.master_id in wanted}
+
+    return relevance
 
 
 #: How long the guide's turn waits for the Finder's first build before it answers from the

@@ -188,20 +188,48 @@ class ConversationRepo:
             self._touch(conn, conversation_id, now, title=title)
             return self._insert_message(conn, conversation_id, role, content, status, now)
 
-    def start_assistant(self, conversation_id: str, model: str | None = None) -> Message:
+    def start_assistant(self, conversation_id: str, model: str | None = None, *, master_id: str | None = None) -> Message:
         """Append an empty ``assistant`` message in status ``streaming``, committed; return it.
 
-        ``model``, when given, becomes the conversation's model label. Raises
-        :class:`NotFoundError`.
+        ``model``, when given, becomes the conversation's model label; ``master_id``: the master
+        who speaks (a round table's answers). Raises :class:`NotFoundError`.
         """
         now = self._now()
         with self.engine.begin() as conn:
             self._touch(conn, conversation_id, now, model=model)
-            return self._insert_message(conn, conversation_id, "assistant", "", "streaming", now)
+            return self._insert_message(conn, conversation_id, "assistant", "", "streaming", now, master_id)
+
+    def set_members(self, conversation_id: str, members: builtins.list[str] | None, *,
+                    master_id: str | None = None) -> Conversation:
+        """Seat ``members`` (master ids, in order) at the conversation's round table, committed;
+        ``None`` makes it a chat with one master again (``master_id``, when given, becomes that
+        master). Returns the conversation. Raises :class:`NotFoundError`."""
+        values: dict[str, Any] = {"members": builtins.list(members) if members else None}
+        if master_id:
+            values["master_id"] = master_id
+        with self.engine.begin() as conn:
+            conn.execute(update(_conversations).where(_conversations.c.id == conversation_id).values(values))
+            return self._touch(conn, conversation_id, self._now(), returning=True)  # type: ignore[return-value]
+
+    def reset_message(self, message_id: int) -> Message | None:
+        """Empty a finished ``assistant`` message and put it back into ``streaming``, committed, to
+        be generated again in place (a round table's "regenerate this reply"): its text, usage,
+        reason and notes are cleared; its place and ``master_id`` stay. Returns the message as it
+        was before, or ``None`` (nothing changed) when it is not a finished assistant message."""
+        with self.engine.begin() as conn:
+            before = conn.execute(select(_messages).where(_messages.c.id == message_id)).mappings().first()
+            if before is None or before["role"] != "assistant" or before["status"] == "streaming":
+                return None
+            conn.execute(update(_messages).where(_messages.c.id == message_id).values(
+                content="", status="streaming", error=None, prompt_tokens=None, completion_tokens=None, ttft_s=None,
+                tokens_per_s=None, finish_reason=None, safety=None, notes=None, recommendations=None,
+                updated_at=self._now()))
+            self._touch(conn, before["conversation_id"], self._now())
+        return _message(before)
 
     def start_turn(
         self, conversation_id: str | None, user_text: str, *, master_id: str | None = None, model: str | None = None,
-        answer: bool = True, owner_id: int | None = None,
+        answer: bool = True, owner_id: int | None = None, members: builtins.list[str] | None = None,
     ) -> tuple[Conversation, Message, Message | None]:
         """Store the start of a turn in one transaction, committed: the conversation (a new one
         with master ``master_id`` when ``conversation_id`` is ``None``), the user's message and
@@ -212,7 +240,8 @@ class ConversationRepo:
         becomes its model label), with one commit instead of three. Returns the conversation as
         stored, the user message and the assistant message (``None`` when ``answer`` is false:
         the caller adds it later with :meth:`start_assistant`). ``owner_id``: the owner of a new
-        conversation (see :meth:`create`). Raises :class:`NotFoundError`.
+        conversation (see :meth:`create`); ``members``, when given, seats a round table (see
+        :meth:`set_members`). Raises :class:`NotFoundError`.
         """
         if conversation_id is None and not master_id:
             raise ValueError("a new conversation needs a master_id")
@@ -221,9 +250,13 @@ class ConversationRepo:
             created, sent, started = self._now(), self._now(), self._now()
             if conversation_id is None:
                 conversation = Conversation(id=new_id(), master_id=master_id or "", title=title, model=model,
-                                            created_at=created, updated_at=started, owner_id=owner_id)
+                                            created_at=created, updated_at=started, owner_id=owner_id,
+                                            members=builtins.list(members) if members else None)
                 conn.execute(sql.INSERT_CONVERSATION, _fields(conversation))
             else:
+                if members:
+                    conn.execute(update(_conversations).where(_conversations.c.id == conversation_id)
+                                 .values(members=builtins.list(members)))
                 conversation = self._touch(conn, conversation_id, started, model=model, title=title, returning=True)
             user = self._insert_message(conn, conversation.id, "user", user_text, "complete", sent)
             assistant = self._insert_message(conn, conversation.id, "assistant", "", "streaming", started) if answer else None
@@ -258,7 +291,8 @@ class ConversationRepo:
 
     @staticmethod
     def _insert_message(
-        conn: Connection, conversation_id: str, role: str, content: str, status: str, now: dt.datetime
+        conn: Connection, conversation_id: str, role: str, content: str, status: str, now: dt.datetime,
+        master_id: str | None = None,
     ) -> Message:
         fields: dict[str, Any] = {
             "conversation_id": conversation_id,
@@ -274,8 +308,10 @@ class ConversationRepo:
             "safety": None,
             "notes": None,
             "recommendations": None,
+            "citations": None,
             "created_at": now,
             "updated_at": now,
+            "master_id": master_id,
         }
         result = conn.execute(sql.INSERT_MESSAGE, fields)
         return Message(id=result.inserted_primary_key[0], **fields)
@@ -311,11 +347,16 @@ class ConversationRepo:
         safety: dict[str, Any] | None = None,
         notes: builtins.list[str] | None = None,
         recommendations: dict[str, Any] | None = None,
-    ) -> Message:
-        """Store a message's final content, status and usage, committed; return the message.
+        citations: builtins.list[dict[str, Any]] | None = None,
+        *,
+        returning: bool = True,
+    ) -> Message | None:
+        """Store a message's final content, status and usage, committed; return the message
+        (``returning=False``: return ``None`` and read nothing back — a turn's end, whose caller
+        has every value already, skips decoding the row).
 
         ``status`` is ``complete``, ``stopped`` (content keeps the partial text) or ``error``
-        (``error`` gives the reason). ``finish_reason``, ``safety``, ``notes`` and ``recommendations`` are stored as
+        (``error`` gives the reason). ``finish_reason``, ``safety``, ``notes``, ``recommendations`` and ``citations`` are stored as
         given (see :class:`Message`). Raises ``ValueError`` for another status and
         :class:`NotFoundError`.
         """
@@ -324,8 +365,14 @@ class ConversationRepo:
         params = {"b_id": message_id, "b_content": content, "b_status": status, "b_error": error,
                   "b_prompt_tokens": prompt_tokens, "b_completion_tokens": completion_tokens, "b_ttft_s": ttft_s,
                   "b_tokens_per_s": tokens_per_s, "b_finish_reason": finish_reason, "b_safety": safety or None,
-                  "b_notes": notes or None, "b_recommendations": recommendations or None, "b_updated_at": now}
+                  "b_notes": notes or None, "b_recommendations": recommendations or None, "b_citations": citations or None,
+                  "b_updated_at": now}
         with self.engine.begin() as conn:
+            if not returning:
+                if conn.execute(sql.END_MESSAGE, params).rowcount == 0:
+                    raise NotFoundError(f"no message {message_id!r}")
+                conn.execute(sql.TOUCH_OWNER, params)  # the conversation found by the message's id
+                return None
             row = conn.execute(sql.FINISH_MESSAGE, params).mappings().first()
             if row is None:
                 raise NotFoundError(f"no message {message_id!r}")

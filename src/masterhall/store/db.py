@@ -29,6 +29,7 @@ from sqlalchemy.pool import StaticPool
 from ..paths import data_dir
 from .accounts import AccountRepo
 from .conversations import ConversationRepo
+from .knowledge import KnowledgeRepo
 from .masters import UserMasterRepo
 
 #: Folder of ``env.py`` and ``versions/``.
@@ -163,7 +164,8 @@ class Store:
 
     ``conversations`` is the :class:`ConversationRepo`; ``masters`` the
     :class:`~masterhall.store.masters.UserMasterRepo`; ``accounts`` the
-    :class:`~masterhall.store.accounts.AccountRepo`; ``engine`` the SQLAlchemy engine.
+    :class:`~masterhall.store.accounts.AccountRepo`; ``knowledge`` the
+    :class:`~masterhall.store.knowledge.KnowledgeRepo`; ``engine`` the SQLAlchemy engine.
     Call :meth:`close` (or use ``with Store() as store:``) to release connections. ``engine_options`` go to
     :func:`make_engine`. Raises what :func:`make_engine` and :func:`migrate` raise.
     """
@@ -179,6 +181,7 @@ class Store:
         self.conversations = ConversationRepo(self.engine)
         self.masters = UserMasterRepo(self.engine)
         self.accounts = AccountRepo(self.engine)
+        self.knowledge = KnowledgeRepo(self.engine)
 
     @classmethod
     def in_memory(cls) -> Store:

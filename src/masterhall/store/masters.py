@@ -187,6 +187,20 @@ class UserMasterRepo:
             row = conn.execute(select(*cols).where(_files.c.public_id == file_id)).first()
         return None if row is None else MasterFile(**row._mapping)
 
+    def replace_file(self, file_id: str, filename: str, content: bytes, content_type: str) -> MasterFile:
+        """Replace a file's name, content and type (by public id); raises :class:`NotFoundError`."""
+        with self.engine.begin() as conn:
+            done = conn.execute(update(_files).where(_files.c.public_id == file_id).values(
+                filename=filename, content=content, content_type=content_type, size=len(content)))
+        if not done.rowcount:
+            raise NotFoundError(f"file {file_id} not found")
+        return self.file(file_id)  # type: ignore[return-value]
+
+    def delete_file(self, file_id: str) -> bool:
+        """Delete a file (by public id); False when there was none."""
+        with self.engine.begin() as conn:
+            return bool(conn.execute(delete(_files).where(_files.c.public_id == file_id)).rowcount)
+
     def set_downloadable(self, file_id: str, downloadable: bool) -> MasterFile:
         """Let chat users download a file (by public id), or stop them; raises :class:`NotFoundError`."""
         with self.engine.begin() as conn:

@@ -21,7 +21,8 @@ class Conversation:
     ``id``: 32 hex digits. ``title``: ``None`` until set or derived from the first user
     message. ``model``: label of the backend/model last used. Timestamps are aware UTC;
     ``updated_at`` moves with every write to the conversation or its messages. ``owner_id``: the
-    ``users.id`` of the person who started it (``None`` in a hall without accounts).
+    ``users.id`` of the person who started it (``None`` in a hall without accounts). ``members``:
+    the master ids of a round table, in the order they joined (``None`` for a chat with one master).
     """
 
     id: str
@@ -31,6 +32,12 @@ class Conversation:
     created_at: dt.datetime
     updated_at: dt.datetime
     owner_id: int | None = None
+    members: builtins.list[str] | None = None
+
+    @property
+    def master_ids(self) -> builtins.list[str]:
+        """The masters of the conversation: a round table's members, else its one master."""
+        return builtins.list(self.members) if self.members else [self.master_id]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; timestamps as ISO 8601 strings with ``+00:00``."""
@@ -48,7 +55,8 @@ class Message:
     ``finish_reason``: the backend's reason for an assistant message (``stop``, ``length``,
     ``cancelled``, ``error``, ``guard``); ``safety``: the guard's record for the turn; ``notes``:
     what the hall did to the prompt (e.g. history left out); ``recommendations``: the masters a
-    guide's answer recommends. See :class:`~masterhall.store.tables.MessageRow`.
+    guide's answer recommends; ``citations``: the knowledge an answer drew on; ``master_id``: who wrote an
+    assistant message at a round table (``None``: the conversation's master). See :class:`~masterhall.store.tables.MessageRow`.
     """
 
     id: int
@@ -67,6 +75,8 @@ class Message:
     safety: dict[str, Any] | None = None
     notes: builtins.list[str] | None = None
     recommendations: dict[str, Any] | None = None
+    citations: builtins.list[dict[str, Any]] | None = None
+    master_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; timestamps as ISO 8601 strings with ``+00:00``."""

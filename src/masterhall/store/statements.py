@@ -49,15 +49,16 @@ TOUCH_OWNER = (
            .scalar_subquery())
     .values(updated_at=_param(_conversations.c.updated_at))
 )
-#: A message's final state (``b_id`` and every column set here), returning the whole row.
-FINISH_MESSAGE = (
+#: A message's final state (``b_id`` and every column set here); nothing read back.
+END_MESSAGE = (
     update(_messages)
     .where(_messages.c.id == bindparam("b_id"))
     .values({name: _param(_messages.c[name]) for name in (
         "content", "status", "error", "prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_s",
-        "finish_reason", "safety", "notes", "recommendations", "updated_at")})
-    .returning(*_messages.c)
+        "finish_reason", "safety", "notes", "recommendations", "citations", "updated_at")})
 )
+#: :data:`END_MESSAGE` returning the whole row.
+FINISH_MESSAGE = END_MESSAGE.returning(*_messages.c)
 
 
 @cache

@@ -147,7 +147,10 @@ class ConversationRow(Base):
     ``id``: 32 hex digits (UUID4). ``owner_id``: the person who started it (``None`` while the
     hall has no accounts; assigned to the first admin when one is created). ``master_id``: catalog id of the master. ``title``: shown in
     the list (``None`` until the first user message gives one). ``model``: label of the
-    backend/model last used, e.g. ``embedded/qwen2.5-0.5b`` (free text, nullable).
+    backend/model last used, e.g. ``embedded/qwen2.5-0.5b`` (free text, nullable). ``members``: the
+    master ids seated at a round table, in the order they joined (JSON list; ``None`` for a chat
+    with one master, whose ``master_id`` is then its only master; a round table's ``master_id`` is
+    the master it started with).
     """
 
     __tablename__ = "conversations"
@@ -159,6 +162,7 @@ class ConversationRow(Base):
     model: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    members: Mapped[list | None] = mapped_column(JSON)
 
 
 class MessageRow(Base):
@@ -174,6 +178,10 @@ class MessageRow(Base):
     list of strings, e.g. history left out to fit the context window); both ``None`` when empty.
     ``recommendations``: the masters a guide's answer recommends (JSON object, see
     :class:`~masterhall.chat.engine.GuideBrief`), shown as master cards; ``None`` for other answers.
+    ``citations``: the knowledge an answer drew on (JSON list of ``{source, kind, position,
+    snippet}``, see :mod:`masterhall.knowledge`); ``None`` when it drew on none.
+    ``master_id``: the master who wrote an assistant message at a round table (``None``: the
+    conversation's own master).
     """
 
     __tablename__ = "messages"
@@ -199,8 +207,10 @@ class MessageRow(Base):
     safety: Mapped[dict | None] = mapped_column(JSON)
     notes: Mapped[list | None] = mapped_column(JSON)
     recommendations: Mapped[dict | None] = mapped_column(JSON)
+    citations: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    master_id: Mapped[str | None] = mapped_column(String(100))
 
 
 #: States of a user-created master: only ``published`` ones appear in the hall, the APIs and
@@ -249,4 +259,74 @@ class MasterFileRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     downloadable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+#: Kinds of curated knowledge entries: a question and its answer, or a lorebook entry (its
+#: ``keys`` trigger it when a message contains one).
+KNOWLEDGE_ENTRY_KINDS = ("qa", "lore")
+
+
+class KnowledgeEntryRow(Base):
+    """One row of ``knowledge_entries``: a curated Q&A pair or a lorebook entry of a user master.
+
+    ``public_id``: 32 random hex digits (the id in URLs). ``title``: shown in citations (a Q&A
+    pair's defaults to its question). ``keys``: a lorebook entry's trigger words (JSON list).
+    ``extra``: the entry's other lorebook fields, kept for export. ``ordinal``: display order.
+    Deleted with its master.
+    """
+
+    __tablename__ = "knowledge_entries"
+    __table_args__ = (CheckConstraint(_in("kind", KNOWLEDGE_ENTRY_KINDS), name="kind"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_id)
+    master_id: Mapped[str] = mapped_column(String(64), ForeignKey("user_masters.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="qa")
+    title: Mapped[str] = mapped_column(Text, default="")
+    question: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    keys: Mapped[list | None] = mapped_column(JSON)
+    extra: Mapped[dict | None] = mapped_column(JSON)
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgeRevisionRow(Base):
+    """One row of ``knowledge_revisions``: a random token (32 hex digits) replaced at every change
+    of a master's chunks or entries, so that a process holding the master's index in memory sees
+    with one primary-key read whether it is still current. Deleted with its master."""
+
+    __tablename__ = "knowledge_revisions"
+
+    master_id: Mapped[str] = mapped_column(String(64), ForeignKey("user_masters.id", ondelete="CASCADE"), primary_key=True)
+    revision: Mapped[str] = mapped_column(String(32))
+
+
+class KnowledgeChunkRow(Base):
+    """One row of ``knowledge_chunks``: a retrievable piece of a master's knowledge.
+
+    ``source_id``: the public id of the file or entry it comes from; ``source_kind``: ``file``,
+    ``qa`` or ``lore``; ``source_name``: the file name or entry title (for citations);
+    ``position``: ``page N``, a heading path or ``""``; ``ordinal``: order within the source.
+    ``text_hash``: SHA-256 of ``text`` (unchanged chunks keep their vectors on re-indexing);
+    ``vectors``: each encoder's ``float32`` vector, concatenated in the order of ``encoder``
+    (encoder names joined by ``+``). Deleted with its master.
+    """
+
+    __tablename__ = "knowledge_chunks"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    master_id: Mapped[str] = mapped_column(String(64), ForeignKey("user_masters.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str] = mapped_column(String(32), index=True)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_name: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[str] = mapped_column(Text, default="")
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    encoder: Mapped[str] = mapped_column(String(200), default="")
+    vectors: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

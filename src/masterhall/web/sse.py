@@ -66,6 +66,8 @@ class ThreadBridge:
     Waking the event loop from another thread costs a system call and a loop iteration (0.1-0.2 ms
     of CPU on a small VM), so ``put`` wakes it only when no wake-up is already on its way: items
     that arrive together (a burst from a fast backend) are handed over with one wake-up, in order.
+    A wake-up counts as on its way until the loop has taken the items (not merely until it woke):
+    what arrives while the loop is busy with the previous batch goes with the next one.
     """
 
     def __init__(self) -> None:
@@ -85,9 +87,15 @@ class ThreadBridge:
         self._loop.call_soon_threadsafe(self._wake)
 
     def _wake(self) -> None:
-        with self._lock:
-            self._wake_pending = False
         self._ready.set()
+
+    def _take(self) -> list:
+        """The items that arrived, in order; the next ``put`` wakes the loop again."""
+        with self._lock:
+            batch = list(self._items)
+            self._items.clear()
+            self._wake_pending = False
+        return batch
 
     async def items(self) -> AsyncIterator:
         """Yield items until ``None``."""
@@ -111,9 +119,7 @@ class ThreadBridge:
             if timer is not None:
                 timer.cancel()
             self._ready.clear()
-            with self._lock:
-                batch = list(self._items)
-                self._items.clear()
+            batch = self._take()
             if not batch and idle[0]:
                 idle[0] = False
                 yield []

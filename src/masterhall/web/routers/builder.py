@@ -166,37 +166,39 @@ def _incomplete(missing: list[dict]) -> list[str]:
 
 @router.post("/test", summary="One-click test: answer every conversation starter of a draft, even an incomplete one (SSE)",
              responses=stream(), response_class=EventStream)
-async def test_starters(hall: HallDep, body: TestBody):
+async def test_starters(hall: HallDep, caller: CallerDep, body: TestBody):
     master, missing = draft_for_run(body.master)
     master = _model_checked(hall, master)
     params = SamplingParams(max_tokens=body.max_tokens)
-    return await event_stream(hall.pool, lambda listener: hall.trial.run_starters(master, listener, langs=body.langs, params=params),
+    return await event_stream(hall.pool, lambda listener: hall.trial.run_starters(master, listener, langs=body.langs, params=params,
+                                                                                          caller=caller),
                               _frames, opening=_incomplete(missing))
 
 
 @router.post("/preview", summary="Chat with a draft, even an incomplete one; each turn shows exactly what the model receives (SSE)",
              responses=stream(), response_class=EventStream)
-async def preview_turn(hall: HallDep, body: PreviewBody):
+async def preview_turn(hall: HallDep, caller: CallerDep, body: PreviewBody):
     master, missing = draft_for_run(body.master)
     master = _model_checked(hall, master)
     history = [ChatMessage(m["role"], str(m.get("content", ""))) for m in body.history if m.get("role") in ("user", "assistant")]
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
-    return await event_stream(hall.pool, lambda listener: hall.trial.preview(master, history, body.content, listener, params=params),
+    return await event_stream(hall.pool, lambda listener: hall.trial.preview(master, history, body.content, listener, params=params,
+                                                                                    caller=caller),
                               _frames, opening=_incomplete(missing))
 
 
-@router.post("/masters/{master_id}/files", status_code=201, summary="Attach a file (private unless made downloadable)",
+@router.post("/masters/{master_id}/files", status_code=201,
+             summary="Attach a file (private unless made downloadable); TXT, Markdown, PDF, DOCX and HTML are indexed",
              responses=errors(400, 403, 404, 409, 413))
 async def upload_file(hall: HallDep, caller: CallerDep, master_id: Text, file: UploadFile, downloadable: bool = False):
     data = await file.read(MAX_FILE_BYTES + 1)
-    saved = await run_in_threadpool(lambda: hall.library.add_file(master_id, file.filename, data, file.content_type,
-                                                                  downloadable, caller=caller))
-    return saved.to_dict()
+    return await run_in_threadpool(lambda: hall.knowledge.add_file(master_id, file.filename, data, file.content_type,
+                                                                   downloadable, caller=caller))
 
 
 @router.get("/masters/{master_id}/files", summary="Files attached to a user master (metadata)", responses=errors(403, 404))
 def list_files(hall: HallDep, caller: CallerDep, master_id: Text) -> list[dict]:
-    return [f.to_dict() for f in hall.library.files(master_id, caller)]
+    return hall.knowledge.files(master_id, caller=caller)
 
 
 @router.patch("/files/{file_id}", summary="Let chat users download a file, or not", responses=errors(400, 404))

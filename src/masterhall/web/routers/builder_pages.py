@@ -1,5 +1,6 @@
 """The builder's pages: ``/builder`` (your masters, import), ``/builder/new`` and
-``/builder/{id}`` (the form with its one-click test and preview). Saving, testing and importing
+``/builder/{id}`` (the form with its one-click test and preview), ``/builder/{id}/knowledge``
+(its files, Q&A pairs and the "what would be retrieved" box). Saving, testing and importing
 are done by ``static/js/builder/*.js`` through ``/api/builder``."""
 
 from __future__ import annotations
@@ -77,6 +78,18 @@ def _builder_page(request: Request, hall, stored, need: str | None = None) -> HT
 def builder_new_page(request: Request, hall: HallDep, need: str | None = Query(None, max_length=2000)) -> HTMLResponse:
     """The builder form for a new master; ``need`` (what no master fits) prefills it."""
     return _builder_page(request, hall, None, (need or "").strip() or None)
+
+
+@router.get("/builder/{master_id}/knowledge", response_class=HTMLResponse)
+def builder_knowledge_page(request: Request, hall: HallDep, caller: CallerDep, master_id: str) -> HTMLResponse:
+    """A master's knowledge (files, chunks, Q&A pairs, lorebook, the look-up box): its creator's and the admins'."""
+    stored = hall.library.mine(master_id, caller)
+    if stored is None:
+        return not_found(request, "builder_not_found", id=master_id)
+    lang = page_lang(request)
+    title = stored.master.name.get(lang)
+    page = {"lang": lang, "master_id": stored.id}
+    return render_page(request, "builder_knowledge.html", page=page, title=title, stored=stored)
 
 
 @router.get("/builder/{master_id}", response_class=HTMLResponse)

@@ -31,11 +31,15 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 
 class SendMessage(BaseModel):
-    """A new user message: in ``conversation_id``, or in a new conversation with ``master_id``."""
+    """A new user message: in ``conversation_id``, or in a new conversation with ``master_id`` —
+    or a new round table with ``master_ids``."""
 
     content: Text = Field(description="The user's message (1–32,000 characters).")
     master_id: Text | None = None
+    master_ids: list[Text] | None = Field(default=None, max_length=8,
+                                          description="Start a round table with these masters (2–8).")
     conversation_id: Text | None = None
+    rounds: int = Field(default=1, ge=1, le=3, description="Rounds of a round table in a row (each master may speak again).")
     backend: Text | None = Field(default=None, description="Backend name (default: the master's, then the hall's).")
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
@@ -47,6 +51,12 @@ class ContinueAnswer(BaseModel):
     backend: Text | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=32768, description="Tokens the continuation may add.")
+
+
+class Members(BaseModel):
+    """The masters seated at a conversation's round table, in order (one: a plain chat again)."""
+
+    master_ids: list[Text] = Field(min_length=1, max_length=8)
 
 
 class EditMessage(BaseModel):
@@ -143,24 +153,42 @@ def export_conversation(hall: HallDep, caller: CallerDep, conversation_id: Text,
              response_class=EventStream)
 async def send_message(hall: HallDep, caller: CallerDep, render: RenderDep, body: SendMessage):
     params = SamplingParams(temperature=body.temperature, max_tokens=body.max_tokens)
-    return await event_stream(hall.pool, lambda listener: hall.chat.send(
-        body.content, master_id=body.master_id, conversation_id=body.conversation_id,
-        backend=body.backend, params=params, listener=listener, caller=caller), _frames(hall, render))
+    return await event_stream(hall.pool, lambda listener: hall.roundtable.send(
+        body.content, master_id=body.master_id, master_ids=body.master_ids, conversation_id=body.conversation_id,
+        backend=body.backend, params=params, listener=listener, caller=caller, rounds=body.rounds), _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/regenerate", summary="Generate the last answer again (SSE)",
              responses=stream(404), response_class=EventStream)
 async def regenerate(hall: HallDep, caller: CallerDep, render: RenderDep, conversation_id: Text):
-    return await event_stream(hall.pool, lambda listener: hall.chat.regenerate(conversation_id, listener=listener, caller=caller),
+    return await event_stream(hall.pool, lambda listener: hall.roundtable.regenerate(conversation_id, listener=listener,
+                                                                                     caller=caller),
                               _frames(hall, render))
 
 
 @router.post("/conversations/{conversation_id}/edit", summary="Edit the last user message and resend it (SSE)",
              responses=stream(404), response_class=EventStream)
 async def edit_last(hall: HallDep, caller: CallerDep, render: RenderDep, conversation_id: Text, body: EditMessage):
-    return await event_stream(hall.pool, lambda listener: hall.chat.edit_last(conversation_id, body.content, listener=listener,
-                                                                              caller=caller),
-                              _frames(hall, render))
+    return await event_stream(hall.pool, lambda listener: hall.roundtable.regenerate(
+        conversation_id, new_text=body.content, listener=listener, caller=caller), _frames(hall, render))
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/regenerate",
+             summary="Generate one reply again, in place (a round table's reply, or any answer) (SSE)",
+             responses=stream(404), response_class=EventStream)
+async def regenerate_reply(hall: HallDep, caller: CallerDep, render: RenderDep, conversation_id: Text, message_id: DbId):
+    """The same speaker answers again in the same place, hearing the replies before it in its
+    round (those after it stay): ``start``, ``speaker``, deltas, ``done``, ``round``."""
+    return await event_stream(hall.pool, lambda listener: hall.roundtable.regenerate_reply(
+        conversation_id, message_id, listener=listener, caller=caller), _frames(hall, render))
+
+
+@router.put("/conversations/{conversation_id}/members", summary="Seat masters at a conversation's round table",
+            responses=errors(400, 404))
+def set_members(hall: HallDep, caller: CallerDep, conversation_id: Text, body: Members) -> dict:
+    """Add or remove masters mid-conversation: ``master_ids`` is the whole table, in order. One
+    master makes it a plain chat with that master again. Returns the conversation."""
+    return hall.roundtable.set_members(conversation_id, body.master_ids, caller=caller).to_dict()
 
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/continue",

@@ -2,7 +2,8 @@
 
 ``/`` the hall (categories and master cards), ``/masters/{id}`` one master,
 ``/masters/{id}/chat`` a new conversation (``?q=`` sends a first message),
-``/chat/{conversation_id}`` an existing conversation, ``/lang/{lang}`` the language switch.
+``/chat/{conversation_id}`` an existing conversation (a round table's too), ``/roundtable?masters=a,b,c``
+a new round table (``?q=`` sends a first message), ``/lang/{lang}`` the language switch.
 Everything dynamic (sending, streaming, the sidebar) is done by ``static/js/*.js`` through
 ``/api``. The builder's pages are in :mod:`.builder_pages`.
 """
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...catalog.loader import UnknownMasterError
 from ...catalog.models import Master
-from ...errors import NotFoundError
+from ...errors import InvalidRequestError, NotFoundError
 from .. import i18n
 from ..deps import CallerDep, HallDep, RenderDep
 from ..templating import avatar_image, card, not_found, page_lang, render_page
@@ -75,7 +76,8 @@ def _localized(master: Master, lang: str) -> dict:
     }
 
 
-def _chat_page(request: Request, hall, render, master: Master, transcript=None, q: str | None = None) -> HTMLResponse:
+def _chat_page(request: Request, hall, render, master: Master, transcript=None, q: str | None = None,
+               members: list[str] | None = None) -> HTMLResponse:
     """The chat page: the conversation (if any) and everything the script needs, as JSON."""
     lang = page_lang(request)
     messages = []
@@ -85,9 +87,11 @@ def _chat_page(request: Request, hall, render, master: Master, transcript=None, 
         view = assistant_view(hall, render, msg.content, msg.recommendations, master.is_guide) \
             if msg.role == "assistant" else {"html": None, "cards": None}
         messages.append({"id": msg.id, "role": msg.role, "content": msg.content, "status": msg.status,
-                         "error": msg.error, "finish_reason": msg.finish_reason, "notes": msg.notes, **view})
+                         "error": msg.error, "finish_reason": msg.finish_reason, "notes": msg.notes, "citations": msg.citations,
+                         "master_id": msg.master_id, **view})
     conversation = transcript.conversation if transcript else None
-    masters = {m.id: {"avatar": m.avatar, "avatar_image": avatar_image(m), "name": m.name.get(lang)} for m in hall.catalog}
+    masters = {m.id: {"avatar": m.avatar, "avatar_image": avatar_image(m), "name": m.name.get(lang),
+                      "names": [m.name.en, m.name.zh], "guide": m.is_guide} for m in hall.catalog}
     page = {
         "lang": lang,
         "master": _localized(master, lang),
@@ -97,9 +101,11 @@ def _chat_page(request: Request, hall, render, master: Master, transcript=None, 
         "stopping": transcript.stopping if transcript else False,
         "initial": (q or "").strip() or None,
         "masters": masters,
+        "members": (conversation.members if conversation else members) or None,
     }
     title = (conversation.title if conversation and conversation.title else None) or master.name.get(lang)
-    return render_page(request, "chat.html", master=master, m=page["master"], page=page, title=title)
+    table = [masters[i] for i in page["members"] or [] if i in masters]
+    return render_page(request, "chat.html", master=master, m=page["master"], page=page, title=title, table=table)
 
 
 @router.get("/masters/{master_id}/chat", response_class=HTMLResponse)
@@ -110,6 +116,21 @@ def new_chat_page(request: Request, hall: HallDep, render: RenderDep, master_id:
     if isinstance(master, HTMLResponse):
         return master
     return _chat_page(request, hall, render, master, q=q)
+
+
+@router.get("/roundtable", response_class=HTMLResponse)
+def new_round_table_page(request: Request, hall: HallDep, render: RenderDep,
+                         masters: list[str] = Query([], max_length=8),
+                         q: str | None = Query(None, max_length=32000)) -> HTMLResponse:
+    """A new round table with ``masters`` (``?masters=a,b`` or ``?masters=a&masters=b``, as the
+    hall's picker form sends them); ``q`` is sent as the first message. Unknown, too few or too
+    many masters: the not-found page."""
+    ids = [i.strip() for value in masters for i in value.split(",") if i.strip()]
+    try:
+        seated = hall.roundtable.seat(ids)
+    except InvalidRequestError:
+        return not_found(request, "not_found_table")
+    return _chat_page(request, hall, render, hall.catalog.get(seated[0]), q=q, members=seated)
 
 
 @router.get("/chat/{conversation_id}", response_class=HTMLResponse)

@@ -12,6 +12,11 @@ not complete), else ``stop``. The hall's own reasons, which OpenAI clients do no
 ``native_finish_reason`` of the choice (the name OpenRouter uses for the same thing) and, for a
 response that is not streamed, in the header ``X-MasterHall-Finish-Reason``.
 
+``model`` = ``roundtable:ID,ID,...`` seats those masters at a round table (nothing stored): each
+speaker's reply comes in turn in the one assistant message, each opened by a label line with the
+speaker's name in bold (``**Socrates** 🏛️``); usage adds up every reply, and the non-streaming
+body's ``masterhall.speakers`` lists ``{"master", "text", "usage"}`` per reply.
+
 When earlier messages are left out to fit the master's context window, the response says so:
 the header ``X-MasterHall-History-Dropped: N`` (on every master response, ``0`` when nothing was
 left out) and a ``masterhall`` object (``{"history_dropped": N, "notes": [...]}``) in the
@@ -68,15 +73,70 @@ def _split(body: ChatCompletionRequest) -> tuple[str | None, list[ChatMessage], 
     return ("\n\n".join(system) or None), convo[:-1], convo[-1].content
 
 
+#: The ``model`` prefix of a round table: ``roundtable:socrates,laozi``.
+ROUNDTABLE = "roundtable:"
+
+
 def _start(hall, body: ChatCompletionRequest):
     params = SamplingParams(temperature=body.temperature, top_p=body.top_p,
                             max_tokens=body.max_completion_tokens or body.max_tokens, seed=body.seed)
     client_system, history, last = _split(body)
 
     def start(listener: Listener) -> Generation:
+        if body.model.startswith(ROUNDTABLE):
+            ids = [i.strip() for i in body.model[len(ROUNDTABLE):].split(",") if i.strip()]
+            return hall.roundtable.complete(ids, history, last, params=params, listener=listener,
+                                            client_system=client_system)
         return hall.chat.complete(body.model, history, last, client_system=client_system, params=params, listener=listener)
 
     return start
+
+
+def _label(data: dict, first: bool) -> str:
+    """The line that opens a speaker's reply in a round table's one message."""
+    return ("" if first else "\n\n") + f"**{data['name']}** {data.get('avatar') or ''}".rstrip() + "\n\n"
+
+
+class _Round:
+    """Adds up a round table's replies for the one completion: the text with each speaker's label,
+    the usage of every reply, and ``speakers`` (``{"master", "text", "usage"}``)."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.speakers: list[dict] = []
+        self.errors: list[Event] = []
+
+    def add(self, event: Event) -> str | None:
+        """Take ``event``; returns the label text to send when it opens a speaker's reply."""
+        if event.type == "speaker":
+            label = _label(event.data, not self.speakers)
+            self.speakers.append({"master": event.data["master_id"], "text": "", "usage": None})
+            self.parts.append(label)
+            return label
+        if event.type == "delta" and self.speakers:
+            self.parts.append(event.data["text"])
+            self.speakers[-1]["text"] += event.data["text"]
+        elif event.type in ("done", "error") and self.speakers:
+            self.speakers[-1]["usage"] = event.data.get("usage")
+            if event.type == "error":
+                self.errors.append(event)
+        elif event.type == "error":
+            self.errors.append(event)
+        return None
+
+    def final(self) -> Event:
+        """One ``done`` (or ``error`` when nothing came back) with the whole text and summed usage."""
+        usage: dict = {"prompt_tokens": 0, "completion_tokens": 0, "finish_reason": "stop"}
+        for spoke in self.speakers:
+            u = spoke["usage"] or {}
+            usage["prompt_tokens"] += u.get("prompt_tokens") or 0
+            usage["completion_tokens"] += u.get("completion_tokens") or 0
+            if u.get("finish_reason") not in (None, "stop"):
+                usage["finish_reason"] = u["finish_reason"]
+        text = "".join(self.parts)
+        if self.errors and not any(s["text"] for s in self.speakers):
+            return Event("error", {**self.errors[-1].data, "usage": usage, "text": text})
+        return Event("done", {"text": text, "usage": usage})
 
 
 class _Started:
@@ -149,15 +209,21 @@ async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
         yield chunk({"role": "assistant", "content": ""}, extension=_extension(start.gen))
 
     final: list[Event] = []
+    table = _Round() if body.model.startswith(ROUNDTABLE) else None
     around = json_around(None, {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
                                 "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": None}]},
                          ("choices", 0, "delta", "content"))
 
     def frames(event: Event) -> Iterable[str]:
+        label = table.add(event) if table is not None else None
+        if label:
+            yield text_frame(around[0], label, around[1])
         if event.type == "delta":
             yield text_frame(around[0], event.data["text"], around[1])
-        elif event.type in ("done", "error"):
+        elif event.type in ("done", "error") and table is None:
             final.append(event)
+        elif event.type == "round" and table is not None:
+            final.append(table.final())
 
     def closing() -> Iterable[str]:
         usage, error = _outcome(final[-1] if final else None)
@@ -172,16 +238,21 @@ async def chat_completions(hall: HallDep, body: ChatCompletionRequest):
 
 
 def _collect(start, model: str, created: int, completion_id: str) -> JSONResponse:
-    gen = start(lambda event: None)
+    table = _Round() if model.startswith(ROUNDTABLE) else None
+    gen = start(lambda event: table.add(event) if table is not None and event is not None else None)
     gen.done.wait()
-    usage, error = _outcome(gen.final)
-    text = (gen.final.data.get("text") if gen.final is not None else None) or ""
+    last = table.final() if table is not None else gen.final
+    usage, error = _outcome(last)
+    text = (last.data.get("text") if last is not None else None) or ""
     if error is not None and not text:  # the backend failed before any text: an HTTP error, by its kind
-        return openai_backend_error(error, gen.final.data.get("code", "internal") if gen.final is not None else "internal")
+        return openai_backend_error(error, last.data.get("code", "internal") if last is not None else "internal")
+    extension = _extension(gen)
+    if table is not None:
+        extension["speakers"] = table.speakers
     return JSONResponse({
         "id": completion_id, "object": "chat.completion", "created": created, "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": _finish_reason(usage),
                      "native_finish_reason": _native_reason(usage)}],
         "usage": _usage(usage),
-        "masterhall": _extension(gen),
+        "masterhall": extension,
     }, headers={FINISH_HEADER: _native_reason(usage), **_context_headers(gen)})

@@ -141,6 +141,12 @@ function setup() {
       }
       finderGrid.append(pick);
     }
+    const together = document.getElementById("finder-together");
+    const picked = Array.from(finderGrid.children).slice(0, 4).map((p) => p.dataset.id);
+    if (together) {
+      together.hidden = !query || picked.length < 2;
+      together.href = "/roundtable?" + new URLSearchParams({ masters: picked.join(","), q: query || "" }).toString();
+    }
     finderTitle.hidden = noFit;
     if (finderIndexing) finderIndexing.hidden = !(items && items.indexing) || finderGrid.children.length === 0;
     finderBox.hidden = finderGrid.children.length === 0 && !noFit;
@@ -201,9 +207,26 @@ function setup() {
       input.focus();
     }
   });
+  tablePicker();
   const initial = new URLSearchParams(location.search).get("q");
   if (initial) input.value = initial;
   if (input.value) update();
+}
+
+/** The round-table picker: 2 to 4 masters ticked start a round table (the form goes to /roundtable). */
+function tablePicker() {
+  const form = document.getElementById("table-form");
+  if (!form) return;
+  const start = document.getElementById("table-start");
+  const boxes = Array.from(form.querySelectorAll('input[name="masters"]'));
+  const sync = () => {
+    const n = boxes.filter((b) => b.checked).length;
+    start.disabled = n < 2 || n > 4;
+    start.textContent = start.dataset.label.replace("{n}", String(n));
+    for (const box of boxes) box.disabled = !box.checked && n >= 4;
+  };
+  form.addEventListener("change", sync);
+  sync();
 }
 
 setup();

@@ -97,6 +97,14 @@ export function createPreview(ctx, runs) {
     if (info.dropped_examples) left.push(t("debug_dropped_examples", { n: info.dropped_examples }));
     meta.append(...dlRow("dropped", t("debug_dropped"), left.length ? left.join(" · ") : t("debug_nothing_dropped")));
     if (info.context_warning) meta.append(...dlRow("context-warning", t("debug_warning"), runs.contextWarning(info.context_warning)));
+    if (info.knowledge) {
+      // What the master's stored knowledge gave this turn: the passages used, with source and scores.
+      const k = info.knowledge;
+      const used = (k.used || []).map((c) => c.source + (c.position ? " · " + c.position : "") + " (" + c.score + ")");
+      const summary = k.qa_first ? t("knowledge_qa_first", { score: k.qa_first.qa_score }) + ": " + k.qa_first.source
+        : used.length ? used.join("; ") : t("knowledge_nothing");
+      meta.append(...dlRow("knowledge", t("knowledge_title"), summary));
+    }
     if (left.length) meta.lastChild.classList.add("is-warn");
     meta.append(...dlRow("timing", t("debug_timing"), t("debug_waiting")));
     box.append(meta);

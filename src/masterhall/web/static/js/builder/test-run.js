@@ -27,7 +27,7 @@ export function createTestRun(ctx, runs) {
   function testCard(item) {
     return el(
       "article",
-      { className: "test-card", dataset: { index: String(item.index), lang: item.lang, status: "waiting" } },
+      { className: "test-card", dataset: { index: String(item.index), lang: item.lang, status: "waiting", probe: item.probe ? "leak" : "" } },
       el(
         "header",
         { className: "test-card-head" },

@@ -1,6 +1,7 @@
 /* MasterHall — changing the chat's last turn: regenerate the last answer, continue an answer cut
  * at the length limit (the rest streams into the same bubble), or edit the last message in place
- * and send it again. `createEditing(view, turns)` returns {regenerate, continueAnswer, startEdit}. */
+ * and send it again. `createEditing(view, turns)` returns {regenerate, regenerateReply, continueAnswer, startEdit}
+ * (regenerateReply: one reply of a round table, in place). */
 
 import { el } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
@@ -26,6 +27,23 @@ export function createEditing(view, turns) {
     await turns.runTurn("/api/conversations/" + encodeURIComponent(state.conversationId) + "/regenerate", null, {
       rejected(message) {
         thread.append(...removed);
+        view.updateActions();
+        view.showNotice(message, "error");
+      },
+    });
+  }
+
+  /** A round table's reply, generated again in place by the same master (the replies after it stay). */
+  async function regenerateReply(node) {
+    if (state.busy || !state.conversationId || !node.dataset.id) return;
+    view.clearNotices();
+    const before = node._message;
+    const path = "/api/conversations/" + encodeURIComponent(state.conversationId) + "/messages/" +
+      encodeURIComponent(node.dataset.id) + "/regenerate";
+    await turns.runTurn(path, null, {
+      node,
+      rejected(message) {
+        if (before) M.update(node, before);
         view.updateActions();
         view.showNotice(message, "error");
       },
@@ -110,5 +128,5 @@ export function createEditing(view, turns) {
     });
   }
 
-  return { regenerate, continueAnswer, startEdit };
+  return { regenerate, regenerateReply, continueAnswer, startEdit };
 }

@@ -1,4 +1,7 @@
 /* MasterHall — the chat page: the thread, the composer, the sidebar, export, and the wiring.
+ * A round table (page.members, or a conversation whose members are set) shows the members bar
+ * (table.js), each reply under its own master, and a Regenerate on every reply; @-mentions
+ * (mention.js) work in every conversation (the master mentioned joins).
  *
  * Page data comes from <script id="mh-page"> (see routers/pages.py). Answers stream through
  * turns.js; regenerate and edit are in edit.js, the bubbles in messages.js, the conversations
@@ -12,7 +15,9 @@ import { autosize, bindEnter } from "./composer.js";
 import { Drawer } from "./drawer.js";
 import { createEditing } from "./edit.js";
 import * as M from "./messages.js";
+import { Mentions } from "./mention.js";
 import { Sidebar } from "./sidebar.js";
+import { Table } from "./table.js";
 import { createTurns } from "./turns.js";
 
 function setup() {
@@ -37,7 +42,9 @@ function setup() {
     stopRequested: false,
     stopped: null, // the answer to this page's Stop: {stopped, message_id, text}
     remote: false, // an answer started before this page was loaded is still being generated
+    members: null, // a round table's master ids (null: one master)
   };
+  const masters = page.masters || {};
 
   /* ---- the view the other modules act on -------------------------------------------------- */
 
@@ -47,6 +54,17 @@ function setup() {
     thread,
     input,
     sidebar: null,
+    table: null,
+
+    /** The master who gave an answer (`master_id`, a round table's), for its avatar and name. */
+    speaker(id) {
+      return id && masters[id] ? { id, ...masters[id] } : master;
+    },
+
+    /** Show the members bar for a round table of `members` (null: none). */
+    showMembers(members) {
+      view.table.show(members);
+    },
 
     showNotice(text, kind) {
       if (!text) return;
@@ -111,10 +129,11 @@ function setup() {
         const more = node.querySelector('[data-action="continue"]');
         if (more) more.hidden = state.busy || !state.conversationId || node !== last;
         if (edit) edit.hidden = state.busy || !state.conversationId || node !== lastUser;
-        if (regen) regen.hidden = state.busy || !state.conversationId || node !== last;
+        if (regen) regen.hidden = state.busy || !state.conversationId || (node !== last && !state.members);
         if (copy) copy.hidden = !M.rawText(node) || (state.busy && node === last && node.dataset.role === "assistant");
       }
       starters.hidden = nodes.length > 0;
+      if (view.table) view.table.render();
     },
 
     setBusy(busy) {
@@ -137,7 +156,8 @@ function setup() {
     },
 
     renderThread(messages) {
-      thread.replaceChildren(...messages.map((m) => M.create({ ...m, restored: true }, master)));
+      thread.replaceChildren(...messages.map((m) => M.create({ ...m, restored: true },
+        m.role === "assistant" ? view.speaker(m.master_id) : master)));
       view.updateActions();
     },
   };
@@ -156,7 +176,8 @@ function setup() {
     autosize(input);
     const userNode = M.create({ role: "user", content, status: "complete" }, master);
     thread.append(userNode);
-    const body = state.conversationId ? { content, conversation_id: state.conversationId } : { content, master_id: master.id };
+    const body = state.conversationId ? { content, conversation_id: state.conversationId }
+      : state.members ? { content, master_ids: state.members } : { content, master_id: master.id };
     await turns.runTurn("/api/messages", body, {
       userNode,
       rejected(message) {
@@ -200,6 +221,13 @@ function setup() {
     onError: (message) => view.showNotice(message, "error"),
   });
 
+  view.table = Table(view, {
+    bar: $("members-bar"), list: $("members-list"), select: $("member-add"), add: $("member-add-button"),
+    sumUp: $("sum-up"), masters, onSumUp: () => sendMessage(t("round_table_sum_up_message")),
+  });
+  view.table.show(page.conversation ? page.conversation.members : page.members);
+  Mentions({ input, list: $("mention-list"), masters });
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submitInput();
@@ -226,7 +254,10 @@ function setup() {
     const node = button.closest(".msg");
     if (button.dataset.action === "copy") copyMessage(node, button);
     else if (button.dataset.action === "edit") editing.startEdit(node);
-    else if (button.dataset.action === "regenerate") editing.regenerate();
+    else if (button.dataset.action === "regenerate") {
+      if (state.members) editing.regenerateReply(node);
+      else editing.regenerate();
+    }
     else if (button.dataset.action === "continue") editing.continueAnswer(node);
   });
   document.addEventListener("click", (event) => {

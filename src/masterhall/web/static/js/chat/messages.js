@@ -1,6 +1,7 @@
 /* MasterHall — message bubbles of the chat page.
  *
- * A message is `{id, role, content, html, status, error, finish_reason, notes, cards}`. An answer
+ * A message is `{id, role, content, html, status, error, finish_reason, notes, cards, citations}`.
+ * `citations` (the sources of the master's knowledge it drew on) show under it. An answer
  * that stopped at the token limit (finish_reason "length") says so under it, with a Continue
  * button (data-action="continue"); one the hall ended because it repeated itself ("loop") says
  * that. `notes` (what the hall left out of the prompt to fit the context window) show in a small
@@ -90,6 +91,7 @@ export function update(node, message) {
     content.textContent = message.content || "";
   }
   showCards(node, message.cards);
+  showCitations(node, message.citations);
   const waiting = message.role === "assistant" && message.status === "streaming" && !message.content;
   node.classList.toggle("is-waiting", waiting);
   if (waiting && !message.restored) content.append(typingDots());
@@ -113,6 +115,27 @@ export function setContext(node, notes) {
   const text = dropped ? t("note_history_dropped", { n: dropped[1] }) : "";
   context.textContent = text;
   context.hidden = !text;
+}
+
+/** The sources an answer drew on, under it: file name or Q&A title, position and a short
+ *  snippet each (text only; nothing links to the files, which stay private). */
+function showCitations(node, citations) {
+  const old = node.querySelector(".msg-citations");
+  if (old) old.remove();
+  if (!Array.isArray(citations) || !citations.length) return;
+  const list = el("ol", { className: "citation-list" });
+  for (const c of citations) {
+    const where = [c.kind === "qa" ? t("citation_qa") : c.kind === "lore" ? t("citation_lore") : null, c.position]
+      .filter(Boolean).join(" · ");
+    list.append(el("li", { className: "citation", dataset: { kind: c.kind || "file" } },
+      el("span", { className: "citation-n" }, "[" + (c.n || "") + "] "),
+      el("span", { className: "citation-source" }, c.source || ""),
+      where ? el("span", { className: "citation-where" }, " — " + where) : null,
+      c.snippet ? el("q", { className: "citation-snippet" }, c.snippet) : null));
+  }
+  const box = el("aside", { className: "msg-citations", attrs: { "aria-label": t("citations_label") } },
+    el("p", { className: "citations-title" }, t("citations_label")), list);
+  node.querySelector(".msg-content").after(box);
 }
 
 /** Only the hall's own paths are used as card links. */
@@ -185,4 +208,13 @@ export function setNote(node, text, kind) {
 /** The raw text of a message, for Copy. */
 export function rawText(node) {
   return node._raw !== undefined ? node._raw : node.querySelector(".msg-content").textContent;
+}
+
+/** Show `master` (avatar and name) as the speaker of an answer: a round table's replies. */
+export function setSpeaker(node, master) {
+  const avatar = node.querySelector(".msg-avatar");
+  if (avatar) fillAvatar(avatar, master);
+  const who = node.querySelector(".msg-who");
+  if (who && master) who.textContent = master.name;
+  if (master && master.id) node.dataset.master = master.id;
 }

@@ -1,6 +1,8 @@
 /* MasterHall — one streamed turn of the chat page: POST /api/messages (or …/regenerate, …/edit),
  * the answer streamed into a new assistant bubble (deltas as plain text, replaced by the server's
  * sanitized HTML when `done` arrives), Stop, and the pages opened while an answer is generating.
+ * A round table's round is one stream: each `speaker` event opens the next reply's bubble, under
+ * that master's avatar and name; `round` ends it (Stop ends the whole round).
  *
  * `createTurns(view)` takes the page's view (see main.js) and returns {runTurn, stop, followRemote, settleRemote}.
  */
@@ -29,7 +31,9 @@ export function createTurns(view) {
     state.controller = controller;
     state.stopRequested = false;
     state.stopped = null;
-    const node = handlers.node || M.create({ role: "assistant", content: "", status: "streaming" }, master);
+    let node = handlers.node || M.create({ role: "assistant", content: "", status: "streaming" }, master);
+    let speakers = 0;
+    let round = false;
     let text = handlers.node ? M.rawText(node) : "";
     if (handlers.node) M.update(node, { role: "assistant", id: node.dataset.id, content: text, status: "streaming" });
     else thread.append(node);
@@ -43,10 +47,29 @@ export function createTurns(view) {
     function onEvent(event) {
       const data = event.data || {};
       if (event.event === "start") {
-        node.dataset.id = String(data.message_id);
+        if (data.message_id) node.dataset.id = String(data.message_id);
+        if (data.round) {
+          round = true;
+          view.showMembers(data.members);
+          for (const id of data.joined || []) view.announce(t("round_table_joined", { name: view.speaker(id).name }));
+        }
         if (handlers.userNode) handlers.userNode.dataset.id = String(data.user_message_id);
         if (!state.conversationId) view.setConversation(data.conversation_id);
         if (data.title) view.setTitle(data.title);
+      } else if (event.event === "speaker") {
+        if (speakers++ > 0) {
+          node = M.create({ role: "assistant", content: "", status: "streaming" }, view.speaker(data.master_id));
+          thread.append(node);
+        }
+        M.setSpeaker(node, view.speaker(data.master_id));
+        M.update(node, { role: "assistant", id: data.message_id, content: "", status: "streaming" });
+        text = "";
+        fresh = true;
+        view.updateActions();
+        view.announce(t("status_answering", { name: data.name }));
+        if (view.nearBottom()) view.scrollToBottom();
+      } else if (event.event === "round") {
+        ended = true;
       } else if (event.event === "context") {
         M.setContext(node, data.notes);
       } else if (event.event === "loading") {
@@ -60,12 +83,18 @@ export function createTurns(view) {
         M.setStreamingText(node, text);
         if (stick) view.scrollToBottom();
       } else if (event.event === "done" || event.event === "error") {
-        ended = true;
+        ended = !round;
+        if (round && event.event === "error" && !data.master_id) {
+          ended = true;
+          if (!speakers && !handlers.node) node.remove();
+          view.showNotice(describeError(data.code, data.message), "error");
+          return;
+        }
         const stick = view.nearBottom();
         if (event.event === "done") {
           M.update(node, {
             role: "assistant", id: data.message_id, content: data.text, html: data.html, status: data.status, error: data.error,
-            finish_reason: data.finish_reason, notes: data.notes, cards: data.cards,
+            finish_reason: data.finish_reason, notes: data.notes, cards: data.cards, citations: data.citations,
           });
         } else {
           M.update(node, { role: "assistant", id: data.message_id, content: text, status: "error", code: data.code, error: data.message });
@@ -108,7 +137,8 @@ export function createTurns(view) {
    *  length limit, ended for repeating itself). */
   function announceEnd(node) {
     const text = node.querySelector(".msg-content").textContent.trim();
-    if (text) view.announce(t("status_answered", { name: master.name, text }));
+    const who = node.querySelector(".msg-who");
+    if (text) view.announce(t("status_answered", { name: who ? who.textContent : master.name, text }));
     const note = node.querySelector(".msg-note:not([hidden])");
     if (note) view.announce(note.textContent);
     const cut = node.querySelector(".msg-cut:not([hidden]) .msg-cut-text");

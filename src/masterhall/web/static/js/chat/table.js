@@ -1,0 +1,80 @@
+/* MasterHall — the members bar of a round table: who sits at the table (avatar, name, a button
+ * to ask them to leave), a list to seat another master mid-conversation, and "Sum up" (asks the
+ * chair for a closing synthesis). Changes to a stored conversation go to
+ * PUT /api/conversations/{id}/members; before the first message they only change what the page
+ * will send (`master_ids`).
+ *
+ *   const table = Table(view, { bar, list, select, add, sumUp, masters, onSumUp });
+ *   table.show(["socrates", "laozi"]);   // or null: no round table (the bar is hidden)
+ */
+
+import { api, describeError } from "../lib/api.js";
+import { fillAvatar } from "../lib/avatar.js";
+import { el } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
+
+export function Table(view, { bar, list, select, add, sumUp, masters, onSumUp }) {
+  const { state } = view;
+
+  function render() {
+    const members = state.members || [];
+    bar.hidden = !state.members;
+    list.replaceChildren(
+      ...members.map((id) => {
+        const m = masters[id] || { name: id };
+        return el(
+          "li",
+          { className: "member-chip", dataset: { id } },
+          fillAvatar(el("span", { className: "avatar", attrs: { "aria-hidden": "true" } }), m),
+          el("span", { className: "member-name" }, m.name),
+          el("button", {
+            type: "button", className: "member-remove", title: t("round_table_remove", { name: m.name }),
+            attrs: { "aria-label": t("round_table_remove", { name: m.name }) },
+            disabled: members.length <= 2 || state.busy,
+            onclick: () => change(members.filter((x) => x !== id)),
+          }, "✕")
+        );
+      })
+    );
+    const seated = new Set(members);
+    const choices = Object.entries(masters)
+      .filter(([id, m]) => !m.guide && !seated.has(id))
+      .sort((a, b) => a[1].name.localeCompare(b[1].name));
+    select.replaceChildren(select.options[0] || el("option", { value: "" }, t("round_table_add")),
+      ...choices.map(([id, m]) => el("option", { value: id }, m.name)));
+    select.value = "";
+    add.disabled = state.busy || members.length >= 8;
+    sumUp.disabled = state.busy || !state.conversationId;
+  }
+
+  async function change(members) {
+    if (state.busy) return;
+    if (!state.conversationId) {
+      state.members = members;
+      render();
+      return;
+    }
+    try {
+      const conversation = await api("/api/conversations/" + encodeURIComponent(state.conversationId) + "/members", {
+        method: "PUT", body: { master_ids: members },
+      });
+      state.members = conversation.members || null;
+      render();
+    } catch (err) {
+      view.showNotice(describeError(err.code, err.message), "error");
+    }
+  }
+
+  add.addEventListener("click", () => {
+    if (select.value) change([...(state.members || []), select.value]);
+  });
+  sumUp.addEventListener("click", () => onSumUp());
+
+  return {
+    show(members) {
+      state.members = members && members.length ? members.slice() : null;
+      render();
+    },
+    render,
+  };
+}
