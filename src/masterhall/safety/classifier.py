@@ -162,6 +162,10 @@ class CrisisClassifier:
         vector = self.encoder.encode_query(text)
         return self.score_vector(vector, text), vector
 
+    def nearest_similarity(self, vector: np.ndarray) -> float:
+        """Cosine similarity of ``vector`` to its nearest exemplar in the bank (either label)."""
+        return float((self._vecs @ vector).max()) if len(self._vecs) else 0.0
+
     def kind_of(self, vector: np.ndarray) -> str:
         """The kind of the crisis exemplar nearest to ``vector`` (cosine)."""
         if self._crisis_vecs is None or not len(self._crisis_kinds):

@@ -68,6 +68,11 @@ class Thresholds:
     #: (retirement) and scored 0.99.
     certain: float = 0.9
     conversation: float = 0.6
+    #: A message whose nearest exemplar has a cosine similarity below this is like nothing in the
+    #: bank (a word list, code, a table): its score is noise, so on its own it is not rated (the
+    #: rules still apply). No crisis message of the dev, test or held-out sets is that far (lowest:
+    #: 0.47 on dev, 0.40 held out).
+    far: float = 0.35
     decay: float = 0.6
 
 
@@ -222,6 +227,9 @@ class SafetyGuard:
             gate = [n for n, v in zip(CUE_NAMES, cues)
                     if v and n in GATE_CUES and (GATE_KINDS.get(n) is None or any(k in GATE_KINDS[n] for k in near))]
             gate += ["short"] if _short(message) else []
+            if vector is not None and self.classifier is not None and hasattr(self.classifier, "nearest_similarity") \
+                    and self.classifier.nearest_similarity(vector) < t.far:
+                gate.append("far")
             if gate:
                 a.extra["gate"] = ",".join(gate)
             if score >= t.crisis and (not gate or (score >= t.certain and "short" not in gate)):
@@ -230,8 +238,8 @@ class SafetyGuard:
                 a.level, a.source = "crisis", "conversation"
             elif gate == ["short"] and score >= t.crisis:
                 a.level, a.source = "elevated", "classifier"  # "我打算今晚就走": too short to answer with help alone, too close to ignore
-            elif "short" in gate and not a.careful and not any(s >= t.elevated for s in earlier):
-                pass  # "hi", "谢谢": too short to rate alone, and nothing earlier to read it with
+            elif ("short" in gate or "far" in gate) and not a.careful and not any(s >= t.elevated for s in earlier):
+                pass  # "hi", "谢谢": too short to rate alone; a word list or code: like nothing in the bank
             elif score >= t.elevated or (a.careful and a.conversation_score >= t.elevated):
                 a.level, a.source = "elevated", "classifier"
             if a.level != "none":
