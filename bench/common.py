@@ -194,7 +194,10 @@ class ServerProcess:
         with httpx.Client(base_url=self.url, timeout=2.0) as client:
             while True:
                 self._check_alive()
-                state = client.get("/api/status").json()["model"]
+                try:
+                    state = client.get("/api/status").json()["model"]
+                except httpx.TimeoutException:  # the model library holds the GIL while it loads
+                    state = {"state": "loading"}
                 if state["state"] == "ready":
                     self.t_model_ready_s = time.perf_counter() - self.t_spawn
                     return self.t_model_ready_s

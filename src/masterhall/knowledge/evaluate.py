@@ -17,7 +17,6 @@ accuracy** — answers whose citations include ``source``.
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 import time
@@ -30,6 +29,7 @@ from ..builder.library import MasterLibrary
 from ..catalog.loader import Catalog
 from ..catalog.models import Master
 from ..errors import InvalidRequestError
+from ..eval.sets import EvalSetError, read_jsonl
 from ..finder.encoders import Encoder
 from ..store.db import Store
 from .parse import file_format
@@ -69,6 +69,11 @@ class KnowledgeReport:
                 "fact_rate": self.fact_rate, "citation_accuracy": self.citation_accuracy, "misses": self.misses}
 
 
+def _is_question(row: object) -> bool:
+    """A question line: non-empty strings ``question``, ``source`` and ``passage``."""
+    return isinstance(row, dict) and all(isinstance(row.get(k), str) and row[k] for k in ("question", "source", "passage"))
+
+
 def read_questions(folder: Path, split: str | None = None) -> list[dict]:
     """The questions of ``folder`` (``questions-<split>.jsonl``, or every ``questions*.jsonl``).
     Raises :class:`~masterhall.errors.InvalidRequestError` naming a bad line or a missing file."""
@@ -77,16 +82,12 @@ def read_questions(folder: Path, split: str | None = None) -> list[dict]:
     for path in files:
         if not path.is_file():
             raise InvalidRequestError(f"{path} not found")
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidRequestError(f"{path.name} line {n}: {exc.msg}") from exc
-            if not all(isinstance(item.get(k), str) and item[k] for k in ("question", "source", "passage")):
-                raise InvalidRequestError(f"{path.name} line {n}: needs question, source and passage")
-            out.append(item)
+        if not path.read_text(encoding="utf-8").strip():
+            continue
+        try:
+            out += [row for _, row in read_jsonl(path, _is_question, "question, source and passage (strings)")]
+        except EvalSetError as exc:
+            raise InvalidRequestError(str(exc)) from exc
     if not out:
         raise InvalidRequestError(f"no questions in {folder}")
     return out
