@@ -33,13 +33,13 @@ export function createEditing(view, turns) {
     });
   }
 
-  /** A round table's reply, generated again in place by the same master (the replies after it stay). */
-  async function regenerateReply(node) {
+  /** Run ``action`` (``regenerate`` or ``continue``) on a stored answer in place; a refusal puts it back. */
+  async function redoInPlace(node, action) {
     if (state.busy || !state.conversationId || !node.dataset.id) return;
     view.clearNotices();
     const before = node._message;
     const path = "/api/conversations/" + encodeURIComponent(state.conversationId) + "/messages/" +
-      encodeURIComponent(node.dataset.id) + "/regenerate";
+      encodeURIComponent(node.dataset.id) + "/" + action;
     await turns.runTurn(path, null, {
       node,
       rejected(message) {
@@ -50,21 +50,10 @@ export function createEditing(view, turns) {
     });
   }
 
-  async function continueAnswer(node) {
-    if (state.busy || !state.conversationId || !node.dataset.id) return;
-    view.clearNotices();
-    const before = node._message;
-    const path = "/api/conversations/" + encodeURIComponent(state.conversationId) + "/messages/" +
-      encodeURIComponent(node.dataset.id) + "/continue";
-    await turns.runTurn(path, null, {
-      node,
-      rejected(message) {
-        if (before) M.update(node, before);
-        view.updateActions();
-        view.showNotice(message, "error");
-      },
-    });
-  }
+  /** A round table's reply, generated again in place by the same master (the replies after it stay). */
+  const regenerateReply = (node) => redoInPlace(node, "regenerate");
+
+  const continueAnswer = (node) => redoInPlace(node, "continue");
 
   function startEdit(node) {
     if (state.busy || node.classList.contains("is-editing")) return;
