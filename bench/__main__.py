@@ -31,6 +31,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=int, default=defaults.requests, help="requests per API-overhead series (default %(default)s)")
     p.add_argument("--roundtable-backend", default=defaults.roundtable_backend,
                    help="backend of the round-table part (default %(default)s; fake: a smoke run)")
+    p.add_argument("--roundtable-compare", action="store_true",
+                   help="round tables: also measure, interleaved, a server that does not read the next speaker ahead")
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run; the numbers mean little)")
     p.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
                    help="first wait up to SECONDS for the 1-minute load average to fall below half the CPUs")
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [n.strip() for n in args.parts.split(",") if n.strip()]
     options = Options(threads=args.threads, parallel=args.parallel, max_tokens=args.max_tokens,
                       rounds=args.rounds, requests=args.requests, quick=args.quick,
-                      roundtable_backend=args.roundtable_backend)
+                      roundtable_backend=args.roundtable_backend, roundtable_compare=args.roundtable_compare)
     log = lambda text: print(text, file=sys.stderr if args.json_path == "-" else sys.stdout, flush=True)  # noqa: E731
     unknown = [n for n in names if n not in PARTS]
     if unknown or not names:

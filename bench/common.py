@@ -40,7 +40,8 @@ class Options:
     ``max_tokens``: reply length of the decode runs; ``rounds``: measured rounds per decode path;
     ``quick``: smaller sizes everywhere (for smoke tests, not for numbers); ``roundtable_backend``:
     the backend of the round-table part (``embedded``; ``fake`` proves the part runs, its ratio
-    means nothing).
+    means nothing); ``roundtable_compare``: also run every round on a second server whose round
+    tables do not read the next speaker ahead (``MASTERHALL_ROUNDTABLE_PREREAD=false``), interleaved.
     """
 
     threads: int = field(default_factory=lambda: _default_threads())
@@ -51,6 +52,7 @@ class Options:
     requests: int = 200
     quick: bool = False
     roundtable_backend: str = "embedded"
+    roundtable_compare: bool = False
 
 
 class Context:
@@ -95,14 +97,16 @@ class Context:
             self._tmp.cleanup()
             self._tmp = None
 
-    def server(self, backend: str = "embedded") -> "ServerProcess":
-        """A ``masterhall serve`` shared by the parts of this run (started on first use, model loaded)."""
-        if backend not in self._servers:
-            server = ServerProcess(self.env, self.workdir / f"serve-{backend}.log", backend=backend,
-                                   data_dir=self.workdir / f"data-{backend}")
+    def server(self, backend: str = "embedded", variant: str = "", env: dict[str, str] | None = None) -> "ServerProcess":
+        """A ``masterhall serve`` shared by the parts of this run (started on first use, model
+        loaded); a ``variant`` name gets a server of its own, with ``env`` added to its environment."""
+        key = f"{backend}-{variant}" if variant else backend
+        if key not in self._servers:
+            server = ServerProcess({**self.env, **(env or {})}, self.workdir / f"serve-{key}.log", backend=backend,
+                                   data_dir=self.workdir / f"data-{key}")
             server.start(wait_model=True)
-            self._servers[backend] = server
-        return self._servers[backend]
+            self._servers[key] = server
+        return self._servers[key]
 
 
 def _default_threads() -> int:

@@ -80,7 +80,9 @@ class Settings(BaseSettings):
     streams, catalog changes, sign-in limits; see the README's *Several processes*); unset, the hall
     is one process and needs no Redis. ``redis_prefix``: the prefix of every Redis key and channel
     (several halls, or test runs, on one Redis).     ``roundtable_speakers``: the most masters who speak in one round of a round
-    table (default 3; see :mod:`masterhall.conversations.chair`).
+    table (default 3; see :mod:`masterhall.conversations.chair`). ``roundtable_preread``: while a
+    speaker answers, the backend reads the next speaker's prompt ahead in another slot (default on;
+    see :mod:`masterhall.conversations.roundtable`).
     """
 
     model_config = SettingsConfigDict(env_prefix="MASTERHALL_", env_nested_delimiter="__", extra="ignore")
@@ -99,6 +101,7 @@ class Settings(BaseSettings):
     crisis_region: str | None = None
     safety_semantic: bool = True
     roundtable_speakers: int = Field(default=3, ge=1, le=8)
+    roundtable_preread: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8042, ge=1, le=65535)
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)

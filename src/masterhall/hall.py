@@ -177,7 +177,8 @@ def build_hall(
     return Hall(settings=settings, catalog=catalog, registry=registry, loader=loader, engine=engine, store=store,
                 pool=pool, chat=chat, library=library, trial=trial, finder=finder, safety=safety,
                 accounts=accounts, knowledge=knowledge,
-                roundtable=RoundTable(chat, Chair(live_relevance(finder, catalog), settings.roundtable_speakers)),
+                roundtable=RoundTable(chat, Chair(live_relevance(finder, catalog), settings.roundtable_speakers),
+                                      preread=settings.roundtable_preread),
                 bus=bus, metrics=metrics)
 
 

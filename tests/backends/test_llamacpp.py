@@ -122,3 +122,50 @@ def test_no_pre_read_once_another_request_has_started(monkeypatch):
     backend._started = 3
     backend._prewarm_if_idle([{"role": "user", "content": "x"}], started=2)
     assert called == [] and not backend._prewarming
+
+
+class _Rendered:
+    def __init__(self, prompt):
+        self.prompt = prompt
+
+    def json(self):
+        return {"prompt": self.prompt}
+
+
+def test_preread_reads_the_prompt_up_to_the_end_of_the_last_message_in_the_background(monkeypatch):
+    import httpx
+
+    backend, engine = _backend([], prewarm=True)
+    backend.system_role = True
+    done = threading.Event()
+    sent: list[dict] = []
+
+    def apply_template(url, json, timeout):  # a ChatML-like template, rendered here
+        sent.append(json)
+        body = "".join(f"<{m['role']}>{m['content']}</{m['role']}>" for m in json["messages"])
+        return _Rendered(body + "<assistant>")
+
+    def handle_completions(request, callback):
+        engine.requests.append(request)
+        done.set()
+
+    monkeypatch.setattr(httpx, "post", apply_template)
+    engine.handle_completions = handle_completions
+    backend.preread([ChatMessage("system", "Be Seneca."), ChatMessage("user", "Should I quit?")])
+    assert done.wait(5)
+    assert sent[0]["messages"][-1]["content"].startswith("Should I quit?")
+    assert engine.requests == [{"prompt": "<system>Be Seneca.</system><user>Should I quit?", "n_predict": 0,
+                                "cache_prompt": True}]
+    with backend._busy:
+        assert backend._busy.wait_for(lambda: not backend._prereading, timeout=5)
+
+
+def test_no_preread_without_a_free_slot_or_a_loaded_engine():
+    backend, engine = _backend([], prewarm=True, parallel=2)
+    backend.system_role = True
+    backend._running = 2  # both slots answer
+    backend.preread([ChatMessage("user", "hi")])
+    assert not backend._prereading and engine.requests == []
+    idle = LlamaCppBackend("stub", "/nonexistent.gguf", threads=1)
+    idle.preread([ChatMessage("user", "hi")])  # not loaded: nothing, no load
+    assert not idle.loaded and not idle._prereading

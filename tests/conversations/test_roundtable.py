@@ -205,3 +205,42 @@ def test_regenerate_one_answer_of_a_plain_conversation(hall, fake):
     run(hall.roundtable.regenerate_reply(gen.conversation.id, answer.id))
     again = hall.chat.get(gen.conversation.id)
     assert [m.content for m in again.messages] == ["hi", "two"] and again.conversation.members is None
+
+
+def test_the_next_speaker_is_read_ahead_while_the_current_one_streams_with_the_exact_prefix(hall, fake):
+    fake.queue("Ask what you mean by quit.", "Accept what you cannot change.", "Check the thought behind it.")
+    gen, events = collect(hall, "Should I quit my job?", master_ids=TABLE)
+    order = speakers(events)
+    sent = [messages for messages, _ in fake.calls]
+    assert len(sent) == 3 and len(fake.prereads) == 2  # for the second and third speakers, not the first
+    for (ahead, streaming), later, earlier in zip(fake.prereads, sent[1:], sent[:-1]):
+        assert streaming == 1  # asked while the speaker before was still answering
+        assert ahead[0] == later[0] and ahead[0] != earlier[0]  # the next speaker's own system prompt
+        assert ahead[:-1] == later[:-1]  # everything before the person's message, message by message
+        assert ahead[-1].role == later[-1].role == "user" and ahead[-1].content == "Should I quit my job?"
+        assert later[-1].content.startswith(ahead[-1].content)  # what follows is only appended
+        assert "] said:" in later[-1].content[len(ahead[-1].content):]
+    assert [e.data["master_id"] for e in events if e.type == "done"] == order
+
+
+def test_reading_ahead_keeps_the_prefix_with_history_and_stops_with_the_round(hall, fake):
+    gen, _ = collect(hall, "What is courage?", master_ids=["socrates", "marcus-aurelius"])
+    fake.prereads.clear()
+    fake.calls.clear()
+    collect(hall, "And what is fear?", conversation_id=gen.conversation.id)
+    (ahead, _), = fake.prereads
+    later = fake.calls[1][0]
+    assert len(ahead) > 3 and ahead[:-1] == later[:-1]  # earlier replies, labelled, are part of the prefix
+    assert later[-1].content.startswith(ahead[-1].content) and later[-1].content != ahead[-1].content
+    fake.prereads.clear()
+    fake.queue("I stop here.")
+    stopped = []
+
+    def stop_at_first_delta(event):
+        if event is not None and event.type == "delta" and not stopped:
+            stopped.append(event)
+            gen2.stop()
+
+    gen2 = hall.roundtable.send("Once more?", conversation_id=gen.conversation.id, listener=stop_at_first_delta)
+    run(gen2)
+    assert fake.prereads == []  # a stopped round reads nobody ahead

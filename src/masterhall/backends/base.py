@@ -100,7 +100,8 @@ class Backend(Protocol):
     (the model's recommended sampling settings, see :mod:`masterhall.backends.sampling`) and
     ``prompt_style`` (``compact``: small model, the master's reply recipe ends the system
     prompt; ``full``: the instructions alone). A backend sends at most one system message, and
-    none to a model whose chat template has no system role (see :func:`fit_roles`).
+    none to a model whose chat template has no system role (see :func:`fit_roles`). A backend may
+    also have ``preread(messages)``, optional and not part of this protocol (see :func:`preread`).
     """
 
     name: str
@@ -125,6 +126,28 @@ class Backend(Protocol):
     def count_tokens(self, text: str) -> int:
         """Number of tokens ``text`` takes for this model (exact or a close upper estimate)."""
         ...
+
+
+def preread(backend: object, messages: Sequence[ChatMessage]) -> bool:
+    """Ask ``backend`` to read the opening of a request it will soon get, ahead of time.
+
+    ``messages``: the coming request's messages, except that its last message's content will have
+    more text appended at its end (nothing else changes). A backend that can read a prompt without
+    answering (an optional method ``preread(messages) -> None``, returning at once and never
+    raising; the in-process llama.cpp has one) then reads everything up to the end of that last
+    message's content into its cache in the background, so the later request reads only the text
+    added. A backend without the method does nothing (the default). Returns whether the backend
+    was asked. Used by round tables: the next speaker's prompt up to the earlier speakers' replies
+    is read while the current speaker still answers.
+    """
+    method = getattr(backend, "preread", None)
+    if method is None or not messages:
+        return False
+    try:
+        method(list(messages))
+    except Exception:  # noqa: BLE001 - a pre-read is an optimisation, never an error
+        return False
+    return True
 
 
 class CancelToken:

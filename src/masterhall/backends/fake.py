@@ -21,6 +21,8 @@ class FakeBackend:
     :meth:`queue` with ``fail_after`` to fail mid-stream. ``calls`` records the messages and
     params of every request, for assertions (as sent: ``system_role=False`` folds the system
     message into the first user message, as for a template without a system role).
+    ``prereads`` records every :meth:`preread` as ``(messages, streaming)``: the messages as they
+    would be sent, and how many of this backend's answers were streaming at that moment.
     """
 
     def __init__(self, name: str = "fake", *, delay_s: float = 0.0, context_window: int = 4096,
@@ -35,6 +37,8 @@ class FakeBackend:
         self.system_role = True
         self.cancelled = 0
         self.calls: list[tuple[list[ChatMessage], SamplingParams]] = []
+        self.prereads: list[tuple[list[ChatMessage], int]] = []
+        self.streaming = 0
         self._queue: deque[tuple[str | Exception, int | None]] = deque()
         self._lock = threading.Lock()
 
@@ -47,6 +51,11 @@ class FakeBackend:
     def count_tokens(self, text: str) -> int:
         """Heuristic token count (see :func:`estimate_tokens`)."""
         return estimate_tokens(text)
+
+    def preread(self, messages: Sequence[ChatMessage]) -> None:
+        """Record a pre-read of a coming request's opening (see :func:`~masterhall.backends.base.preread`)."""
+        with self._lock:
+            self.prereads.append((list(fit_roles(messages, self.system_role)), self.streaming))
 
     def _next_reply(self, messages: Sequence[ChatMessage]) -> tuple[str | Exception, int | None]:
         with self._lock:
@@ -80,6 +89,8 @@ class FakeBackend:
         limit = params.max_tokens
         usage = Usage(prompt_tokens=prompt_tokens)
         emitted = 0
+        with self._lock:
+            self.streaming += 1
         try:
             for i, piece in enumerate(pieces):
                 if limit is not None and emitted >= limit:
@@ -97,6 +108,9 @@ class FakeBackend:
                 yield piece
         except GeneratorExit:
             return
+        finally:
+            with self._lock:
+                self.streaming -= 1
         usage.completion_tokens = emitted
         elapsed = time.perf_counter() - start
         usage.tokens_per_s = emitted / elapsed if elapsed > 0 else None

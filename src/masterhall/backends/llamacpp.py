@@ -48,6 +48,9 @@ PREWARM_DELAY_S = 0.25
 #: Longest a request waits for a pre-read in progress for the same system prompt, seconds (one
 #: takes ~70 ms on 2 cores; while it runs, the slot holding that conversation is busy).
 PREWARM_WAIT_S = 1.0
+#: Longest a request waits for a pre-read of its own opening (:meth:`LlamaCppBackend.preread`) to
+#: end, seconds: it holds the slot with that opening, which the request would otherwise read again.
+PREREAD_WAIT_S = 15.0
 _BACKENDS: "weakref.WeakSet[LlamaCppBackend]" = weakref.WeakSet()
 _PREWARM_IDS = itertools.count()
 _EXITING = threading.Event()
@@ -60,7 +63,7 @@ def _finish_prewarms() -> None:
     _EXITING.set()
     for backend in list(_BACKENDS):
         with backend._busy:
-            backend._busy.wait_for(lambda b=backend: not b._prewarming, timeout=PREWARM_WAIT_S)
+            backend._busy.wait_for(lambda b=backend: not b._prewarming and not b._prereading, timeout=PREWARM_WAIT_S)
 
 
 def default_threads() -> int:
@@ -171,6 +174,7 @@ class LlamaCppBackend:
         self._running = 0
         self._started = 0  # requests started so far (a pending pre-read is dropped if this changes)
         self._prewarming: dict[int, dict] = {}  # id → first message of the conversation being pre-read
+        self._prereading: dict[int, dict] = {}  # the same for requests announced by ``preread``
         _BACKENDS.add(self)
         # Requests beyond the slots wait here (bounded), so none is dropped under load.
         self._admission = threading.BoundedSemaphore(self.parallel + max(0, queue_size))
@@ -268,6 +272,7 @@ class LlamaCppBackend:
         head = request["messages"][0] if request["messages"] else None
         with self._busy:
             self._busy.wait_for(lambda: head not in self._prewarming.values(), timeout=PREWARM_WAIT_S)
+            self._busy.wait_for(lambda: head not in self._prereading.values(), timeout=PREREAD_WAIT_S)
             self._running += 1
             self._started += 1
         chunks: queue.Queue = queue.Queue()  # lists of parsed chunks, then an exception or _END
@@ -383,14 +388,37 @@ class LlamaCppBackend:
         self._prewarm_next_turn(messages, key)
 
     def _prewarm_next_turn(self, messages: list[dict], key: int) -> None:
-        """Render the conversation plus a placeholder user message with the model's own chat
-        template (``/apply-template``), cut before the placeholder, and have llama.cpp read that
-        prefix (``n_predict`` 0) into the KV cache of the conversation's slot."""
+        """Have the engine read the conversation up to the next user message's own words."""
+        self._read_prefix(messages + [{"role": "user", "content": _NEXT_TURN}], key, self._prewarming)
+
+    def preread(self, messages: Sequence[ChatMessage]) -> None:
+        """Read the opening of a coming request now, in another slot, and return at once (see
+        :func:`~masterhall.backends.base.preread`): ``messages`` rendered with the chat template up
+        to the end of the last message's content. Skipped when the engine is not loaded, when no
+        slot is free or with ``prewarm`` off. A request with the same system prompt waits up to
+        ``PREREAD_WAIT_S`` for it to end, then reads only what follows."""
+        if not self.prewarm or self._server is None or not messages or _EXITING.is_set():
+            return
+        fitted = [m.to_dict() for m in fit_roles(messages, self.takes_system_role())]
+        fitted[-1] = {**fitted[-1], "content": fitted[-1]["content"] + _NEXT_TURN}
+        key = next(_PREWARM_IDS)
+        with self._busy:
+            if self._running + len(self._prewarming) + len(self._prereading) >= self.parallel:
+                return  # every slot is taken: a pre-read would queue ahead of real requests
+            self._prereading[key] = fitted[0]
+        threading.Thread(target=self._read_prefix, args=(fitted, key, self._prereading),
+                         name=f"llamacpp-preread-{self.name}", daemon=True).start()
+
+    def _read_prefix(self, messages: list[dict], key: int, pending: dict[int, dict]) -> None:
+        """Render ``messages`` (one of them holds the placeholder ``_NEXT_TURN``) with the model's
+        own chat template (``/apply-template``), cut before the placeholder, and have llama.cpp
+        read that prefix (``n_predict`` 0) into the KV cache of the slot that best matches it; then
+        drop ``key`` from ``pending`` and wake the requests waiting for it."""
         try:
             import httpx
 
             rendered = httpx.post(self._server.listening_address + "/apply-template", timeout=10,
-                                  json={"messages": messages + [{"role": "user", "content": _NEXT_TURN}]}).json()["prompt"]
+                                  json={"messages": messages}).json()["prompt"]
             cut = rendered.find(_NEXT_TURN)
             if cut > 0:
                 self._server.handle_completions({"prompt": rendered[:cut], "n_predict": 0, "cache_prompt": True},
@@ -399,7 +427,7 @@ class LlamaCppBackend:
             pass
         finally:
             with self._busy:
-                self._prewarming.pop(key, None)
+                pending.pop(key, None)
                 self._busy.notify_all()
 
 

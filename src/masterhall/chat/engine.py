@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
-from ..backends.base import Backend, ChatMessage, Usage, deferred_stream
+from ..backends.base import Backend, ChatMessage, Usage, deferred_stream, preread
 from ..backends.registry import BackendRegistry
 from ..catalog.loader import Catalog
 from ..catalog.models import Example, Master, SamplingParams
@@ -272,6 +272,32 @@ class ChatEngine:
         built.recommendations = recommendations
         built.knowledge = brief
         return m, chosen, merged, built, lang
+
+    def preread(self, master: Master | str, history: Sequence[ChatMessage], user_message: str, *,
+                backend: str | None = None, params: SamplingParams | None = None, client_system: str | None = None,
+                safety_history: Sequence[ChatMessage] | None = None) -> bool:
+        """Have the backend read ahead the opening of a coming :meth:`stream` call with these
+        arguments plus an ``addendum`` not known yet (a round table's next speaker, while the current
+        one answers): the prompt as that call builds it — the safety guard's careful note
+        included — up to the end of ``user_message``, where the addendum will follow (see
+        :func:`~masterhall.backends.base.preread`). Nothing for a backend without ``preread`` or a
+        turn the guard would answer itself. Returns whether the backend was asked; never raises
+        for a prompt that cannot be built (the turn itself will report it)."""
+        m = self.catalog.get(master) if isinstance(master, str) else master
+        try:
+            chosen, _ = self.resolve(m, backend, params)
+            if getattr(chosen, "preread", None) is None:
+                return False
+            lang = detect_language(user_message)
+            assessment = self.safety.assess(history if safety_history is None else safety_history, user_message, lang)
+            if assessment.crisis:
+                return False
+            care = self.safety.careful_note(assessment) if assessment.careful else None
+            _, chosen, _, built, _ = self.prepare(m, history, user_message, backend=backend, params=params,
+                                                  client_system=client_system, care_note=care)
+        except Exception:  # noqa: BLE001 - a pre-read is an optimisation, never an error
+            return False
+        return preread(chosen, built.messages)
 
     def stream(
         self,

@@ -58,16 +58,21 @@ class _Round:
     redo: int | None = None
     #: A client's own system text (unstored rounds from /v1).
     client_system: str | None = None
+    #: The speaker after the one answering, whose prompt is read ahead at the first delta.
+    ahead: str | None = None
 
 
 class RoundTable:
     """Round tables over ``chat`` (storage, claims, the engine and the turn pool), planned by
     ``chair``. Every method on a stored conversation takes the ``caller`` it acts for; a
-    conversation is its owner's alone (``NotFoundError`` to anyone else)."""
+    conversation is its owner's alone (``NotFoundError`` to anyone else). ``preread``: at a
+    speaker's first delta, have the backend read the next speaker's prompt ahead (see
+    :meth:`_read_ahead`)."""
 
-    def __init__(self, chat: ChatService, chair: Chair | None = None):
+    def __init__(self, chat: ChatService, chair: Chair | None = None, *, preread: bool = True):
         self.chat = chat
         self.chair = chair or Chair()
+        self.preread = preread
 
     # -- who sits at the table -----------------------------------------------------------------
     def names(self) -> dict[str, list[str]]:
@@ -240,6 +245,7 @@ class RoundTable:
         gen = Generation(job.conversation, job.user)
         if listener is not None:
             gen.on_event(listener)
+        gen.on_event(lambda event: self._read_ahead(gen, job, event))  # after the listener: it sees the delta first
         if job.conversation is not None:
             with self.chat._lock:
                 self.chat._active[job.conversation.id] = gen
@@ -257,9 +263,10 @@ class RoundTable:
             for number in range(job.rounds):
                 if number:
                     plan = self._plan(job.text, plan.members, spoke[-1] if spoke else None)
-                for speaker in plan.speakers:
+                for index, speaker in enumerate(plan.speakers):
                     if gen.stopping:
                         break
+                    job.ahead = plan.speakers[index + 1] if index + 1 < len(plan.speakers) else None
                     final = self._speak(gen, job, speaker, plan.summary)
                     spoke.append(speaker)
                     if final == "guard":
@@ -296,10 +303,8 @@ class RoundTable:
             if chat.loader is not None:
                 chosen = chat.engine.registry.get(job.backend or master.model or None)
                 chat.loader.wait(chosen, lambda: gen.emit(Event("loading", {"message": "The model is still loading…"})))
-            history = speaker_history(job.before,
-                                      speaker, lambda mid: self._name(mid, lang), lang)
+            history, said = self._histories(job, speaker, lang)
             addendum = round_addendum([(names[mid], text) for mid, text in job.heard], lang, summary=summary)
-            said = [ChatMessage(role, content) for role, _, content in job.before if role in ("user", "assistant")]
             turn = chat.engine.stream(master, history, job.text, backend=job.backend, params=job.params, defer=True,
                                       addendum=addendum or None, client_system=job.client_system, safety_history=said)
             gen.context = _context(turn)
@@ -321,6 +326,28 @@ class RoundTable:
         if text.strip():
             job.heard.append((speaker, text))
         return reason
+
+    def _histories(self, job: _Round, speaker: str, lang: str) -> tuple[list[ChatMessage], list[ChatMessage]]:
+        """What ``speaker`` reads before the person's message (:func:`~.chair.speaker_history`), and
+        the conversation as the safety guard rates it (everyone's words as they were)."""
+        history = speaker_history(job.before, speaker, lambda mid: self._name(mid, lang), lang)
+        return history, [ChatMessage(role, content) for role, _, content in job.before if role in ("user", "assistant")]
+
+    def _read_ahead(self, gen: Generation, job: _Round, event: Event | None) -> None:
+        """At the first delta of a speaker who has a successor in the round, ask the backend to read
+        the successor's prompt now, up to where the replies of this round will go (the person's
+        message ends it; :func:`~.chair.round_addendum` only appends), so that when its turn comes
+        only the replies and the chair's request are left to read. Never breaks the round."""
+        if event is None or event.type != "delta" or job.ahead is None or gen.stopping or not self.preread:
+            return
+        speaker, job.ahead = job.ahead, None
+        try:
+            master, lang = self.master(speaker), detect_language(job.text)
+            history, said = self._histories(job, speaker, lang)
+            self.chat.engine.preread(master, history, job.text, backend=job.backend, params=job.params,
+                                     client_system=job.client_system, safety_history=said)
+        except Exception:  # noqa: BLE001 - reading ahead is an optimisation, never an error
+            pass
 
     def _name(self, master_id: str | None, lang: str) -> str:
         master = self.chat.engine.catalog.masters.get(master_id or "")
