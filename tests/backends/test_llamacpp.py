@@ -169,3 +169,11 @@ def test_no_preread_without_a_free_slot_or_a_loaded_engine():
     idle = LlamaCppBackend("stub", "/nonexistent.gguf", threads=1)
     idle.preread([ChatMessage("user", "hi")])  # not loaded: nothing, no load
     assert not idle.loaded and not idle._prereading
+
+
+def test_no_second_preread_of_a_prompt_still_being_read():
+    backend, engine = _backend([], prewarm=True)
+    backend.system_role = True
+    backend._prereading[99] = {"role": "system", "content": "Be Seneca."}
+    backend.preread([ChatMessage("system", "Be Seneca."), ChatMessage("user", "Should I quit? [Socrates] said: Ask")])
+    assert list(backend._prereading) == [99] and engine.requests == []  # asked again later, with more text

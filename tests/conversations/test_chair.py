@@ -87,3 +87,15 @@ def test_the_addendum_asks_later_speakers_to_respond_briefly():
     assert "[Laozi] said:\nFlow like water." in text and "respond to them briefly" in text
     assert "简短回应" in round_addendum([("老子", "上善若水")], "zh")
     assert "closing synthesis" in round_addendum([], "en", summary=True)
+
+
+def test_an_unfinished_reply_gives_a_prefix_of_the_final_addendum():
+    for lang, name in (("en", "Laozi"), ("zh", "老子")):
+        earlier = [("Socrates" if lang == "en" else "苏格拉底", "Know thyself.")]
+        final = round_addendum(earlier + [(name, "Flow like water, yield.")], lang)
+        for cut in range(1, len("Flow like water, yield.") + 1):
+            partial = round_addendum(earlier + [(name, "Flow like water, yield."[:cut])], lang, partial=True)
+            assert final.startswith(partial) and final != partial
+        # the chair's request comes before the replies; only a short closing line follows them
+        assert final.index("Know thyself.") > final.index("简短回应" if lang == "zh" else "respond to them briefly")
+        assert len(final) - final.index("Flow like water, yield.") - len("Flow like water, yield.") < 30

@@ -207,20 +207,30 @@ def test_regenerate_one_answer_of_a_plain_conversation(hall, fake):
     assert [m.content for m in again.messages] == ["hi", "two"] and again.conversation.members is None
 
 
+def _by_speaker(prereads, sent):
+    """The pre-reads asked for each call after the first, matched by system prompt."""
+    return [[(ahead, streaming) for ahead, streaming in prereads if ahead[0] == later[0]] for later in sent[1:]]
+
+
 def test_the_next_speaker_is_read_ahead_while_the_current_one_streams_with_the_exact_prefix(hall, fake):
-    fake.queue("Ask what you mean by quit.", "Accept what you cannot change.", "Check the thought behind it.")
+    replies = ["Ask what you mean by quit.", "Accept what you cannot change.", "Check the thought behind it."]
+    fake.queue(*replies)
     gen, events = collect(hall, "Should I quit my job?", master_ids=TABLE)
-    order = speakers(events)
     sent = [messages for messages, _ in fake.calls]
-    assert len(sent) == 3 and len(fake.prereads) == 2  # for the second and third speakers, not the first
-    for (ahead, streaming), later, earlier in zip(fake.prereads, sent[1:], sent[:-1]):
-        assert streaming == 1  # asked while the speaker before was still answering
-        assert ahead[0] == later[0] and ahead[0] != earlier[0]  # the next speaker's own system prompt
-        assert ahead[:-1] == later[:-1]  # everything before the person's message, message by message
-        assert ahead[-1].role == later[-1].role == "user" and ahead[-1].content == "Should I quit my job?"
-        assert later[-1].content.startswith(ahead[-1].content)  # what follows is only appended
-        assert "] said:" in later[-1].content[len(ahead[-1].content):]
-    assert [e.data["master_id"] for e in events if e.type == "done"] == order
+    assert len(sent) == 3 and len({m[0].content for m in sent}) == 3
+    groups = _by_speaker(fake.prereads, sent)
+    assert sum(map(len, groups)) == len(fake.prereads)  # nothing read ahead for the first speaker
+    for reads, later, reply in zip(groups, sent[1:], replies):
+        assert 2 <= len(reads) <= len(reply.split())  # once per delta of the speaker before
+        assert all(streaming == 1 for _, streaming in reads[:-1])  # while the speaker before was answering
+        first, last = reads[0][0], reads[-1][0]
+        assert first[-1].content == "Should I quit my job?"  # at the first delta: up to the person's message
+        for ahead, _ in reads:
+            assert ahead[:-1] == later[:-1] and ahead[-1].role == later[-1].role == "user"
+            assert later[-1].content.startswith(ahead[-1].content)  # a prefix of what is sent later
+        assert last[-1].content.endswith(f"] said:\n{reply}")  # the whole reply read ahead…
+        assert later[-1].content == last[-1].content + "\n\n(Now answer as yourself.)"  # …only the last line left
+    assert [e.data["master_id"] for e in events if e.type == "done"] == speakers(events)
 
 
 def test_reading_ahead_keeps_the_prefix_with_history_and_stops_with_the_round(hall, fake):
@@ -228,10 +238,12 @@ def test_reading_ahead_keeps_the_prefix_with_history_and_stops_with_the_round(ha
     fake.prereads.clear()
     fake.calls.clear()
     collect(hall, "And what is fear?", conversation_id=gen.conversation.id)
-    (ahead, _), = fake.prereads
+    (reads,) = _by_speaker(fake.prereads, [m for m, _ in fake.calls])
     later = fake.calls[1][0]
-    assert len(ahead) > 3 and ahead[:-1] == later[:-1]  # earlier replies, labelled, are part of the prefix
-    assert later[-1].content.startswith(ahead[-1].content) and later[-1].content != ahead[-1].content
+    assert reads and len(reads) == len(fake.prereads)
+    for ahead, _ in reads:
+        assert len(ahead) > 3 and ahead[:-1] == later[:-1]  # earlier replies, labelled, are part of the prefix
+        assert later[-1].content.startswith(ahead[-1].content) and later[-1].content != ahead[-1].content
     fake.prereads.clear()
     fake.queue("I stop here.")
     stopped = []
@@ -244,3 +256,9 @@ def test_reading_ahead_keeps_the_prefix_with_history_and_stops_with_the_round(ha
     gen2 = hall.roundtable.send("Once more?", conversation_id=gen.conversation.id, listener=stop_at_first_delta)
     run(gen2)
     assert fake.prereads == []  # a stopped round reads nobody ahead
+
+
+def test_without_preread_nothing_is_read_ahead(hall, fake):
+    hall.roundtable.preread = False
+    collect(hall, "Should I quit my job?", master_ids=TABLE)
+    assert len(fake.calls) == 3 and fake.prereads == []

@@ -136,8 +136,10 @@ def preread(backend: object, messages: Sequence[ChatMessage]) -> bool:
     answering (an optional method ``preread(messages) -> None``, returning at once and never
     raising; the in-process llama.cpp has one) then reads everything up to the end of that last
     message's content into its cache in the background, so the later request reads only the text
-    added. A backend without the method does nothing (the default). Returns whether the backend
-    was asked. Used by round tables: the next speaker's prompt up to the earlier speakers' replies
+    added. It may skip a request (no free slot, or it still reads an earlier one for the same
+    prompt): the caller may ask again, with more text at the end, as it learns more. A backend
+    without the method does nothing (the default). Returns whether the backend was asked. Used by
+    round tables: the next speaker's prompt, up to the end of the current speaker's reply so far,
     is read while the current speaker still answers.
     """
     method = getattr(backend, "preread", None)

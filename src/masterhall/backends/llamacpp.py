@@ -395,14 +395,17 @@ class LlamaCppBackend:
         """Read the opening of a coming request now, in another slot, and return at once (see
         :func:`~masterhall.backends.base.preread`): ``messages`` rendered with the chat template up
         to the end of the last message's content. Skipped when the engine is not loaded, when no
-        slot is free or with ``prewarm`` off. A request with the same system prompt waits up to
-        ``PREREAD_WAIT_S`` for it to end, then reads only what follows."""
+        slot is free, while a pre-read with the same system prompt is still being read (the caller
+        asks again with more text later), or with ``prewarm`` off. A request with the same system
+        prompt waits up to ``PREREAD_WAIT_S`` for it to end, then reads only what follows."""
         if not self.prewarm or self._server is None or not messages or _EXITING.is_set():
             return
         fitted = [m.to_dict() for m in fit_roles(messages, self.takes_system_role())]
         fitted[-1] = {**fitted[-1], "content": fitted[-1]["content"] + _NEXT_TURN}
         key = next(_PREWARM_IDS)
         with self._busy:
+            if fitted[0] in self._prereading.values():
+                return  # the previous pre-read of this prompt is still being read: ask again later
             if self._running + len(self._prewarming) + len(self._prereading) >= self.parallel:
                 return  # every slot is taken: a pre-read would queue ahead of real requests
             self._prereading[key] = fitted[0]

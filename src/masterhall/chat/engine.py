@@ -275,29 +275,30 @@ class ChatEngine:
 
     def preread(self, master: Master | str, history: Sequence[ChatMessage], user_message: str, *,
                 backend: str | None = None, params: SamplingParams | None = None, client_system: str | None = None,
-                safety_history: Sequence[ChatMessage] | None = None) -> bool:
+                safety_history: Sequence[ChatMessage] | None = None) -> tuple[Backend, list[ChatMessage]] | None:
         """Have the backend read ahead the opening of a coming :meth:`stream` call with these
         arguments plus an ``addendum`` not known yet (a round table's next speaker, while the current
         one answers): the prompt as that call builds it — the safety guard's careful note
         included — up to the end of ``user_message``, where the addendum will follow (see
         :func:`~masterhall.backends.base.preread`). Nothing for a backend without ``preread`` or a
-        turn the guard would answer itself. Returns whether the backend was asked; never raises
-        for a prompt that cannot be built (the turn itself will report it)."""
+        turn the guard would answer itself. Returns the backend and the messages it was asked to
+        read (the caller may ask it again with more text at the end of the last one), or ``None``;
+        never raises for a prompt that cannot be built (the turn itself will report it)."""
         m = self.catalog.get(master) if isinstance(master, str) else master
         try:
             chosen, _ = self.resolve(m, backend, params)
             if getattr(chosen, "preread", None) is None:
-                return False
+                return None
             lang = detect_language(user_message)
             assessment = self.safety.assess(history if safety_history is None else safety_history, user_message, lang)
             if assessment.crisis:
-                return False
+                return None
             care = self.safety.careful_note(assessment) if assessment.careful else None
             _, chosen, _, built, _ = self.prepare(m, history, user_message, backend=backend, params=params,
                                                   client_system=client_system, care_note=care)
         except Exception:  # noqa: BLE001 - a pre-read is an optimisation, never an error
-            return False
-        return preread(chosen, built.messages)
+            return None
+        return (chosen, built.messages) if preread(chosen, built.messages) else None
 
     def stream(
         self,

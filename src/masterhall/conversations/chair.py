@@ -158,28 +158,35 @@ def _labelled(name: str, content: str, lang: str) -> str:
     return f"【{name}】说：\n{content}" if lang == "zh" else f"[{name}] said:\n{content}"
 
 
-def round_addendum(earlier: Sequence[tuple[str, str]], lang: str, *, summary: bool = False) -> str:
-    """Text added after the person's message for a speaker: the replies of this round's earlier
-    speakers (``(name, text)``), labelled, and the chair's request — respond to them briefly
-    (agree, disagree, build on), or, for a ``summary``, a closing synthesis naming who said what.
-    Empty for the first speaker of an ordinary round. Not rated by the safety guard (it rates the
-    person's own words)."""
+def round_addendum(earlier: Sequence[tuple[str, str]], lang: str, *, summary: bool = False,
+                   partial: bool = False) -> str:
+    """Text added after the person's message for a speaker: the chair's request — respond to the
+    others briefly (agree, disagree, build on), or, for a ``summary``, a closing synthesis naming
+    who said what — then the replies of this round's earlier speakers (``(name, text)``), labelled,
+    and a one-line reminder to answer as oneself. Empty for the first speaker of an ordinary round.
+    Not rated by the safety guard (it rates the person's own words).
+
+    The replies come last but for the reminder, so that everything before a reply is known while
+    it is still being written: ``partial=True`` (the last reply is not finished) leaves the
+    reminder out, and the result is then a prefix of the final addendum as long as that reply only
+    grows (what a round table reads ahead for the next speaker)."""
     heard = "\n\n".join(_labelled(name, text, lang) for name, text in earlier if text.strip())
+    end = "" if partial else ("\n\n（请以你自己的身份回答。）" if lang == "zh" else "\n\n(Now answer as yourself.)")
     if lang == "zh":
         if summary:
             return ("\n\n---\n（圆桌主持人：请以你自己的身份为这场圆桌做一个简短的总结，"
                     "点名说明每位大师的观点——谁说了什么、哪里一致、哪里不同——最后给提问者一句建议。）"
-                    + (f"\n\n本轮发言：\n{heard}" if heard else ""))
+                    + (f"\n\n本轮发言：\n{heard}{end}" if heard else ""))
         if not heard:
             return ""
-        return (f"\n\n---\n（圆桌上其他大师刚才的发言：）\n{heard}\n\n"
-                "（请以你自己的身份简短回应他们——同意、反对或补充——并回答提问者。不要替他们说话。）")
+        return ("\n\n---\n（圆桌主持人：圆桌上其他大师刚才发言如下。请以你自己的身份简短回应他们——"
+                f"同意、反对或补充——并回答提问者。不要替他们说话。）\n\n{heard}{end}")
     if summary:
         return ("\n\n---\n(The chair of this round table asks you, as yourself, for a brief closing synthesis: "
                 "name each master and what they said, where they agree and differ, then one line of advice.)"
-                + (f"\n\nSaid in this round:\n{heard}" if heard else ""))
+                + (f"\n\nSaid in this round:\n{heard}{end}" if heard else ""))
     if not heard:
         return ""
-    return (f"\n\n---\n(Other masters at this round table have just answered:)\n{heard}\n\n"
-            "(Speak as yourself: respond to them briefly — agree, disagree or build on what they said — "
-            "and answer the person. Do not speak for them.)")
+    return ("\n\n---\n(The chair: other masters at this round table have just answered, below. Speak as yourself: "
+            "respond to them briefly — agree, disagree or build on what they said — and answer the person. "
+            f"Do not speak for them.)\n\n{heard}{end}")

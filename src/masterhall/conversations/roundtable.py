@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..accounts import LOCAL, Caller
-from ..backends.base import ChatMessage
+from ..backends.base import ChatMessage, preread
 from ..catalog.loader import UnknownMasterError
 from ..catalog.models import Master, SamplingParams
 from ..chat.language import detect_language
@@ -58,8 +58,12 @@ class _Round:
     redo: int | None = None
     #: A client's own system text (unstored rounds from /v1).
     client_system: str | None = None
-    #: The speaker after the one answering, whose prompt is read ahead at the first delta.
+    #: The speaker after the one answering, whose prompt is read ahead while it answers, and that
+    #: prompt up to the person's message (the backend and messages, once asked; ``False``: not possible).
     ahead: str | None = None
+    ahead_prompt: tuple | bool | None = None
+    #: Who is answering now.
+    speaking: str | None = None
 
 
 class RoundTable:
@@ -267,6 +271,7 @@ class RoundTable:
                     if gen.stopping:
                         break
                     job.ahead = plan.speakers[index + 1] if index + 1 < len(plan.speakers) else None
+                    job.ahead_prompt, job.speaking = None, speaker
                     final = self._speak(gen, job, speaker, plan.summary)
                     spoke.append(speaker)
                     if final == "guard":
@@ -334,20 +339,30 @@ class RoundTable:
         return history, [ChatMessage(role, content) for role, _, content in job.before if role in ("user", "assistant")]
 
     def _read_ahead(self, gen: Generation, job: _Round, event: Event | None) -> None:
-        """At the first delta of a speaker who has a successor in the round, ask the backend to read
-        the successor's prompt now, up to where the replies of this round will go (the person's
-        message ends it; :func:`~.chair.round_addendum` only appends), so that when its turn comes
-        only the replies and the chair's request are left to read. Never breaks the round."""
-        if event is None or event.type != "delta" or job.ahead is None or gen.stopping or not self.preread:
+        """While a speaker who has a successor in the round streams, have the backend read the
+        successor's prompt ahead: at each delta, up to the end of the reply so far (the person's
+        message, then :func:`~.chair.round_addendum` with ``partial=True``: the chair's request and
+        the replies, this one as far as it got — a prefix of the successor's final prompt), so that
+        when its turn comes only the end of this reply and a closing line are left to read. The
+        backend skips a request while it still reads the previous one (see
+        :func:`~masterhall.backends.base.preread`). Never breaks the round."""
+        if event is None or event.type != "delta" or job.ahead is None or gen.stopping or not self.preread \
+                or job.ahead_prompt is False:
             return
-        speaker, job.ahead = job.ahead, None
         try:
-            master, lang = self.master(speaker), detect_language(job.text)
-            history, said = self._histories(job, speaker, lang)
-            self.chat.engine.preread(master, history, job.text, backend=job.backend, params=job.params,
-                                     client_system=job.client_system, safety_history=said)
+            lang = detect_language(job.text)
+            if job.ahead_prompt is None:
+                history, said = self._histories(job, job.ahead, lang)
+                job.ahead_prompt = self.chat.engine.preread(
+                    self.master(job.ahead), history, job.text, backend=job.backend, params=job.params,
+                    client_system=job.client_system, safety_history=said) or False
+                return
+            backend, messages = job.ahead_prompt
+            heard = [(self._name(mid, lang), text) for mid, text in job.heard]
+            addendum = round_addendum(heard + [(self._name(job.speaking, lang), gen.text)], lang, partial=True)
+            preread(backend, messages[:-1] + [ChatMessage(messages[-1].role, messages[-1].content + addendum)])
         except Exception:  # noqa: BLE001 - reading ahead is an optimisation, never an error
-            pass
+            job.ahead_prompt = False
 
     def _name(self, master_id: str | None, lang: str) -> str:
         master = self.chat.engine.catalog.masters.get(master_id or "")
