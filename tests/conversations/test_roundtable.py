@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from masterhall.conversations import roundtable
 from masterhall.conversations.service import InvalidMessageError
 from masterhall.errors import NotFoundError
 
@@ -212,7 +213,8 @@ def _by_speaker(prereads, sent):
     return [[(ahead, streaming) for ahead, streaming in prereads if ahead[0] == later[0]] for later in sent[1:]]
 
 
-def test_the_next_speaker_is_read_ahead_while_the_current_one_streams_with_the_exact_prefix(hall, fake):
+def test_the_next_speaker_is_read_ahead_while_the_current_one_streams_with_the_exact_prefix(hall, fake, monkeypatch):
+    monkeypatch.setattr(roundtable, "READ_AHEAD_STEP", 1)  # at every delta
     replies = ["Ask what you mean by quit.", "Accept what you cannot change.", "Check the thought behind it."]
     fake.queue(*replies)
     gen, events = collect(hall, "Should I quit my job?", master_ids=TABLE)
@@ -256,6 +258,18 @@ def test_reading_ahead_keeps_the_prefix_with_history_and_stops_with_the_round(ha
     gen2 = hall.roundtable.send("Once more?", conversation_id=gen.conversation.id, listener=stop_at_first_delta)
     run(gen2)
     assert fake.prereads == []  # a stopped round reads nobody ahead
+
+
+def test_a_long_reply_is_read_ahead_in_steps_not_at_every_delta(hall, fake):
+    reply = " ".join(f"word{i}" for i in range(60))  # 60 deltas, 419 characters
+    fake.queue(reply, "Short.")
+    collect(hall, "Should I quit my job?", master_ids=["socrates", "marcus-aurelius"])
+    later = fake.calls[1][0]
+    (reads,) = _by_speaker(fake.prereads, [m for m, _ in fake.calls])
+    assert 1 + len(reply) // roundtable.READ_AHEAD_STEP - 1 <= len(reads) <= 1 + len(reply) // roundtable.READ_AHEAD_STEP
+    assert all(later[-1].content.startswith(ahead[-1].content) for ahead, _ in reads)
+    left = len(later[-1].content) - len(reads[-1][0][-1].content)
+    assert left < roundtable.READ_AHEAD_STEP + len("\n\n(Now answer as yourself.)")  # only the tail is read later
 
 
 def test_without_preread_nothing_is_read_ahead(hall, fake):

@@ -8,7 +8,8 @@ examples, backend and parameters, and sees the earlier speakers' replies labelle
 (:func:`~.chair.speaker_history`, :func:`~.chair.round_addendum`); the safety guard rates every
 speaker's turn. One :class:`~.turns.Generation` carries the whole round: Stop ends it (the reply
 in progress is kept as ``stopped``, the speakers after it do not speak). A crisis answered by the
-guard ends the round after that help answer (the other masters do not speak over it).
+guard ends the round after that help answer (the other masters do not speak over it). While a
+speaker streams, the next speaker's prompt is read ahead by a backend that can (``preread``).
 
 Events of a round: ``start`` (``conversation_id``, ``user_message_id``, ``title``, ``members``,
 ``joined``, ``round: true``), then per speaker ``speaker`` (``master_id``, ``name``, ``avatar``,
@@ -36,6 +37,11 @@ from .turns import Event, Generation, Listener, pump
 #: The speaker of an earlier assistant message of an unstored round (a client's history).
 TABLE = ""
 
+#: Characters a reply must grow by before the next speaker's prompt is read ahead again: each
+#: read-ahead is a request of its own (render, tokenize, the slot's last token read again) that
+#: shares the engine with the reply being decoded; ~12 tokens of English.
+READ_AHEAD_STEP = 48
+
 #: How many masters a round table seats when it starts (the hall's picks), and at most later.
 MIN_MEMBERS, MAX_MEMBERS = 2, 8
 
@@ -62,8 +68,9 @@ class _Round:
     #: prompt up to the person's message (the backend and messages, once asked; ``False``: not possible).
     ahead: str | None = None
     ahead_prompt: tuple | bool | None = None
-    #: Who is answering now.
+    #: Who is answering now, and how much of the reply had been read ahead for the next speaker.
     speaking: str | None = None
+    ahead_chars: int = 0
 
 
 class RoundTable:
@@ -271,7 +278,7 @@ class RoundTable:
                     if gen.stopping:
                         break
                     job.ahead = plan.speakers[index + 1] if index + 1 < len(plan.speakers) else None
-                    job.ahead_prompt, job.speaking = None, speaker
+                    job.ahead_prompt, job.speaking, job.ahead_chars = None, speaker, 0
                     final = self._speak(gen, job, speaker, plan.summary)
                     spoke.append(speaker)
                     if final == "guard":
@@ -340,11 +347,12 @@ class RoundTable:
 
     def _read_ahead(self, gen: Generation, job: _Round, event: Event | None) -> None:
         """While a speaker who has a successor in the round streams, have the backend read the
-        successor's prompt ahead: at each delta, up to the end of the reply so far (the person's
+        successor's prompt ahead: at the first delta, then each time the reply has grown by
+        :data:`READ_AHEAD_STEP` characters, up to the end of the reply so far (the person's
         message, then :func:`~.chair.round_addendum` with ``partial=True``: the chair's request and
         the replies, this one as far as it got — a prefix of the successor's final prompt), so that
-        when its turn comes only the end of this reply and a closing line are left to read. The
-        backend skips a request while it still reads the previous one (see
+        when its turn comes only the end of this reply (less than a step) and a closing line are
+        left to read. The backend skips a request while it still reads the previous one (see
         :func:`~masterhall.backends.base.preread`). Never breaks the round."""
         if event is None or event.type != "delta" or job.ahead is None or gen.stopping or not self.preread \
                 or job.ahead_prompt is False:
@@ -358,8 +366,12 @@ class RoundTable:
                     client_system=job.client_system, safety_history=said) or False
                 return
             backend, messages = job.ahead_prompt
-            heard = [(self._name(mid, lang), text) for mid, text in job.heard]
-            addendum = round_addendum(heard + [(self._name(job.speaking, lang), gen.text)], lang, partial=True)
+            text = gen.text
+            if len(text) - job.ahead_chars < READ_AHEAD_STEP:
+                return
+            job.ahead_chars = len(text)
+            heard = [(self._name(mid, lang), said) for mid, said in job.heard]
+            addendum = round_addendum(heard + [(self._name(job.speaking, lang), text)], lang, partial=True)
             preread(backend, messages[:-1] + [ChatMessage(messages[-1].role, messages[-1].content + addendum)])
         except Exception:  # noqa: BLE001 - reading ahead is an optimisation, never an error
             job.ahead_prompt = False
