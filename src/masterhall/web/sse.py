@@ -30,9 +30,15 @@ KEEPALIVE_S = 5.0
 KEEPALIVE = ": keep-alive\n\n"
 
 
+#: ``json.dumps(data, ensure_ascii=False)`` without building an encoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+#: ``json.dumps(text, ensure_ascii=False)`` for a string (what the encoder itself calls).
+_encode_text = json.encoder.encode_basestring
+
+
 def sse(event: str | None, data) -> str:
     """One SSE frame: optional ``event:`` line and a JSON ``data:`` line (or the raw string)."""
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    payload = data if isinstance(data, str) else _encode(data)
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {payload}\n\n"
 
@@ -41,7 +47,7 @@ def text_frame(prefix: str, text: str, suffix: str) -> str:
     """An SSE ``data:`` frame whose JSON is ``prefix`` + ``text`` as a JSON string + ``suffix``:
     the frame of a text delta built without encoding the same constant structure again for every
     delta (``prefix``/``suffix`` come from :func:`json_around`)."""
-    return f"{prefix}{json.dumps(text, ensure_ascii=False)}{suffix}\n\n"
+    return f"{prefix}{_encode_text(text)}{suffix}\n\n"
 
 
 def json_around(event: str | None, data: dict, path: tuple) -> tuple[str, str]:
