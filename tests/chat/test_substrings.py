@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 from masterhall.chat.checks import EchoWatch
 from masterhall.chat.substrings import SubstringIndex, index_for
@@ -63,3 +64,14 @@ def test_the_watch_on_an_index_matches_the_watch_that_searches():
 
 def test_indexes_are_kept_per_set_of_texts():
     assert index_for(["a", "b"]) is index_for(["a", "b"]) and index_for(["a", "b"]) is not index_for(["a"])
+
+
+def test_a_turn_does_not_wait_for_an_index_it_is_built_aside():
+    texts = ["built aside", "for a later turn"]
+    assert index_for(texts, wait=False) is None  # not built yet: the turn searches the texts instead
+    for _ in range(2000):  # wait for the condition (the build takes milliseconds), not for a fixed time
+        index = index_for(texts, wait=False)
+        if index is not None:
+            break
+        time.sleep(0.005)
+    assert index is not None and index is index_for(texts)

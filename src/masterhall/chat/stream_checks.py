@@ -59,15 +59,16 @@ def _example_texts(master: Master, ex: Example) -> list[str]:
     return [ex.user, answer]
 
 
-def source_index(master: Master) -> SubstringIndex:
+def source_index(master: Master, *, wait: bool = False) -> SubstringIndex | None:
     """The substring index of every text an answer of ``master`` could be held back for copying
-    (its instructions, reply recipe and all its examples, whichever a turn shows; cached)."""
+    (its instructions, reply recipe and all its examples, whichever a turn shows; cached). Not
+    built yet: ``None`` (it is then built in the background), or with ``wait``, built now."""
     texts = [master.instructions]
     if master.recipe is not None:
         texts += list(master.recipe.zh) + list(master.recipe.en)
     for ex in master.examples:
         texts += _example_texts(master, ex)
-    return index_for(texts)
+    return index_for(texts, wait=wait)
 
 
 def _close(stream) -> None:

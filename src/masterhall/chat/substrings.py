@@ -7,7 +7,8 @@ texts contain that state's strings; a turn passes the subset it shows (its selec
 mask. :class:`~masterhall.chat.checks.EchoWatch` reads it instead of searching the texts once or
 twice per character (an answer of 90 characters over 2,000 characters of sources: ~25 µs instead
 of ~150 µs), with the same results. Built once per master's set of texts (a few milliseconds for
-a few thousand characters) and kept in a small cache (:func:`index_for`).
+a few thousand characters, on a thread of its own: a master's first turn searches as before) and
+kept in a small cache (:func:`index_for`; about 300 bytes a character of the texts).
 """
 
 from __future__ import annotations
@@ -129,20 +130,38 @@ class SubstringIndex:
 
 
 _cache: OrderedDict[tuple[str, ...], SubstringIndex] = OrderedDict()
+_building: set[tuple[str, ...]] = set()
 _lock = threading.Lock()
 
 
-def index_for(texts: Sequence[str]) -> SubstringIndex:
-    """The index of ``texts``, built on first use and kept (at most :data:`CACHE_SIZE` of them)."""
+def index_for(texts: Sequence[str], *, wait: bool = True) -> SubstringIndex | None:
+    """The index of ``texts``, built on first use and kept (at most :data:`CACHE_SIZE` of them).
+
+    ``wait=False``: ``None`` while it is not built yet, and then it is built on a thread of its
+    own (a turn goes on without it instead of waiting a few milliseconds for it; later turns have it).
+    """
     key = tuple(texts)
     with _lock:
         index = _cache.get(key)
         if index is not None:
             _cache.move_to_end(key)
             return index
-    index = SubstringIndex(key)
-    with _lock:
-        _cache[key] = index
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return index
+        if not wait:
+            if key not in _building:
+                _building.add(key)
+                threading.Thread(target=_build, args=(key,), name="substring-index", daemon=True).start()
+            return None
+    return _build(key)
+
+
+def _build(key: tuple[str, ...]) -> SubstringIndex:
+    try:
+        index = SubstringIndex(key)
+        with _lock:
+            _cache[key] = index
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+        return index
+    finally:
+        with _lock:
+            _building.discard(key)
