@@ -236,12 +236,15 @@ def _repeated_line(text: str) -> Loop | None:
     pos = 0
     in_code = False
     for line in text.splitlines(keepends=True):
-        key = _SPACE.sub(" ", line).strip()
+        stripped = line.strip()  # the key's start: spaces only collapse inside it
         pos += len(line)
-        if key.startswith("```"):
+        if stripped.startswith("```"):
             in_code = not in_code
             continue
-        if in_code or len(key) < LOOP_LINE_MIN or not line.endswith("\n"):
+        if in_code or len(stripped) < LOOP_LINE_MIN or not line.endswith("\n"):
+            continue
+        key = _SPACE.sub(" ", stripped)
+        if len(key) < LOOP_LINE_MIN:
             continue
         seen[key] = seen.get(key, 0) + 1
         first_end.setdefault(key, pos)
