@@ -2,7 +2,9 @@
  * to ask them to leave), a list to seat another master mid-conversation, and "Sum up" (asks the
  * chair for a closing synthesis). Changes to a stored conversation go to
  * PUT /api/conversations/{id}/members; before the first message they only change what the page
- * will send (`master_ids`).
+ * will send (`master_ids`). Who joins or leaves is announced (the page's live region); the focus
+ * stays in the bar: on the next chip's ✕ after one leaves (the list to seat another when no one
+ * more may leave).
  *
  *   const table = Table(view, { bar, list, select, add, sumUp, masters, onSumUp });
  *   table.show(["socrates", "laozi"]);   // or null: no round table (the bar is hidden)
@@ -31,7 +33,7 @@ export function Table(view, { bar, list, select, add, sumUp, masters, onSumUp })
             type: "button", className: "member-remove", title: t("round_table_remove", { name: m.name }),
             attrs: { "aria-label": t("round_table_remove", { name: m.name }) },
             disabled: members.length <= 2 || state.busy,
-            onclick: () => change(members.filter((x) => x !== id)),
+            onclick: () => change(members.filter((x) => x !== id), members.indexOf(id)),
           }, "✕")
         );
       })
@@ -47,21 +49,30 @@ export function Table(view, { bar, list, select, add, sumUp, masters, onSumUp })
     sumUp.disabled = state.busy || !state.conversationId;
   }
 
-  async function change(members) {
+  /** Seat `members`; `removedAt`: the place of the chip whose ✕ was pressed (its focus moves on). */
+  async function change(members, removedAt) {
     if (state.busy) return;
-    if (!state.conversationId) {
-      state.members = members;
-      render();
-      return;
+    const before = state.members || [];
+    if (state.conversationId) {
+      try {
+        const conversation = await api("/api/conversations/" + encodeURIComponent(state.conversationId) + "/members", {
+          method: "PUT", body: { master_ids: members },
+        });
+        members = conversation.members || null; // one master left: a plain chat again
+      } catch (err) {
+        view.showNotice(describeError(err.code, err.message), "error");
+        return;
+      }
     }
-    try {
-      const conversation = await api("/api/conversations/" + encodeURIComponent(state.conversationId) + "/members", {
-        method: "PUT", body: { master_ids: members },
-      });
-      state.members = conversation.members || null;
-      render();
-    } catch (err) {
-      view.showNotice(describeError(err.code, err.message), "error");
+    state.members = members;
+    render();
+    const now = members || [];
+    const name = (id) => (masters[id] || { name: id }).name;
+    for (const id of now.filter((x) => !before.includes(x))) view.announce(t("round_table_joined", { name: name(id) }));
+    for (const id of before.filter((x) => !now.includes(x))) view.announce(t("round_table_left", { name: name(id) }));
+    if (removedAt !== undefined) {
+      const buttons = Array.from(list.querySelectorAll(".member-remove:not(:disabled)"));
+      (buttons[Math.min(removedAt, buttons.length - 1)] || select).focus();
     }
   }
 
