@@ -144,11 +144,12 @@ def test_ask_them_together_starts_a_round_table_of_the_finders_picks(page, live)
     assert sorted(m["master_id"] for m in stored["messages"] if m["role"] == "assistant") == sorted(picks)
 
 
-def test_hall_picker_seats_two_to_four_and_refuses_one_or_five_clearly(page, live):
+def test_hall_picker_seats_two_to_four_and_refuses_one_or_five_clearly(page, live, axe_check):
     page.goto(live.url + "/")
     summary = page.locator("#table-picker summary")
     summary.focus()
     page.keyboard.press("Enter")  # opens by keyboard
+    axe_check(page, "hall, round-table picker open", include="#table-picker")
     start = page.locator("#table-start")
     hint = page.locator("#table-hint")
     expect(start).to_be_disabled()
@@ -169,7 +170,16 @@ def test_hall_picker_seats_two_to_four_and_refuses_one_or_five_clearly(page, liv
     start.focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/roundtable?**")
-    assert _chips(page) == ["socrates", "laozi", "confucius", "aaron-beck"]
+    assert _chips(page) == ["socrates", "laozi", "confucius", "aaron-beck"]  # in the order ticked
+    # before the first message a master may still leave: the heading follows, the table starts with three
+    page.locator('#members-list .member-chip[data-id="confucius"] .member-remove').click()
+    expect(page.locator("#chat-title")).to_have_text(" · ".join(_name(live, m) for m in ["socrates", "laozi", "aaron-beck"]))
+    expect(page.locator(".table-avatars .avatar")).to_have_count(3)
+    live.fake.queue("a", "b", "c")
+    send(page, "What is a friend?")
+    conv_id = conversation_id(page)
+    wait_final(page, 3)
+    assert _stored(live, conv_id)["conversation"]["members"] == ["socrates", "laozi", "aaron-beck"]
 
     # typed into the address bar: one or five are refused with a clear page, not a round table
     five = ",".join(["socrates", "laozi", "confucius", "aaron-beck", "viktor-frankl"])
@@ -179,7 +189,11 @@ def test_hall_picker_seats_two_to_four_and_refuses_one_or_five_clearly(page, liv
         expect(page.locator(".not-found-message")).to_have_text(
             f"A round table starts with 2 to 4 masters of this hall ({count} given).")
         expect(page.locator("#input")).to_have_count(0)
-        expect(page.get_by_role("link", name="Pick masters in the hall")).to_have_attribute("href", "/#table-picker")
+        back = page.get_by_role("link", name="Pick masters in the hall")
+        expect(back).to_have_attribute("href", "/#table-picker")
+    axe_check(page, "round table refused")
+    back.click()  # back in the hall, the picker is open
+    expect(page.locator("#table-picker")).to_have_attribute("open", "")
     # the API refuses them too, with a readable message
     for ids in (["socrates"], five.split(",")):
         r = live.api("POST", "/api/messages", json={"content": "hi", "master_ids": ids})

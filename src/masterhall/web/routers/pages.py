@@ -136,7 +136,7 @@ def new_round_table_page(request: Request, hall: HallDep, render: RenderDep,
     try:
         seated = hall.roundtable.seat(ids, maximum=MAX_START)
     except InvalidRequestError:
-        count = len({hall.catalog.get(i).id for i in ids})
+        count = len({m.id for m in map(hall.catalog.get, ids) if not m.is_guide})  # the guide has no seat
         return render_page(request, "404.html", status_code=400, heading=i18n.translate(page_lang(request),
                            "round_table_refused_title"), message=i18n.translate(page_lang(request), "not_found_table",
                                                                                 n=count),

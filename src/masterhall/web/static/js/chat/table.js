@@ -45,6 +45,15 @@ export function Table(view, { bar, list, select, add, sumUp, masters, onSumUp })
     select.replaceChildren(select.options[0] || el("option", { value: "" }, t("round_table_add")),
       ...choices.map(([id, m]) => el("option", { value: id }, m.name)));
     select.value = "";
+    // the round table's heading: the avatars of who sits there (and their names until the
+    // conversation has a title of its own)
+    const avatars = document.querySelector(".table-avatars");
+    if (avatars && members.length) {
+      avatars.replaceChildren(...members.slice(0, 4).map((id) =>
+        fillAvatar(el("span", { className: "avatar", attrs: { "aria-hidden": "true" } }), masters[id] || {})));
+      const title = document.getElementById("chat-title");
+      if (title && !state.conversationId) title.textContent = members.map((id) => (masters[id] || { name: id }).name).join(" · ");
+    }
     add.disabled = state.busy || members.length >= 8;
     sumUp.disabled = state.busy || !state.conversationId;
   }
