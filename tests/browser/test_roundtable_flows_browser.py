@@ -243,6 +243,9 @@ def test_mention_autocomplete_offers_names_in_both_languages(page, live, context
     wait_final(page, 2)
     expect(page.locator("#members-bar")).to_be_visible()
     assert _chips(page) == ["marcus-aurelius", "socrates"]
+    expect(page.locator("h1")).to_contain_text("Round table")  # the heading, as after a reload
+    expect(page.locator(".table-avatars .avatar")).to_have_count(2)
+    expect(page.locator("#input")).to_have_attribute("placeholder", "Ask the table… (@ to address a master)")
     assert _round_speakers(live, conv_id)[0] == "socrates"  # addressed: speaks first
 
     # in the Chinese interface an English prefix offers the Chinese name, and inserts it

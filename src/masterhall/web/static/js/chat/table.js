@@ -47,6 +47,7 @@ export function Table(view, { bar, list, select, add, sumUp, masters, onSumUp })
     select.value = "";
     // the round table's heading: the avatars of who sits there (and their names until the
     // conversation has a title of its own)
+    if (members.length > 1) tableHeading();
     const avatars = document.querySelector(".table-avatars");
     if (avatars && members.length) {
       avatars.replaceChildren(...members.slice(0, 4).map((id) =>
@@ -59,6 +60,18 @@ export function Table(view, { bar, list, select, add, sumUp, masters, onSumUp })
   }
 
   /** Seat `members`; `removedAt`: the place of the chip whose ✕ was pressed (its focus moves on). */
+  /** A chat that became a round table (a master @-mentioned in) gets the table's heading and
+   *  placeholder, as its page shows them after a reload (the title's node is kept). */
+  function tableHeading() {
+    const heading = document.querySelector(".chat-heading");
+    const title = document.getElementById("chat-title");
+    if (!heading || !title || heading.querySelector(".table-avatars")) return;
+    heading.replaceChildren(el("span", { className: "chat-master table-heading" },
+      el("span", { className: "table-avatars", attrs: { "aria-hidden": "true" } }),
+      el("span", { className: "chat-master-text" }, el("span", { className: "chat-master-name" }, t("round_table")), title)));
+    view.input.placeholder = t("round_table_placeholder");
+  }
+
   async function change(members, removedAt) {
     if (state.busy) return;
     const before = state.members || [];
