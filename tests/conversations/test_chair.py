@@ -87,3 +87,10 @@ def test_the_addendum_asks_later_speakers_to_respond_briefly():
     assert "[Laozi] said:\nFlow like water." in text and "respond to them briefly" in text
     assert "简短回应" in round_addendum([("老子", "上善若水")], "zh")
     assert "closing synthesis" in round_addendum([], "en", summary=True)
+
+
+def test_an_at_inside_an_email_address_is_not_a_mention_but_one_after_chinese_text_is():
+    assert mentions("write to me@socrates.example", NAMES) == []
+    assert mentions("a.b@laozi", NAMES) == []
+    assert mentions("请问@苏格拉底，什么是勇气？", NAMES) == ["socrates"]
+    assert mentions("(@laozi) what now?", NAMES) == ["laozi"]
