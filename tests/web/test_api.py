@@ -18,13 +18,13 @@ async def send(client, **body):
     return r, parse_sse(r.text) if r.headers.get("content-type", "").startswith("text/event-stream") else None
 
 
-async def wait_for_partial_answer(client, words: int = 1) -> list[dict]:
-    """Poll until the newest conversation's answer has stored text (at least ``words`` words); returns the list."""
+async def wait_for_partial_answer(client) -> list[dict]:
+    """Poll until the newest conversation's answer has some stored text; returns the list."""
     for _ in range(200):
         await anyio.sleep(0.02)
         convs = (await client.get("/api/conversations")).json()
         last = (await client.get(f"/api/conversations/{convs[0]['id']}")).json()["messages"][-1] if convs else {}
-        if last.get("role") == "assistant" and len(last["content"].split()) >= words:
+        if last.get("role") == "assistant" and last["content"]:
             return convs
     raise AssertionError("no partial answer was stored")
 
@@ -116,7 +116,7 @@ async def test_stop_keeps_partial_answer(client, fake):
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(post)
-        convs = await wait_for_partial_answer(client, words=3)  # "w0 w1 w…": at least two whole words shown
+        convs = await wait_for_partial_answer(client)
         stop = (await client.post(f"/api/conversations/{convs[0]['id']}/stop")).json()
         assert stop == {"stopped": True, "message_id": stop["message_id"], "text": stop["text"]}
     done = results["events"][-1]
