@@ -75,3 +75,9 @@ def test_a_turn_does_not_wait_for_an_index_it_is_built_aside():
             break
         time.sleep(0.005)
     assert index is not None and index is index_for(texts)
+
+
+def test_texts_too_long_get_no_index():
+    from masterhall.chat.substrings import MAX_INDEX_CHARS
+
+    assert index_for(["x" * (MAX_INDEX_CHARS + 1)]) is None and index_for(["x" * 10]) is not None
