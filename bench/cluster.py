@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pool-chats", type=int, default=8)
     p.add_argument("--max-tokens", type=int, default=48)
     p.add_argument("--parallel", type=int, default=4)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="llama.cpp threads of each server (1: a core each)")
     p.add_argument("--parts", default="chats,emulated,pool")
     p.add_argument("--rate", type=float, default=100.0, help="tokens/s of each emulated server")
     p.add_argument("--json", dest="json_path", default=str(ROOT / "bench" / "cluster_results.json"))

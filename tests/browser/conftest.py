@@ -80,6 +80,10 @@ def start_server(db_path: Path, *, secure: bool = True):
     if not secure:
         app.user_middleware = [m for m in app.user_middleware if m.cls is not SecurityMiddleware]
     hall.finder.get()  # the full Finder index, as a server has it soon after start (searches never wait for it)
+    # and its query encoder loaded, as after a server's first search: a round table's first round asks
+    # the Finder who speaks first, and a cold load (a second or more on a busy machine) must not eat
+    # into the few seconds a page test waits for the first reply to stream
+    hall.finder.search("warm up", k=1, build=False)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

@@ -13,7 +13,7 @@ from .conftest import ASSISTANT, require_playwright, send, wait_final
 
 expect = require_playwright().expect
 
-ANSWER = "Virtue is **knowledge**, friend. " + " ".join(f"step{i}" for i in range(24)) + " — what do you think?"
+ANSWER = "Virtue is **knowledge**, friend. " + " ".join(f"step{i}" for i in range(60)) + " — what do you think?"  # ~10 s at 0.15 s a word: still streaming while axe runs, on a busy machine too
 FOCUSED_TAG = "() => document.activeElement === document.body ? 'BODY' : document.activeElement.id || document.activeElement.className"
 
 

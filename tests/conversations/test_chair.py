@@ -99,3 +99,10 @@ def test_an_unfinished_reply_gives_a_prefix_of_the_final_addendum():
         # the chair's request comes before the replies; only a short closing line follows them
         assert final.index("Know thyself.") > final.index("简短回应" if lang == "zh" else "respond to them briefly")
         assert len(final) - final.index("Flow like water, yield.") - len("Flow like water, yield.") < 30
+
+
+def test_an_at_inside_an_email_address_is_not_a_mention_but_one_after_chinese_text_is():
+    assert mentions("write to me@socrates.example", NAMES) == []
+    assert mentions("a.b@laozi", NAMES) == []
+    assert mentions("请问@苏格拉底，什么是勇气？", NAMES) == ["socrates"]
+    assert mentions("(@laozi) what now?", NAMES) == ["laozi"]

@@ -184,6 +184,40 @@ def test_members_are_checked_and_can_change(hall, fake):
     assert single.members is None and single.master_id == "laozi"
 
 
+def test_a_table_starts_with_two_to_four_masters_and_grows_to_eight(hall, fake):
+    with pytest.raises(InvalidMessageError, match="2 to 4"):
+        hall.roundtable.send("hi", master_ids=["socrates", "laozi", "seneca", "confucius", "aaron-beck"])
+    assert hall.chat.list() == []
+    gen, _ = collect(hall, "hi", master_ids=["socrates", "laozi", "seneca", "confucius"])
+    cid = gen.conversation.id
+    eight = ["socrates", "laozi", "seneca", "confucius", "aaron-beck", "viktor-frankl", "marcus-aurelius", "sleep-coach"]
+    assert hall.roundtable.set_members(cid, eight).members == eight
+    with pytest.raises(InvalidMessageError):
+        hall.roundtable.set_members(cid, eight + ["alan-turing"])
+
+
+def test_the_conversations_master_leaving_hands_it_on_and_its_answers_keep_their_speaker(hall, fake):
+    fake.queue("plain answer", "from Marcus", "from Laozi")
+    gen, _ = collect(hall, "hi", master_id="marcus-aurelius")  # a plain chat: its answer has no master_id
+    cid = gen.conversation.id
+    collect(hall, "@Laozi what do you think?", conversation_id=cid)  # Laozi joins
+    changed = hall.roundtable.set_members(cid, ["laozi", "socrates"])
+    assert changed.master_id == "laozi" and changed.members == ["laozi", "socrates"]
+    answers = [m for m in hall.chat.get(cid).messages if m.role == "assistant"]
+    assert answers[0].content == "plain answer" and answers[0].master_id == "marcus-aurelius"
+
+
+def test_a_first_message_that_mentions_a_master_starts_a_table(hall, fake):
+    fake.queue("from Socrates", "from Marcus")
+    gen, events = collect(hall, "@苏格拉底 what is a good life?", master_id="marcus-aurelius")
+    assert gen.conversation.members == ["marcus-aurelius", "socrates"]
+    assert speakers(events) == ["socrates", "marcus-aurelius"]
+    plain, _ = collect(hall, "mail me@socrates.example", master_id="marcus-aurelius")
+    assert plain.conversation.members is None
+    guide, _ = collect(hall, "@Socrates hi", master_id="master-finder")  # the guide does not sit at tables
+    assert guide.conversation.members is None
+
+
 def test_an_unstored_round_labels_nothing_and_stores_nothing(hall, fake):
     fake.queue("one", "two")
     events = []

@@ -23,7 +23,7 @@ def test_bank_is_large_and_balanced_and_disjoint_from_the_eval_sets():
         assert sum(not e.crisis and e.lang == lang for e in bank) >= 150
     assert sum(e.crisis for e in bank) >= 300 and sum(not e.crisis for e in bank) >= 300
     texts = {e.text for e in bank}
-    for name in ("safety-dev.jsonl", "safety-test.jsonl", "safety-heldout-2.jsonl"):
+    for name in ("safety-dev.jsonl", "safety-dev-2.jsonl", "safety-test.jsonl", "safety-heldout-2.jsonl", "safety-heldout-3.jsonl"):
         assert not texts & {r["text"] for r in read_safety_set(ROOT / "evalsets" / name)}, name
     assert not texts & {r["text"] for r in read_safety_set(ROOT / "tests" / "data" / "crisis-public.jsonl")}
 

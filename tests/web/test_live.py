@@ -49,6 +49,22 @@ def test_client_disconnect_keeps_partial_answer(live, hall, fake):
     assert msgs[1].error == "the client disconnected" and msgs[1].content.startswith("w0 w1 w2 w3 w")
 
 
+def _wait_for_stored_text(db_url: str, timeout: float = 20.0) -> None:
+    """Poll the database until the newest answer has stored text."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        store = Store(db_url)
+        try:
+            convs = store.conversations.list()
+            msgs = store.conversations.messages(convs[0].id) if convs else []
+        finally:
+            store.close()
+        if len(msgs) == 2 and msgs[1].content:
+            return
+        time.sleep(0.1)
+    raise AssertionError("no partial answer was stored")
+
+
 def test_server_killed_mid_answer_loses_nothing(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('backend = "slow"\n[backends.slow]\ntype = "fake"\ndelay_s = 0.05\n')
@@ -73,9 +89,12 @@ def test_server_killed_mid_answer_loses_nothing(tmp_path):
             deltas = 0
             for line in r.iter_lines():
                 deltas += line == "event: delta"
-                if deltas == 30:  # ~1.5 s in: the partial answer has been written (every 0.5 s)
-                    proc.send_signal(signal.SIGKILL)
+                if deltas == 30:
                     break
+            # kill once the partial answer is on disk (written every 0.5 s; later on a busy machine),
+            # with the stream still open, so the answer is cut by the kill and nothing else
+            _wait_for_stored_text(f"sqlite:///{tmp_path / 'data' / 'masterhall.db'}")
+            proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
         if proc.poll() is None:

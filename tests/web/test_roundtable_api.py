@@ -132,6 +132,21 @@ async def test_bad_tables_are_refused_and_nothing_stored(client):
     assert (await client.get("/api/conversations")).json() == []
 
 
+async def test_a_table_starts_with_two_to_four_masters_over_the_api_and_the_page(client):
+    five = ["socrates", "laozi", "confucius", "aaron-beck", "viktor-frankl"]
+    r = await client.post("/api/messages", json={"master_ids": five, "content": "hi"})
+    assert r.status_code == 400 and "2 to 4 different masters (5 given)" in r.json()["error"]["message"]
+    for masters, count in (("socrates", 1), (",".join(five), 5), ("socrates,socrates", 1)):
+        page = await client.get("/roundtable", params={"masters": masters})
+        assert page.status_code == 400 and f"2 to 4 masters of this hall ({count} given)" in page.text
+        assert 'href="/#table-picker"' in page.text
+    unknown = await client.get("/roundtable", params={"masters": "socrates,nobody-here"})
+    assert unknown.status_code == 404
+    ok = await client.get("/roundtable", params={"masters": ",".join(five[:4])})
+    assert ok.status_code == 200
+    assert (await client.get("/api/conversations")).json() == []
+
+
 async def test_v1_roundtable_model_streams_one_labelled_message_per_speaker(client, fake):
     fake.queue("Ask first.", "Accept it.")
     r = await client.post("/v1/chat/completions", json={

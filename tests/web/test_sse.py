@@ -42,3 +42,46 @@ def test_a_text_frame_is_the_frame_sse_would_write():
         around = json_around(None, chunk, ("choices", 0, "delta", "content"))
         expected = {"id": "c", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
         assert text_frame(around[0], text, around[1]) == sse(None, expected)
+
+
+class _InlinePool:
+    """A turn pool that runs the job, then the turn it submitted, at once on the caller's thread."""
+
+    def __init__(self):
+        self.turn = None
+
+    def submit(self, fn, *args) -> None:
+        self.turn = (fn, args)
+
+    def submit_with_handoff(self, fn, *args) -> None:
+        fn(*args)
+        if self.turn is not None:
+            self.turn[0](*self.turn[1])
+
+
+def test_a_turn_that_ended_goes_out_with_its_closing_in_one_write():
+    from masterhall.conversations.turns import Event, Generation
+    from masterhall.web.sse import event_stream
+
+    pool = _InlinePool()
+
+    def run(gen: Generation) -> None:
+        for word in ("one", " two"):
+            gen.emit(Event("delta", {"text": word}))
+        gen.emit(Event("done", {}))
+        gen.end()
+
+    def start(listener) -> Generation:
+        gen = Generation()
+        gen.on_event(listener)
+        pool.submit(run, gen)
+        return gen
+
+    async def main() -> list[str]:
+        response = await event_stream(pool, start, lambda e: [sse(e.type, e.data)], opening=["open\n\n"],
+                                      closing=lambda: ["close\n\n"])
+        return [chunk async for chunk in response.body_iterator]
+
+    chunks = asyncio.run(main())  # the turn ended before the response started: one write
+    assert chunks == ["open\n\n" + sse("delta", {"text": "one"}) + sse("delta", {"text": " two"}) + sse("done", {})
+                      + "close\n\n"]

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from .substrings import SubstringIndex
+
 #: Shared characters that make an echo (any script).
 ECHO_MIN_CHARS = 25
 #: Shared Han characters that make an echo (Chinese packs more meaning per character).
@@ -80,13 +82,17 @@ class EchoWatch:
     (then :attr:`echo` is set and nothing of the run is released). :meth:`flush` releases what is
     held at the end. Typical hold-back is a few characters (common words match briefly).
 
-    Cost: per character of the answer, about two substring searches in the sources joined by NUL
-    (one C-level search instead of one per source), at most one of them failing (a failed search
-    reads every source; successful ones for short runs stop early); a run shorter than
+    ``index``: a :class:`~masterhall.chat.substrings.SubstringIndex` holding every source (it may
+    hold more texts; only ``sources`` count): the run is then followed one character at a time
+    in constant time, with the same results. Without one (or when a source is not in it), the
+    cost per character is about two substring searches in the sources joined by NUL (one C-level
+    search instead of one per source), at most one of them failing (a failed search reads every
+    source; successful ones for short runs stop early). Either way a run shorter than
     :data:`ECHO_MIN_HAN` characters is never counted for Han characters.
     """
 
-    def __init__(self, sources: Sequence[str], *, min_chars: int = ECHO_MIN_CHARS, min_han: int = ECHO_MIN_HAN):
+    def __init__(self, sources: Sequence[str], *, min_chars: int = ECHO_MIN_CHARS, min_han: int = ECHO_MIN_HAN,
+                 index: SubstringIndex | None = None):
         self.min_chars, self.min_han = min_chars, min_han
         self.sources = [s for s in sources if s]
         self._joined = _SEP.join(self.sources)
@@ -94,6 +100,10 @@ class EchoWatch:
         self.released = 0
         self.echo: Echo | None = None
         self._run_start = 0  # start of the longest suffix of ``text`` found in a source
+        # With an index of the sources (see :mod:`.substrings`): that suffix as a state of it
+        self._index = index
+        self._mask = index.mask_of(self.sources) if index is not None else None
+        self._state = self._size = 0
 
     def _is_run(self, run: str) -> bool:
         """A run long enough to count (see :func:`is_echo_run`; this watch's own thresholds)."""
@@ -116,6 +126,8 @@ class EchoWatch:
         """Add ``delta``; return the text that can be shown now ('' while holding or after an echo)."""
         if self.echo is not None:
             return ""
+        if self._mask is not None:
+            return self._feed_indexed(delta)
         text = self.text + delta
         run_start = self._run_start
         for end in range(len(self.text) + 1, len(text) + 1):
@@ -141,6 +153,26 @@ class EchoWatch:
         self.text = shown
         self.released = self._run_start = len(shown)
         self.echo = None
+        self._state = self._size = 0
+
+    def _feed_indexed(self, delta: str) -> str:
+        """:meth:`feed` on the index: the same run, followed one character at a time."""
+        walk, mask, shortest = self._index.walk, self._mask, min(self.min_chars, self.min_han)
+        state, size = self._state, self._size
+        text = self.text + delta
+        end = len(self.text)
+        while end < len(text):
+            state, size, read = walk(state, size, text[end:], mask, shortest)
+            end += read
+            if size >= shortest and self._is_run(text[end - size:end]):
+                run = text[end - size:end]
+                self.echo = Echo(self._in_sources(run) or 0, run, end - size)
+                break  # the rest of the delta is kept (unchecked) in case the caller lets the copy through
+        run_start = end - size
+        self.text, self._run_start, self._state, self._size = text, run_start, state, size
+        out = text[self.released:run_start] if run_start > self.released else ""
+        self.released = max(self.released, run_start)
+        return out
 
     def flush(self) -> str:
         """Release everything held (end of a stream without an echo)."""
@@ -204,12 +236,15 @@ def _repeated_line(text: str) -> Loop | None:
     pos = 0
     in_code = False
     for line in text.splitlines(keepends=True):
-        key = _SPACE.sub(" ", line).strip()
+        stripped = line.strip()  # the key's start: spaces only collapse inside it
         pos += len(line)
-        if key.startswith("```"):
+        if stripped.startswith("```"):
             in_code = not in_code
             continue
-        if in_code or len(key) < LOOP_LINE_MIN or not line.endswith("\n"):
+        if in_code or len(stripped) < LOOP_LINE_MIN or not line.endswith("\n"):
+            continue
+        key = _SPACE.sub(" ", stripped)
+        if len(key) < LOOP_LINE_MIN:
             continue
         seen[key] = seen.get(key, 0) + 1
         first_end.setdefault(key, pos)

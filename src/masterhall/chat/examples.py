@@ -57,6 +57,12 @@ def _features(text: str) -> set[str]:
     return words | {han[i:i + 2] for i in range(len(han) - 1)}
 
 
+@functools.lru_cache(maxsize=4096)
+def _example_features(text: str) -> frozenset[str]:
+    """:func:`_features` of an example's text (catalog texts: computed once, not on every turn)."""
+    return frozenset(_features(text))
+
+
 class LexicalExampleSelector:
     """Nearness by shared words and Chinese character bigrams (Jaccard); no model needed."""
 
@@ -65,7 +71,7 @@ class LexicalExampleSelector:
         query = _features(message)
 
         def score(ex: Example) -> float:
-            feats = _features(ex.user)
+            feats = _example_features(ex.user)
             union = query | feats
             return len(query & feats) / len(union) if union else 0.0
 

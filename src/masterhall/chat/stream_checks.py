@@ -21,6 +21,7 @@ from ..backends.base import Usage
 from ..catalog.models import Example, Master
 from .checks import EchoWatch, LoopWatch
 from .prompt import BuiltPrompt
+from .substrings import SubstringIndex, index_for
 
 #: ``regenerate(echoed_example_or_None, prefix_shown) -> (new prompt, new stream)``.
 Regenerate = Callable[[Example | None, str], "tuple[BuiltPrompt, Iterator[str | Usage]]"]
@@ -46,12 +47,28 @@ def echo_sources(master: Master, built: BuiltPrompt) -> tuple[list[str], list[Ex
         texts += list(master.recipe.zh) + list(master.recipe.en)
         owners += [None] * (len(master.recipe.zh) + len(master.recipe.en))
     for ex in built.examples:
-        answer = ex.assistant
-        if master.is_guide:
-            answer = "\n".join(line for line in answer.splitlines() if not _NAMES_A_MASTER.search(line))
-        texts += [ex.user, answer]
+        texts += _example_texts(master, ex)
         owners += [ex, ex]
     return texts, owners
+
+
+def _example_texts(master: Master, ex: Example) -> list[str]:
+    answer = ex.assistant
+    if master.is_guide:
+        answer = "\n".join(line for line in answer.splitlines() if not _NAMES_A_MASTER.search(line))
+    return [ex.user, answer]
+
+
+def source_index(master: Master, *, wait: bool = False) -> SubstringIndex | None:
+    """The substring index of every text an answer of ``master`` could be held back for copying
+    (its instructions, reply recipe and all its examples, whichever a turn shows; cached). Not
+    built yet: ``None`` (it is then built in the background), or with ``wait``, built now."""
+    texts = [master.instructions]
+    if master.recipe is not None:
+        texts += list(master.recipe.zh) + list(master.recipe.en)
+    for ex in master.examples:
+        texts += _example_texts(master, ex)
+    return index_for(texts, wait=wait)
 
 
 def _close(stream) -> None:
@@ -80,7 +97,8 @@ def checked_stream(
     start = time.perf_counter()
     first_shown: float | None = None
     texts, owners = echo_sources(master, built)
-    watch: EchoWatch | None = EchoWatch(texts)
+    index = source_index(master)
+    watch: EchoWatch | None = EchoWatch(texts, index=index)
     loops = LoopWatch()
     if shown:
         watch.resume(shown)
@@ -125,7 +143,7 @@ def checked_stream(
             prefix = watch.shown
             again, stream = regenerate(example, prefix)
             texts, owners = echo_sources(master, again)
-            watch = EchoWatch(texts)
+            watch = EchoWatch(texts, index=index)
             watch.resume(prefix)
             usage = None
         if watch is not None and (usage is None or usage.finish_reason != "loop") and (tail := watch.flush()):

@@ -46,12 +46,16 @@ def mentions(message: str, names: Mapping[str, Sequence[str]]) -> list[str]:
     ``names``: every master that may be addressed, ``{id: [id, English name, Chinese name, …]}``;
     a mention is ``@`` followed by one of them (case-insensitive; the longest name wins, so
     ``@Marcus Aurelius`` is not read as a shorter name). Plain names without ``@`` are not
-    mentions (a question about Socrates does not seat him)."""
+    mentions (a question about Socrates does not seat him), nor is an ASCII ``@`` inside a word
+    or an e-mail address (``me@socrates.example``); right after Chinese text it is (``请问@苏格拉底``),
+    and a full-width ``＠`` is one wherever it stands."""
     lowered = message.casefold()
     spelled = sorted(((n.casefold(), mid) for mid, ns in names.items() for n in ns if n and n.strip()),
                      key=lambda item: -len(item[0]))
     found: list[tuple[int, str]] = []
     for at in (i for i, ch in enumerate(lowered) if ch in "@＠"):
+        if lowered[at] == "@" and at and (_word(lowered[at - 1]) or lowered[at - 1] in "._+-"):
+            continue  # inside a word or an e-mail address (a full-width ＠ is never one)
         rest = lowered[at + 1:]
         for name, mid in spelled:
             if not rest.startswith(name):

@@ -42,8 +42,13 @@ TABLE = ""
 #: shares the engine with the reply being decoded; ~12 tokens of English.
 READ_AHEAD_STEP = 48
 
-#: How many masters a round table seats when it starts (the hall's picks), and at most later.
+#: How many masters a round table seats at least when it starts, and at most (masters added
+#: later or @-mentioned included; an unstored round of /v1 or the command line may start with this many).
 MIN_MEMBERS, MAX_MEMBERS = 2, 8
+
+#: The most masters a stored round table starts with (the hall's picker, the Finder's picks,
+#: ``/roundtable``, ``POST /api/messages`` with ``master_ids``); more may join it later.
+MAX_START = 4
 
 
 @dataclass
@@ -101,16 +106,19 @@ class RoundTable:
             raise InvalidMessageError(f"'{master_id}' is the hall's guide; it does not sit at round tables.")
         return master
 
-    def seat(self, master_ids: Sequence[str], minimum: int = MIN_MEMBERS) -> list[str]:
+    def seat(self, master_ids: Sequence[str], minimum: int = MIN_MEMBERS, maximum: int = MAX_MEMBERS) -> list[str]:
         """``master_ids`` checked and without repeats (canonical ids, order kept): between
-        ``minimum`` and :data:`MAX_MEMBERS` known advisors. Raises :class:`~.service.InvalidMessageError`."""
+        ``minimum`` and ``maximum`` known advisors. Raises :class:`~.service.InvalidMessageError`
+        (an unknown master, the guide, too few or too many)."""
         seated: list[str] = []
         for master_id in master_ids:
             key = self.master(master_id).id
             if key not in seated:
                 seated.append(key)
-        if not minimum <= len(seated) <= MAX_MEMBERS:
-            raise InvalidMessageError(f"A round table seats {minimum} to {MAX_MEMBERS} different masters.")
+        if not minimum <= len(seated) <= maximum:
+            verb = "starts with" if maximum == MAX_START else "seats"
+            raise InvalidMessageError(f"A round table {verb} {minimum} to {maximum} different masters "
+                                      f"({len(seated)} given).")
         return seated
 
     def set_members(self, conversation_id: str, master_ids: Sequence[str], *, caller: Caller = LOCAL) -> Conversation:
@@ -121,7 +129,9 @@ class RoundTable:
         seated = self.seat(master_ids, minimum=1)
         if len(seated) == 1:
             return self.chat.repo.set_members(conversation.id, None, master_id=seated[0])
-        return self.chat.repo.set_members(conversation.id, seated)
+        # the conversation's own master leaves with its seat: the first still seated takes its place
+        master_id = None if conversation.master_id in seated else seated[0]
+        return self.chat.repo.set_members(conversation.id, seated, master_id=master_id)
 
     # -- stored rounds ---------------------------------------------------------------------------
     def send(self, content: str, *, master_ids: Sequence[str] | None = None, master_id: str | None = None,
@@ -129,21 +139,25 @@ class RoundTable:
              listener: Listener | None = None, caller: Caller = LOCAL, rounds: int = 1) -> Generation:
         """Send ``content`` to a round table and start its round(s).
 
-        A new table with ``master_ids`` (2 to :data:`MAX_MEMBERS` masters), or ``conversation_id``:
+        A new table with ``master_ids`` (2 to :data:`MAX_START` masters), or ``conversation_id``:
         an existing table, or any conversation whose message ``@``-mentions another master (who
-        joins; the conversation becomes a table). Anything else is an ordinary turn
-        (:meth:`ChatService.send`). ``rounds``: rounds in a row (each master may speak again,
+        joins; the conversation becomes a table), a new one with ``master_id`` included. Anything
+        else is an ordinary turn (:meth:`ChatService.send`). ``rounds``: rounds in a row (each master may speak again,
         answering the others; the person's message is stored once). Raises what
         :meth:`ChatService.send` raises; :class:`~.service.InvalidMessageError` for bad members.
         """
         text = _validate(content)
         self.chat._check_backend(backend)
         if conversation_id is None:
-            if not master_ids:
-                return self.chat.send(content, master_id=master_id, backend=backend, params=params, listener=listener,
-                                      caller=caller)
-            seated = self.seat(master_ids)
-            plan = self._plan(text, seated, None)
+            if master_ids:
+                seated = self.seat(master_ids, maximum=MAX_START)
+                plan = self._plan(text, seated, None)
+            else:
+                plan = self._first_mentions(text, master_id)
+                if plan is None:
+                    return self.chat.send(content, master_id=master_id, backend=backend, params=params,
+                                          listener=listener, caller=caller)
+                seated = plan.members
             conversation, user, _ = self.chat.repo.start_turn(None, text, master_id=seated[0], answer=False,
                                                               owner_id=caller.user_id, members=plan.members)
             return self._launch(_Round(conversation, user, text, [], plan, rounds, backend, params), listener)
@@ -249,6 +263,18 @@ class RoundTable:
         return self._launch(job, listener)
 
     # -- running a round -------------------------------------------------------------------------
+    def _first_mentions(self, text: str, master_id: str | None) -> RoundPlan | None:
+        """The plan of a new conversation's first message to ``master_id`` that ``@``-mentions
+        other masters (they join: it starts as a round table), else ``None`` (a plain chat)."""
+        if not master_id or ("@" not in text and "＠" not in text):
+            return None
+        try:
+            master = self.master(master_id)
+        except InvalidMessageError:  # unknown (the plain chat says so) or the guide (no tables)
+            return None
+        plan = self._plan(text, [master.id], None)
+        return plan if plan.joined else None
+
     def _plan(self, text: str, members: Sequence[str], last: str | None) -> RoundPlan:
         return self.chair.plan(text, members, self.names(), last_speaker=last)
 

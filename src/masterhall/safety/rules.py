@@ -21,6 +21,8 @@ from typing import Literal
 
 import numpy as np
 
+from .prefilter import ASCII_LETTERS, NON_ASCII, has_any, needs
+
 Kind = Literal["suicide", "self_harm", "abuse", "sexual_violence", "medical", "harm_others"]
 KINDS: tuple[str, ...] = ("suicide", "self_harm", "abuse", "sexual_violence", "medical", "harm_others")
 
@@ -164,23 +166,45 @@ class RuleHit:
     matched: str
 
 
+def _skip_unless(rx: re.Pattern) -> tuple[tuple[int, int], ...] | None:
+    """The characters every match of ``rx`` holds (see :mod:`.prefilter`), or ``None``."""
+    return next((r for r in (NON_ASCII, ASCII_LETTERS) if needs(rx, r)), None)
+
+
+def _sub(rx: re.Pattern, needed, repl: str, text: str) -> str:
+    return text if needed is not None and not has_any(text, needed) else rx.sub(repl, text)
+
+
+# A text without the characters a pattern needs is not searched with it (same results, less time:
+# the Chinese rules on an English message, the English ones on a Chinese message).
+_ZH_IDIOMS_NEED, _EN_IDIOMS_NEED, _EN_NEGATED_NEED = (_skip_unless(rx) for rx in (_ZH_IDIOMS, _EN_IDIOMS, _EN_NEGATED))
+#: Per language: the rules, one pattern matching where any of them matches, and what that one needs.
+_RULE_SETS = [(rules, any_rule, _skip_unless(any_rule), accident) for rules, any_rule, accident in (
+    (_ZH_RE, re.compile("|".join(f"(?:{rx.pattern})" for _, _, rx in _ZH_RE)), _ZH_ACCIDENT),
+    (_EN_RE, re.compile("|".join(f"(?:{rx.pattern})" for _, _, rx in _EN_RE)), _EN_ACCIDENT))]
+
+
 def clean(text: str) -> tuple[str, str]:
     """``(zh, en)`` forms of ``text`` with the figures of speech removed (en is lower-cased)."""
     text = (text or "")[:20_000]
-    zh = _ZH_IDIOMS.sub("，", text)
-    en = _EN_IDIOMS.sub(" ", _EN_NEGATED.sub(" ", _lower(text).replace("’", "'")))
+    zh = _sub(_ZH_IDIOMS, _ZH_IDIOMS_NEED, "，", text)
+    en = _sub(_EN_IDIOMS, _EN_IDIOMS_NEED, " ", _sub(_EN_NEGATED, _EN_NEGATED_NEED, " ", _lower(text).replace("’", "'")))
     return zh, en
 
 
 def match_rules(text: str) -> RuleHit | None:
     """The first rule that fires on ``text`` (zh rules first, then en), or ``None``.
 
-    Self-harm rules do not fire on accidents ("I cut myself while cooking"); pure, about 0.1 ms.
+    Self-harm rules do not fire on accidents ("I cut myself while cooking"); pure, about 0.1 ms
+    (less when a language's rules cannot match at all: one search of their union, or none for a
+    text without the characters they all need).
     """
     zh, en = clean(text)
     about = bool(_ZH_TOPIC.search(zh) or _EN_TOPIC.search(en))
     victim = bool(_VICTIM.search(zh) or _VICTIM.search(en))
-    for lang_rules, form, accident in ((_ZH_RE, zh, _ZH_ACCIDENT), (_EN_RE, en, _EN_ACCIDENT)):
+    for (lang_rules, any_rule, needed, accident), form in zip(_RULE_SETS, (zh, en)):
+        if (needed is not None and not has_any(form, needed)) or any_rule.search(form) is None:
+            continue  # no rule of this language matches anywhere in the text
         for rule, kind, rx in lang_rules:
             m = rx.search(form)
             if m is None or (kind == "self_harm" and accident.search(form)):

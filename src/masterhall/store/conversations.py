@@ -202,12 +202,20 @@ class ConversationRepo:
     def set_members(self, conversation_id: str, members: builtins.list[str] | None, *,
                     master_id: str | None = None) -> Conversation:
         """Seat ``members`` (master ids, in order) at the conversation's round table, committed;
-        ``None`` makes it a chat with one master again (``master_id``, when given, becomes that
-        master). Returns the conversation. Raises :class:`NotFoundError`."""
+        ``None`` makes it a chat with one master again. ``master_id``, when given, becomes the
+        conversation's master; the answers its former master gave without a ``master_id`` of
+        their own (those of a plain chat) are then marked as that former master's, so that they
+        keep their speaker. Returns the conversation. Raises :class:`NotFoundError`."""
         values: dict[str, Any] = {"members": builtins.list(members) if members else None}
         if master_id:
             values["master_id"] = master_id
         with self.engine.begin() as conn:
+            former = conn.execute(select(_conversations.c.master_id)
+                                  .where(_conversations.c.id == conversation_id)).scalar_one_or_none()
+            if master_id and former and former != master_id:
+                conn.execute(update(_messages).where(_messages.c.conversation_id == conversation_id,
+                                                     _messages.c.role == "assistant", _messages.c.master_id.is_(None))
+                             .values(master_id=former))
             conn.execute(update(_conversations).where(_conversations.c.id == conversation_id).values(values))
             return self._touch(conn, conversation_id, self._now(), returning=True)  # type: ignore[return-value]
 

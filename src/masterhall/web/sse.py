@@ -30,9 +30,15 @@ KEEPALIVE_S = 5.0
 KEEPALIVE = ": keep-alive\n\n"
 
 
+#: ``json.dumps(data, ensure_ascii=False)`` without building an encoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+#: ``json.dumps(text, ensure_ascii=False)`` for a string (what the encoder itself calls).
+_encode_text = json.encoder.encode_basestring
+
+
 def sse(event: str | None, data) -> str:
     """One SSE frame: optional ``event:`` line and a JSON ``data:`` line (or the raw string)."""
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    payload = data if isinstance(data, str) else _encode(data)
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {payload}\n\n"
 
@@ -41,7 +47,7 @@ def text_frame(prefix: str, text: str, suffix: str) -> str:
     """An SSE ``data:`` frame whose JSON is ``prefix`` + ``text`` as a JSON string + ``suffix``:
     the frame of a text delta built without encoding the same constant structure again for every
     delta (``prefix``/``suffix`` come from :func:`json_around`)."""
-    return f"{prefix}{json.dumps(text, ensure_ascii=False)}{suffix}\n\n"
+    return f"{prefix}{_encode_text(text)}{suffix}\n\n"
 
 
 def json_around(event: str | None, data: dict, path: tuple) -> tuple[str, str]:
@@ -76,6 +82,8 @@ class ThreadBridge:
         self._lock = threading.Lock()
         self._wake_pending = False
         self._ready = asyncio.Event()
+        #: True once :meth:`batches` has taken the ``None`` that ends the stream (its last batch is on its way).
+        self.ended = False
 
     def put(self, item) -> None:
         """Called from any thread."""
@@ -126,6 +134,7 @@ class ThreadBridge:
                 continue
             idle[0] = False
             if None in batch:
+                self.ended = True
                 batch = batch[: batch.index(None)]
                 if batch:
                     yield batch
@@ -177,9 +186,10 @@ async def event_stream(
     What ``start`` raises (a typed error: nothing was started) is raised here, for the app's error
     handlers, so the client gets a JSON error instead of a stream. Then the response sends
     ``opening``, ``frames(event)`` for each event, and ``closing()``; events that arrive together
-    go out in one write; a stream silent for :data:`KEEPALIVE_S` seconds (a long prompt being
-    read) gets a :data:`KEEPALIVE` comment. ``headers(generation)`` adds response headers (known
-    once the turn has started). A client that goes away stops the turn (its partial answer is kept), and cancels its backend request.
+    go out in one write, the last ones with the closing frames; a stream silent for
+    :data:`KEEPALIVE_S` seconds (a long prompt being read) gets a :data:`KEEPALIVE` comment.
+    ``headers(generation)`` adds response headers (known once the turn has started). A client that
+    goes away stops the turn (its partial answer is kept), and cancels its backend request.
     """
     bridge = ThreadBridge()
 
@@ -214,18 +224,23 @@ async def event_stream(
         return "".join(frame for event in items for frame in frames(event))
 
     async def body() -> AsyncIterator[str]:
-        head = "".join(opening) + text(early)
-        if head:
-            yield head
+        # The turn's last events and the closing frames go out together (one write fewer).
+        chunk = "".join(opening) + text(early)
+        if chunk and not bridge.ended:
+            yield chunk
+            chunk = ""
         async for batch in batches:
             if not batch:
                 yield KEEPALIVE
                 continue
             chunk = text(batch)
-            if chunk:
+            if chunk and not bridge.ended:
                 yield chunk
+                chunk = ""
         if closing is not None:
-            yield "".join(closing())
+            chunk += "".join(closing())
+        if chunk:
+            yield chunk
 
     def abort() -> None:
         if not gen.done.is_set():

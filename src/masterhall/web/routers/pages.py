@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...catalog.loader import UnknownMasterError
 from ...catalog.models import Master
+from ...conversations.roundtable import MAX_START
 from ...errors import InvalidRequestError, NotFoundError
 from .. import i18n
 from ..deps import CallerDep, HallDep, RenderDep
@@ -123,13 +124,23 @@ def new_round_table_page(request: Request, hall: HallDep, render: RenderDep,
                          masters: list[str] = Query([], max_length=8),
                          q: str | None = Query(None, max_length=32000)) -> HTMLResponse:
     """A new round table with ``masters`` (``?masters=a,b`` or ``?masters=a&masters=b``, as the
-    hall's picker form sends them); ``q`` is sent as the first message. Unknown, too few or too
-    many masters: the not-found page."""
+    hall's picker form sends them); ``q`` is sent as the first message. An unknown master: the
+    not-found page (with the masters meant); fewer than 2 or more than
+    :data:`~masterhall.conversations.roundtable.MAX_START` different masters (or the guide): a
+    ``400`` page that says so and leads back to the hall's picker."""
     ids = [i.strip() for value in masters for i in value.split(",") if i.strip()]
+    for master_id in ids:
+        master = _master_or_404(request, hall, master_id)
+        if isinstance(master, HTMLResponse):
+            return master
     try:
-        seated = hall.roundtable.seat(ids)
+        seated = hall.roundtable.seat(ids, maximum=MAX_START)
     except InvalidRequestError:
-        return not_found(request, "not_found_table")
+        count = len({m.id for m in map(hall.catalog.get, ids) if not m.is_guide})  # the guide has no seat
+        return render_page(request, "404.html", status_code=400, heading=i18n.translate(page_lang(request),
+                           "round_table_refused_title"), message=i18n.translate(page_lang(request), "not_found_table",
+                                                                                n=count),
+                           back=("/#table-picker", "round_table_pick_back"))
     return _chat_page(request, hall, render, hall.catalog.get(seated[0]), q=q, members=seated)
 
 

@@ -213,19 +213,39 @@ function setup() {
   if (input.value) update();
 }
 
-/** The round-table picker: 2 to 4 masters ticked start a round table (the form goes to /roundtable). */
+const TABLE_MIN = 2;
+const TABLE_MAX = 4;
+
+/** The round-table picker: 2 to 4 masters ticked start a round table (the form goes to
+ *  /roundtable). The hint under the button says why it cannot start yet (fewer than two) and
+ *  why no fifth box can be ticked; the masters are seated in the order they were ticked. Without
+ *  the script the form is sent as it is (too few or too many: the server's page says so). */
 function tablePicker() {
   const form = document.getElementById("table-form");
   if (!form) return;
   const start = document.getElementById("table-start");
+  const hint = document.getElementById("table-hint");
   const boxes = Array.from(form.querySelectorAll('input[name="masters"]'));
+  let ticked = []; // in the order they were ticked: the table seats them so
   const sync = () => {
+    ticked = ticked.filter((id) => boxes.some((b) => b.checked && b.value === id));
+    for (const box of boxes) if (box.checked && !ticked.includes(box.value)) ticked.push(box.value);
     const n = boxes.filter((b) => b.checked).length;
-    start.disabled = n < 2 || n > 4;
+    start.disabled = n < TABLE_MIN || n > TABLE_MAX;
     start.textContent = start.dataset.label.replace("{n}", String(n));
-    for (const box of boxes) box.disabled = !box.checked && n >= 4;
+    for (const box of boxes) box.disabled = !box.checked && n >= TABLE_MAX;
+    if (hint) {
+      hint.textContent = n === 0 ? t("round_table_pick_min") : n < TABLE_MIN ? t("round_table_pick_more")
+        : n >= TABLE_MAX ? t("round_table_pick_max") : "";
+    }
   };
+  const details = document.getElementById("table-picker");
+  if (details && location.hash === "#table-picker") details.open = true; // "pick masters in the hall"
   form.addEventListener("change", sync);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!start.disabled) location.assign(form.action + "?" + new URLSearchParams({ masters: ticked.join(",") }).toString());
+  });
   sync();
 }
 

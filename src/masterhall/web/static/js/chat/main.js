@@ -279,7 +279,9 @@ function setup() {
   if (page.generating) turns.followRemote();
   else if (page.stopping) turns.settleRemote();
   if (page.initial && !state.conversationId) {
-    history.replaceState(null, "", location.pathname);
+    // the first message is not sent twice by a reload; a round table's page keeps its masters
+    const table = state.members ? "?" + new URLSearchParams({ masters: state.members.join(",") }).toString() : "";
+    history.replaceState(null, "", location.pathname + table);
     sendMessage(page.initial);
   } else if (window.matchMedia("(pointer: fine)").matches) {
     input.focus();

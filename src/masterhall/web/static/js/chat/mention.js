@@ -11,7 +11,10 @@
 import { fillAvatar } from "../lib/avatar.js";
 import { el } from "../lib/dom.js";
 
-const MENTION = /(?:^|\s)[@＠]([^\s@＠]{0,24})$/;
+// "@" at the start, after a space or punctuation, or right after Chinese text ("请问@苏格"), but
+// not inside a word or an e-mail address ("me@example"); a full-width "＠" anywhere: as the
+// server reads mentions (chair.py).
+const MENTION = /(?:(?:^|[^\w.+-])@|＠)([^\s@＠]{0,24})$/;
 const MAX_OPTIONS = 6;
 
 export function Mentions({ input, list, masters }) {
