@@ -39,8 +39,8 @@ TABLE = ""
 
 #: Characters a reply must grow by before the next speaker's prompt is read ahead again: each
 #: read-ahead is a request of its own (render, tokenize, the slot's last token read again) that
-#: shares the engine with the reply being decoded; ~12 tokens of English.
-READ_AHEAD_STEP = 48
+#: shares the engine with the reply being decoded; ~32 tokens of English (bench/README.md, Round tables).
+READ_AHEAD_STEP = 128
 
 #: How many masters a round table seats at least when it starts, and at most (masters added
 #: later or @-mentioned included; an unstored round of /v1 or the command line may start with this many).
