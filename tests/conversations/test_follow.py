@@ -21,7 +21,7 @@ def test_a_follower_gets_the_whole_answer_whenever_it_joins(hall, fake):
 
     assert hall.chat.active(gen.conversation.id) is gen
     follower = follow(hall.chat, gen.conversation.id, listener)
-    assert ended.wait(10) and gen.done.wait(5)
+    assert ended.wait(60) and gen.done.wait(30)  # ~4 s; generous for a busy machine (returns at once when done)
     kinds = [e.type for e in got]
     assert kinds[0] == "start" and kinds[-1] == "done"
     assert "".join(e.data["text"] for e in got if e.type == "delta") == gen.final.data["text"]
@@ -38,4 +38,4 @@ def test_a_follower_that_goes_away_stops_nothing_and_strangers_see_nothing(hall,
         follow(hall.chat, gen.conversation.id, lambda e: None, caller=stranger)
     follower = follow(hall.chat, gen.conversation.id, lambda e: None)
     follower.stop()
-    assert gen.done.wait(10) and gen.final.data["status"] == "complete"
+    assert gen.done.wait(60) and gen.final.data["status"] == "complete"
