@@ -205,15 +205,24 @@ def start_budget(rate: float) -> tuple[subprocess.Popen, str]:
 def pool_emulated(chats_n: int, max_tokens: int, rate: float, work: Path) -> dict:
     """The pool of one, then two, emulated servers of ``rate`` tokens/s each (no compute: what is
     measured is how the pool spreads the chats)."""
-    servers = [start_budget(rate) for _ in range(2)]
+    return {"rate_per_server": rate, **_one_then_two([start_budget(rate) for _ in range(2)], chats_n, max_tokens, work)}
+
+
+def _one_then_two(servers: list[tuple[subprocess.Popen, str]], chats_n: int, max_tokens: int, work: Path,
+                  warm: bool = False) -> dict:
+    """Tokens/s through a pool of the first server, then of both (``warm``: two short chats on each
+    first); the servers are killed afterwards. ``{"one_server", "two_servers", "tokens_per_s_two_over_one"}``."""
     try:
+        if warm:
+            for _, url in servers:
+                pool_tokens([url], 2, 8, work)  # each server's first prompts
         one = pool_tokens([servers[0][1]], chats_n, max_tokens, work)
         two = pool_tokens([s[1] for s in servers], chats_n, max_tokens, work)
     finally:
         for proc, _ in servers:
             proc.kill()
             proc.wait(10)
-    return {"rate_per_server": rate, "one_server": one, "two_servers": two,
+    return {"one_server": one, "two_servers": two,
             "tokens_per_s_two_over_one": round(two["tokens_per_s"] / one["tokens_per_s"], 2) if one["tokens_per_s"] else None}
 
 
@@ -273,18 +282,8 @@ def pool_scaling(chats_n: int, max_tokens: int, parallel: int, threads: int, wor
     small = next(m for m in EMBEDDED_MODELS if m.backend == "embedded-small")
     model = embedded_model_path(model=small)
     servers = [start_llama(model, parallel, threads) for _ in range(2)]
-    try:
-        pool_tokens([servers[0][1]], 2, 8, work)  # warm-up: both servers' first prompts
-        pool_tokens([servers[1][1]], 2, 8, work)
-        one = pool_tokens([servers[0][1]], chats_n, max_tokens, work)
-        two = pool_tokens([s[1] for s in servers], chats_n, max_tokens, work)
-    finally:
-        for proc, _ in servers:
-            proc.kill()
-            proc.wait(10)
     return {"model": small.backend, "parallel": parallel, "threads_per_server": threads, "cpus": os.cpu_count(),
-            "one_server": one, "two_servers": two,
-            "tokens_per_s_two_over_one": round(two["tokens_per_s"] / one["tokens_per_s"], 2) if one["tokens_per_s"] else None}
+            **_one_then_two(servers, chats_n, max_tokens, work, warm=True)}
 
 
 def main(argv: list[str] | None = None) -> int:
