@@ -310,3 +310,19 @@ def test_without_preread_nothing_is_read_ahead(hall, fake):
     hall.roundtable.preread = False
     collect(hall, "Should I quit my job?", master_ids=TABLE)
     assert len(fake.calls) == 3 and fake.prereads == []
+
+
+def test_mentions_seat_masters_within_the_same_limits_and_store_nothing_past_them(hall, fake):
+    """A first message may @-mention at most MAX_START - 1 others; an existing table grows to MAX_MEMBERS."""
+    ids = [m.id for m in hall.catalog.advisors() if m.id != "socrates"][:roundtable.MAX_MEMBERS + 1]
+    too_many = " ".join(f"@{i}" for i in ids[:roundtable.MAX_START]) + " hello"
+    with pytest.raises(InvalidMessageError, match="starts with 2 to 4"):
+        hall.roundtable.send(too_many, master_id="socrates")
+    assert hall.chat.list() == []
+    fake.queue("a", "b")
+    gen, _ = collect(hall, "hi", master_ids=["socrates", ids[0]])
+    crowd = " ".join(f"@{i}" for i in ids[1:roundtable.MAX_MEMBERS]) + " everyone?"
+    with pytest.raises(InvalidMessageError, match="seats 1 to 8"):
+        hall.roundtable.send(crowd, conversation_id=gen.conversation.id)
+    stored = hall.chat.get(gen.conversation.id)
+    assert stored.conversation.members == ["socrates", ids[0]] and sum(m.role == "user" for m in stored.messages) == 1

@@ -157,7 +157,7 @@ class RoundTable:
                 if plan is None:
                     return self.chat.send(content, master_id=master_id, backend=backend, params=params,
                                           listener=listener, caller=caller)
-                seated = plan.members
+                seated = self.seat(plan.members, maximum=MAX_START)  # mentions start a table within the same limits
             conversation, user, _ = self.chat.repo.start_turn(None, text, master_id=seated[0], answer=False,
                                                               owner_id=caller.user_id, members=plan.members)
             return self._launch(_Round(conversation, user, text, [], plan, rounds, backend, params), listener)
@@ -175,6 +175,8 @@ class RoundTable:
                 self.chat._release(conversation.id)
                 return self.chat.send(content, conversation_id=conversation.id, backend=backend, params=params,
                                       listener=listener, caller=caller)
+            if plan.joined:
+                self.seat(plan.members, minimum=1)  # masters mentioned in join only up to MAX_MEMBERS
             conversation, user, _ = self.chat.repo.start_turn(
                 conversation.id, text, answer=False, members=plan.members if plan.joined else None)
         except BaseException:
@@ -209,6 +211,7 @@ class RoundTable:
             plan = self._plan(message, conversation.master_ids, _last_speaker(conversation, before))
             conversation, user, _ = self.chat.repo.restart_turn(conversation.id, last_user.id, text, answer=False)
             if plan.joined:
+                self.seat(plan.members, minimum=1)
                 conversation = self.chat.repo.set_members(conversation.id, plan.members)
         except BaseException:
             self.chat._release(conversation.id)
