@@ -174,6 +174,29 @@ def test_no_preread_without_a_free_slot_or_a_loaded_engine():
 def test_no_second_preread_of_a_prompt_still_being_read():
     backend, engine = _backend([], prewarm=True)
     backend.system_role = True
-    backend._prereading[99] = {"role": "system", "content": "Be Seneca."}
+    backend._prereading[99] = llamacpp._opening([{"role": "system", "content": "Be Seneca."}, {"role": "user", "content": "Should I quit?"}])
     backend.preread([ChatMessage("system", "Be Seneca."), ChatMessage("user", "Should I quit? [Socrates] said: Ask")])
     assert list(backend._prereading) == [99] and engine.requests == []  # asked again later, with more text
+
+
+def test_only_a_request_that_continues_a_preread_waits_for_it():
+    backend, engine = _backend([_text("A"), *END], prewarm=True)
+    backend.system_role = True
+    ahead = [{"role": "system", "content": "Be Seneca."}, {"role": "user", "content": "Should I quit? [Socrates] said: Ask"}]
+    backend._prereading[7] = llamacpp._opening(ahead)
+    params = SamplingParams(max_tokens=4)
+
+    def ask(text: str, done: threading.Event) -> None:
+        list(backend.stream_chat([ChatMessage("system", "Be Seneca."), ChatMessage("user", text)], params))
+        done.set()
+
+    other, continuing = threading.Event(), threading.Event()
+    threading.Thread(target=ask, args=("How do I sleep better?", other), daemon=True).start()
+    assert other.wait(5), "another conversation with the same master waited for the pre-read"
+    threading.Thread(target=ask, args=("Should I quit? [Socrates] said: Ask yourself. (Now answer as yourself.)",
+                                       continuing), daemon=True).start()
+    assert not continuing.wait(0.5)  # it continues the prompt being read: it waits for it
+    with backend._busy:
+        backend._prereading.pop(7)
+        backend._busy.notify_all()
+    assert continuing.wait(5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import json
 import os
 import queue
 import threading
@@ -50,6 +51,8 @@ PREWARM_DELAY_S = 0.25
 PREWARM_WAIT_S = 1.0
 #: Longest a request waits for a pre-read of its own opening (:meth:`LlamaCppBackend.preread`) to
 #: end, seconds: it holds the slot with that opening, which the request would otherwise read again.
+#: Only a request that continues the pre-read's prompt waits (same messages before the last, its
+#: last one longer); a Stop ends the wait.
 PREREAD_WAIT_S = 15.0
 _BACKENDS: "weakref.WeakSet[LlamaCppBackend]" = weakref.WeakSet()
 _PREWARM_IDS = itertools.count()
@@ -174,7 +177,7 @@ class LlamaCppBackend:
         self._running = 0
         self._started = 0  # requests started so far (a pending pre-read is dropped if this changes)
         self._prewarming: dict[int, dict] = {}  # id → first message of the conversation being pre-read
-        self._prereading: dict[int, dict] = {}  # the same for requests announced by ``preread``
+        self._prereading: dict[int, tuple[str, str]] = {}  # pre-reads in progress: ``_opening`` of each
         _BACKENDS.add(self)
         # Requests beyond the slots wait here (bounded), so none is dropped under load.
         self._admission = threading.BoundedSemaphore(self.parallel + max(0, queue_size))
@@ -270,9 +273,15 @@ class LlamaCppBackend:
                 f"The model is busy: {self.parallel} answers are being generated and {self.queue_size} are waiting. "
                 "Try again in a moment.", "unavailable")
         head = request["messages"][0] if request["messages"] else None
+        opening, last = _opening(request["messages"])
         with self._busy:
             self._busy.wait_for(lambda: head not in self._prewarming.values(), timeout=PREWARM_WAIT_S)
-            self._busy.wait_for(lambda: head not in self._prereading.values(), timeout=PREREAD_WAIT_S)
+            # only a request that continues a pre-read in progress waits for it (it would read the
+            # same tokens again), and no longer than it is wanted
+            deadline = time.monotonic() + PREREAD_WAIT_S
+            while any(o == opening and last.startswith(text) for o, text in self._prereading.values()) \
+                    and not (token is not None and token.cancelled) and time.monotonic() < deadline:
+                self._busy.wait(0.1)  # woken when a pre-read ends; a Stop is seen within 0.1 s
             self._running += 1
             self._started += 1
         chunks: queue.Queue = queue.Queue()  # lists of parsed chunks, then an exception or _END
@@ -401,14 +410,15 @@ class LlamaCppBackend:
         if not self.prewarm or self._server is None or not messages or _EXITING.is_set():
             return
         fitted = [m.to_dict() for m in fit_roles(messages, self.takes_system_role())]
+        opening = _opening(fitted)
         fitted[-1] = {**fitted[-1], "content": fitted[-1]["content"] + _NEXT_TURN}
         key = next(_PREWARM_IDS)
         with self._busy:
-            if fitted[0] in self._prereading.values():
+            if any(o == opening[0] for o, _ in self._prereading.values()):
                 return  # the previous pre-read of this prompt is still being read: ask again later
             if self._running + len(self._prewarming) + len(self._prereading) >= self.parallel:
                 return  # every slot is taken: a pre-read would queue ahead of real requests
-            self._prereading[key] = fitted[0]
+            self._prereading[key] = opening
         threading.Thread(target=self._read_prefix, args=(fitted, key, self._prereading),
                          name=f"llamacpp-preread-{self.name}", daemon=True).start()
 
@@ -432,6 +442,16 @@ class LlamaCppBackend:
             with self._busy:
                 pending.pop(key, None)
                 self._busy.notify_all()
+
+
+def _opening(messages: list[dict]) -> tuple[str, str]:
+    """``(key, text)`` of a prompt being read ahead: ``key`` names every message but the last
+    (and the last one's role), ``text`` is the last message's content; a request continues a
+    pre-read when its key is the same and its last content starts with that text."""
+    if not messages:
+        return "", ""
+    *before, last = messages
+    return json.dumps([before, last.get("role")], ensure_ascii=False, sort_keys=True), last.get("content") or ""
 
 
 def _until_error(chunks: list[Chunk]) -> Iterator[Chunk]:
