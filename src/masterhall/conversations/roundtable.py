@@ -387,8 +387,8 @@ class RoundTable:
                 or job.ahead_prompt is False:
             return
         try:
-            lang = detect_language(job.text)
             if job.ahead_prompt is None:
+                lang = detect_language(job.text)
                 history, said = self._histories(job, job.ahead, lang)
                 job.ahead_prompt = self.chat.engine.preread(
                     self.master(job.ahead), history, job.text, backend=job.backend, params=job.params,
@@ -399,6 +399,7 @@ class RoundTable:
             if len(text) - job.ahead_chars < READ_AHEAD_STEP:
                 return
             job.ahead_chars = len(text)
+            lang = detect_language(job.text)  # once a step, not on every delta
             heard = [(self._name(mid, lang), said) for mid, said in job.heard]
             addendum = round_addendum(heard + [(self._name(job.speaking, lang), text)], lang, partial=True)
             preread(backend, messages[:-1] + [ChatMessage(messages[-1].role, messages[-1].content + addendum)])
