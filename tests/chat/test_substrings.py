@@ -81,3 +81,18 @@ def test_texts_too_long_get_no_index():
     from masterhall.chat.substrings import MAX_INDEX_CHARS
 
     assert index_for(["x" * (MAX_INDEX_CHARS + 1)]) is None and index_for(["x" * 10]) is not None
+
+
+def test_the_index_cache_holds_every_built_in_master_and_drops_by_characters(monkeypatch, catalog):
+    from masterhall.chat import substrings
+    from masterhall.chat.stream_checks import source_texts
+
+    total = sum(sum(map(len, source_texts(m))) for m in catalog.masters.values())
+    assert total < substrings.CACHE_CHARS  # a hall in use does not rebuild indexes it dropped
+    monkeypatch.setattr(substrings, "_cache", substrings.OrderedDict())
+    monkeypatch.setattr(substrings, "CACHE_CHARS", 25)
+    for word in ("alpha-beta", "gamma-delta", "epsilon-zz"):  # 10 or 11 characters each
+        index_for([word])
+    assert list(substrings._cache) == [("gamma-delta",), ("epsilon-zz",)]
+    index_for(["x" * 40])  # over the budget alone: kept, the others dropped
+    assert list(substrings._cache) == [("x" * 40,)]

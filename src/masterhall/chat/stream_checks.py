@@ -59,16 +59,21 @@ def _example_texts(master: Master, ex: Example) -> list[str]:
     return [ex.user, answer]
 
 
-def source_index(master: Master, *, wait: bool = False) -> SubstringIndex | None:
-    """The substring index of every text an answer of ``master`` could be held back for copying
-    (its instructions, reply recipe and all its examples, whichever a turn shows; cached). Not
-    built yet: ``None`` (it is then built in the background), or with ``wait``, built now."""
+def source_texts(master: Master) -> list[str]:
+    """Every text an answer of ``master`` could be held back for copying: its instructions, reply
+    recipe and all its examples (whichever a turn shows)."""
     texts = [master.instructions]
     if master.recipe is not None:
         texts += list(master.recipe.zh) + list(master.recipe.en)
     for ex in master.examples:
         texts += _example_texts(master, ex)
-    return index_for(texts, wait=wait)
+    return texts
+
+
+def source_index(master: Master, *, wait: bool = False) -> SubstringIndex | None:
+    """The substring index of :func:`source_texts` (cached). Not built yet: ``None`` (it is then
+    built in the background), or with ``wait``, built now."""
+    return index_for(source_texts(master), wait=wait)
 
 
 def _close(stream) -> None:

@@ -17,8 +17,10 @@ import threading
 from collections import OrderedDict
 from typing import Sequence
 
-#: How many indexes :func:`index_for` keeps (least recently used dropped first).
-CACHE_SIZE = 16
+#: How many characters of indexed texts :func:`index_for` keeps in all (least recently used dropped
+#: first; ~330 bytes a character, so ~80 MB): the 42 built-in masters' texts (~4,000 characters each)
+#: fit with room for user masters, so a busy hall does not rebuild indexes it drops.
+CACHE_CHARS = 250_000
 #: Texts longer than this in all (characters) get no index (a user master's long texts: ~300 bytes
 #: and ~1.5 µs of build per character; the copy watch then searches them as before).
 MAX_INDEX_CHARS = 50_000
@@ -138,7 +140,7 @@ _lock = threading.Lock()
 
 
 def index_for(texts: Sequence[str], *, wait: bool = True) -> SubstringIndex | None:
-    """The index of ``texts``, built on first use and kept (at most :data:`CACHE_SIZE` of them).
+    """The index of ``texts``, built on first use and kept (at most :data:`CACHE_CHARS` characters of them).
 
     ``wait=False``: ``None`` while it is not built yet, and then it is built on a thread of its
     own (a turn goes on without it instead of waiting a few milliseconds for it; later turns have it).
@@ -165,8 +167,10 @@ def _build(key: tuple[str, ...]) -> SubstringIndex:
         index = SubstringIndex(key)
         with _lock:
             _cache[key] = index
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+            kept = sum(sum(map(len, k)) for k in _cache)
+            while kept > CACHE_CHARS and len(_cache) > 1:
+                dropped, _ = _cache.popitem(last=False)
+                kept -= sum(map(len, dropped))
         return index
     finally:
         with _lock:
