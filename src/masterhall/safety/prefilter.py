@@ -10,22 +10,26 @@ kept by hand, and a pattern it cannot read is simply never skipped.
 from __future__ import annotations
 
 import re
-from re import _constants as C
-from re import _parser
+
+try:  # the ``re`` module's own parser (private, stable since Python 3.11)
+    from re import _constants as C
+    from re import _parser
+except ImportError:  # pragma: no cover - a Python whose ``re`` moved them: no rule is ever skipped
+    C = _parser = None
 
 #: Code point ranges (inclusive) of "any character outside ASCII".
 NON_ASCII: tuple[tuple[int, int], ...] = ((0x80, 0x10FFFF),)
 #: Code point ranges of the ASCII letters.
 ASCII_LETTERS: tuple[tuple[int, int], ...] = ((0x41, 0x5A), (0x61, 0x7A))
 
-_REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT)}
+_REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT)} if C is not None else set()
 
 
 def needs(pattern: re.Pattern, ranges: tuple[tuple[int, int], ...]) -> bool:
     """True when every match of ``pattern`` holds at least one character of ``ranges`` (so a text
     without one cannot match); False when it may not, or when that cannot be told (case-insensitive
     patterns, character classes by category, back-references: never a wrong True)."""
-    if pattern.flags & re.IGNORECASE:
+    if _parser is None or pattern.flags & re.IGNORECASE:
         return False
     try:
         tree = _parser.parse(pattern.pattern, pattern.flags)
