@@ -273,6 +273,14 @@ class ChatEngine:
         built.knowledge = brief
         return m, chosen, merged, built, lang
 
+    def _rate(self, history: Sequence[ChatMessage], user_message: str,
+              safety_history: Sequence[ChatMessage] | None) -> tuple[str, Assessment, str | None]:
+        """``(language, assessment, careful note or None)`` of a turn, as :meth:`stream` and
+        :meth:`preread` both rate it (the guard reads ``safety_history`` when given)."""
+        lang = detect_language(user_message)
+        assessment = self.safety.assess(history if safety_history is None else safety_history, user_message, lang)
+        return lang, assessment, self.safety.careful_note(assessment) if assessment.careful else None
+
     def preread(self, master: Master | str, history: Sequence[ChatMessage], user_message: str, *,
                 backend: str | None = None, params: SamplingParams | None = None, client_system: str | None = None,
                 safety_history: Sequence[ChatMessage] | None = None) -> tuple[Backend, list[ChatMessage]] | None:
@@ -289,11 +297,9 @@ class ChatEngine:
             chosen, _ = self.resolve(m, backend, params)
             if getattr(chosen, "preread", None) is None:
                 return None
-            lang = detect_language(user_message)
-            assessment = self.safety.assess(history if safety_history is None else safety_history, user_message, lang)
+            _, assessment, care = self._rate(history, user_message, safety_history)
             if assessment.crisis:
                 return None
-            care = self.safety.careful_note(assessment) if assessment.careful else None
             _, chosen, _, built, _ = self.prepare(m, history, user_message, backend=backend, params=params,
                                                   client_system=client_system, care_note=care)
         except Exception:  # noqa: BLE001 - a pre-read is an optimisation, never an error
@@ -340,8 +346,7 @@ class ChatEngine:
         does not manage the stored master of that id).
         """
         m = self.catalog.get(master) if isinstance(master, str) else master
-        lang = detect_language(user_message)
-        assessment = self.safety.assess(history if safety_history is None else safety_history, user_message, lang)
+        lang, assessment, care = self._rate(history, user_message, safety_history)
         record = assessment.record()
         if assessment.crisis:
             chosen, merged = self.resolve(m, backend, params)
@@ -355,7 +360,6 @@ class ChatEngine:
             turn = Turn(guarded(), lambda t, u: Reply(t, u, m.id, chosen.name, chosen.model, merged, lang, safety=record))
             turn.safety = record
             return turn
-        care = self.safety.careful_note(assessment) if assessment.careful else None
         if record is not None and assessment.careful:
             record["action"] = "careful"
         m, chosen, merged, built, lang = self.prepare(
