@@ -52,8 +52,13 @@ async def test_streaming_chunks_usage_and_done(client, fake):
 
 @pytest.mark.anyio
 async def test_raw_backend_model_gets_no_master_prompt(client, fake):
-    await client.post("/v1/chat/completions", json={"model": "fake", "messages": [{"role": "user", "content": "plain"}]})
+    fake.queue("as it is")
+    r = await client.post("/v1/chat/completions", json={"model": "fake", "messages": [{"role": "user", "content": "plain"}]})
     assert [m.role for m in fake.calls[-1][0]] == ["user"]
+    assert r.status_code == 200, r.text  # the turn is counted in the metrics under the backend's name
+    assert r.json()["choices"][0]["message"]["content"] == "as it is"
+    metrics = (await client.get("/metrics")).text
+    assert 'backend="fake"' in metrics
 
 
 @pytest.mark.anyio

@@ -283,7 +283,7 @@ class ChatService:
             messages = ([ChatMessage("system", client_system)] if client_system else []) + list(history)
             stream = deferred_stream(chosen.stream_chat, messages + [ChatMessage("user", message)],
                                      self.engine.settings.params.merged(params))
-            turn = Turn(stream, lambda text, usage: _RawReply(text, usage))
+            turn = Turn(stream, lambda text, usage: _RawReply(text, usage, chosen.name))
             gen.context = {"dropped_turns": 0, "notes": []}
         if listener is not None:
             gen.on_event(listener)
@@ -446,10 +446,11 @@ class ChatService:
 
 
 class _RawReply:
-    """The reply of a turn sent to a backend as it is (no master): its text and usage."""
+    """The reply of a turn sent to a backend as it is (no master): its text, usage and the
+    backend's name (what the metrics count it under)."""
 
-    def __init__(self, text: str, usage: Usage):
-        self.text, self.usage, self.notes = text, usage, []
+    def __init__(self, text: str, usage: Usage, backend: str):
+        self.text, self.usage, self.notes, self.backend = text, usage, [], backend
 
 
 def _history(messages: list[Message], before_id: int) -> list[ChatMessage]:
