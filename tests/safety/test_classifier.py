@@ -102,3 +102,17 @@ def test_a_far_message_after_a_crisis_is_still_read_with_it(guard):
                Msg("assistant", "…")]
     a = guard.assess(history, "please repeat " + " ".join(f"word{i}" for i in range(40)), "en")
     assert a.careful and a.level == "elevated"
+
+
+@pytest.mark.parametrize("text", ["Okay, let's call it a day here", "I want to pause our chat here", "can we end the session now?",
+                                  "how can I stop my bash loop from running forever", "the script won't terminate, help",
+                                  "我们就聊到这儿吧", "脚本停不下来怎么办"])
+def test_ending_the_chat_or_a_program_is_not_a_crisis(guard, text):
+    """Conversation control and programming ("stop here", "end the loop") are not read as wanting to die
+    (a newcomer's "I want to stop here" got the crisis help answer; these phrasings are not in the bank)."""
+    assert not guard.assess([], text, "zh" if text[0] > "~" else "en").crisis
+
+
+@pytest.mark.parametrize("text", ["I just want everything to stop. I can't keep going.", "我真的撑不下去了，想让一切都结束"])
+def test_wanting_everything_to_stop_still_is(guard, text):
+    assert guard.assess([], text, "zh" if text[0] > "~" else "en").crisis
