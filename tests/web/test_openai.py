@@ -96,3 +96,19 @@ def test_official_sdk_against_live_server(live, fake):
     with pytest.raises(openai.NotFoundError) as info:
         client.chat.completions.create(model="nobody", messages=[{"role": "user", "content": "x"}])
     assert "does not exist" in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_stop_sequences_end_the_reply_and_bad_ones_are_refused(client, fake):
+    fake.queue("one two STOP three", "alpha beta gamma")
+    r = await client.post("/v1/chat/completions", json={"model": "socrates", "stop": "STOP",
+                                                        "messages": [{"role": "user", "content": "count"}]})
+    assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "one two "  # up to the sequence, as a server cuts it
+    assert fake.calls[-1][1].stop == ["STOP"]
+    r = await client.post("/v1/chat/completions", json={"model": "fake", "stop": ["gamma", "beta"],
+                                                        "messages": [{"role": "user", "content": "go"}]})
+    assert r.json()["choices"][0]["message"]["content"] == "alpha "
+    for bad in ({"stop": 5}, {"stop": ["a"] * 5}, {"stop": [""]}, {"n": 3}, {"presence_penalty": 9}):
+        r = await client.post("/v1/chat/completions", json={"model": "socrates", **bad,
+                                                            "messages": [{"role": "user", "content": "x"}]})
+        assert r.status_code == 400 and r.json()["error"]["message"], (bad, r.text)

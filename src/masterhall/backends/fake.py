@@ -85,6 +85,9 @@ class FakeBackend:
     def _stream(self, messages, params, reply: str, fail_after: int | None) -> Iterator[str | Usage]:
         start = time.perf_counter()
         prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
+        cuts = [reply.find(s) for s in params.stop or [] if s in reply]
+        if cuts:  # as a server does: the reply ends where a stop sequence would begin
+            reply = reply[:min(cuts)]
         pieces = _split_keep_space(reply)
         limit = params.max_tokens
         usage = Usage(prompt_tokens=prompt_tokens)

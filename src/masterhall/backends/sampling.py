@@ -45,7 +45,7 @@ def model_defaults(model_name: str) -> SamplingParams:
 
 
 #: Request fields every OpenAI-compatible server knows.
-_STANDARD = ("temperature", "top_p", "max_tokens", "seed", "frequency_penalty", "presence_penalty")
+_STANDARD = ("temperature", "top_p", "max_tokens", "seed", "frequency_penalty", "presence_penalty", "stop")
 #: Extras llama.cpp's server (and Ollama, vLLM for the first two) read; OpenAI's own API refuses them.
 _EXTRAS = ("top_k", "min_p", "repeat_penalty")
 

@@ -174,7 +174,8 @@ class SamplingParams(_Strict):
     ``top_k`` keeps the k most likely tokens (0 = off); ``min_p`` drops tokens below that share of
     the most likely one's probability; ``repeat_penalty`` (llama.cpp, 1.0 = off) divides the
     logits of tokens seen in the last 64; ``frequency_penalty`` / ``presence_penalty`` are
-    OpenAI's (-2 to 2, 0 = off). Backends pass on what their server understands.
+    OpenAI's (-2 to 2, 0 = off); ``stop``: up to 4 sequences (1–64 characters) that end the reply
+    where they would appear, as OpenAI's. Backends pass on what their server understands.
     """
 
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
@@ -187,6 +188,15 @@ class SamplingParams(_Strict):
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
     context_window: int | None = Field(default=None, ge=256, le=1_048_576)
     seed: int | None = None
+    #: Up to 4 sequences that end the reply where they would appear (not included), as OpenAI's ``stop``.
+    stop: list[str] | None = Field(default=None, max_length=4)
+
+    @field_validator("stop")
+    @classmethod
+    def _stop_sequences(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not s or len(s) > 64 for s in value):
+            raise ValueError("each stop sequence is 1 to 64 characters")
+        return value
 
     def merged(self, override: "SamplingParams | None") -> "SamplingParams":
         """Return a copy where every field set in ``override`` replaces ours (both are validated

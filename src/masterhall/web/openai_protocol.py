@@ -43,6 +43,9 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+_Stop = Annotated[Text, Field(min_length=1, max_length=64)]
+
+
 class ChatCompletionRequest(BaseModel):
     """``POST /v1/chat/completions``; unknown fields are accepted and ignored."""
 
@@ -57,6 +60,16 @@ class ChatCompletionRequest(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, le=MAX_REPLY_TOKENS)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_REPLY_TOKENS)
     seed: int | None = Field(default=None, ge=-MAX_DB_INT - 1, le=MAX_DB_INT)
+    #: One sequence or up to 4 (see :class:`~masterhall.catalog.models.SamplingParams`).
+    stop: _Stop | Annotated[list[_Stop], Field(min_length=1, max_length=4)] | None = None
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    #: Choices to generate: the hall generates one (any other number is refused, not ignored).
+    n: Literal[1] | None = None
+
+    def stop_sequences(self) -> list[str] | None:
+        """``stop`` as a list (``None`` when not given)."""
+        return [self.stop] if isinstance(self.stop, str) else self.stop
 
 
 class UsageOut(BaseModel):

@@ -79,7 +79,9 @@ ROUNDTABLE = "roundtable:"
 
 def _start(hall, body: ChatCompletionRequest):
     params = SamplingParams(temperature=body.temperature, top_p=body.top_p,
-                            max_tokens=body.max_completion_tokens or body.max_tokens, seed=body.seed)
+                            max_tokens=body.max_completion_tokens or body.max_tokens, seed=body.seed,
+                            stop=body.stop_sequences(), frequency_penalty=body.frequency_penalty,
+                            presence_penalty=body.presence_penalty)
     client_system, history, last = _split(body)
 
     def start(listener: Listener) -> Generation:
