@@ -166,3 +166,10 @@ async def test_v1_roundtable_model_streams_one_labelled_message_per_speaker(clie
         {"role": "user", "content": "hi"}]})
     assert bad.status_code in (400, 404)
     assert (await client.get("/api/conversations")).json() == []
+
+
+async def test_master_id_and_master_ids_together_are_refused_and_nothing_is_stored(client, fake):
+    r = await client.post("/api/messages", json={"master_id": "socrates", "master_ids": ["seneca", "laozi"],
+                                                 "content": "who answers?"})
+    assert r.status_code == 422 and "not both" in r.text  # as every other invalid body
+    assert (await client.get("/api/conversations")).json() == []

@@ -15,7 +15,7 @@ from typing import Annotated, Iterable, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ...catalog.models import SamplingParams
 from ...conversations.live import follow
@@ -37,12 +37,18 @@ class SendMessage(BaseModel):
     content: Text = Field(description="The user's message (1–32,000 characters).")
     master_id: Text | None = None
     master_ids: list[Text] | None = Field(default=None, max_length=8,
-                                          description="Start a round table with these masters (2–8).")
+                                          description="Start a round table with these masters (2–4; it may grow to 8).")
     conversation_id: Text | None = None
     rounds: int = Field(default=1, ge=1, le=3, description="Rounds of a round table in a row (each master may speak again).")
     backend: Text | None = Field(default=None, description="Backend name (default: the master's, then the hall's).")
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
+
+    @model_validator(mode="after")
+    def _one_way_to_name_the_masters(self) -> "SendMessage":
+        if self.master_ids and self.master_id:
+            raise ValueError("Send master_id (one master) or master_ids (a round table), not both.")
+        return self
 
 
 class ContinueAnswer(BaseModel):
