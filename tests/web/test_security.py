@@ -112,6 +112,7 @@ async def test_cross_origin_writes_are_refused_and_change_nothing(client):
     ]
     for r in refused:
         assert r.status_code == 403 and r.json()["error"]["code"] == "cross_origin"
+    assert "came from a cross-site page" in refused[-2].json()["error"]["message"]  # no Origin to name
     assert (await client.get("/api/builder/masters")).json() == []
     assert (await client.get("/api/conversations")).json() == []
     v1 = await client.post("/v1/chat/completions", headers={"Origin": EVIL},

@@ -210,8 +210,8 @@ def check_request(method: str, path: str, headers: dict[str, str], scheme: str, 
         origin = headers.get("origin")
         foreign = (not same_origin(origin, host, scheme)) if origin is not None else site in ("same-site", "cross-site")
         if foreign:
-            return Refusal(403, "cross_origin", "Requests that change the hall must come from the hall's own pages "
-                                                f"(Origin {origin or site!r} is not {host!r}).")
+            why = f"Origin {origin!r} is not {host!r}" if origin is not None else f"the browser says it came from a {site} page"
+            return Refusal(403, "cross_origin", f"Requests that change the hall must come from the hall's own pages ({why}).")
         return None
     if site in ("same-site", "cross-site") and not path.startswith("/static/"):
         navigate = headers.get("sec-fetch-mode") == "navigate" and headers.get("sec-fetch-dest") not in ("object", "embed")
