@@ -80,3 +80,19 @@ def test_a_sentence_longer_than_a_chunk_is_cut():
     assert len(chunks) > 5 and all(estimate_tokens(c.text) <= 50 for c in chunks)
     with pytest.raises(ValueError):
         chunk_sections([Section("x")], size=2)
+
+
+@pytest.mark.parametrize("data", [b"question,answer\nhi\rthere,yes\n", b"question,answer\n\"open quote,never closed\n",
+                                  b'question,answer\n"a\r\nb",c\n', b"\xff\xfe\x00q"])
+def test_q_and_a_files_that_are_odd_tables_are_read_or_refused_clearly(data):
+    """A lone carriage return inside a field (a schema fuzz find), an open quote, a quoted line
+    break, stray bytes: pairs, or an ``InvalidRequestError`` — never another exception."""
+    from masterhall.errors import InvalidRequestError
+    from masterhall.knowledge.qa import read_pairs
+
+    try:
+        pairs = read_pairs(data, "pairs.csv")
+    except InvalidRequestError as exc:
+        assert str(exc)
+    else:
+        assert pairs and all(p["question"] and p["answer"] for p in pairs)

@@ -70,7 +70,10 @@ def read_pairs(data: bytes, filename: str = "") -> list[dict]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
         except csv.Error:
             dialect = csv.excel
-        records = [(n, row) for n, row in enumerate(csv.DictReader(io.StringIO(text), dialect=dialect), 2)]
+        try:  # newline="": the csv module reads line ends itself (a lone "\r" in a field is then data)
+            records = [(n, row) for n, row in enumerate(csv.DictReader(io.StringIO(text, newline=""), dialect=dialect), 2)]
+        except csv.Error as exc:
+            raise InvalidRequestError(f"not a readable CSV table: {exc}", code="invalid_file") from exc
     if len(records) > MAX_PAIRS:
         raise InvalidRequestError(f"at most {MAX_PAIRS:,} Q&A pairs per file", code="too_many_pairs")
     pairs = []
