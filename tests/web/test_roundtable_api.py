@@ -162,9 +162,11 @@ async def test_v1_roundtable_model_streams_one_labelled_message_per_speaker(clie
     body = plain.json()
     assert plain.status_code == 200 and "**Socrates**" in body["choices"][0]["message"]["content"]
     assert [s["master"] for s in body["masterhall"]["speakers"]] == ["socrates", "laozi"]
-    bad = await client.post("/v1/chat/completions", json={"model": "roundtable:socrates", "messages": [
-        {"role": "user", "content": "hi"}]})
-    assert bad.status_code in (400, 404)
+    for model in ("roundtable:socrates", "roundtable:socrates,no-such-master", "roundtable:" + ",".join(["socrates"] * 2)):
+        bad = await client.post("/v1/chat/completions", json={"model": model, "messages": [
+            {"role": "user", "content": "hi"}]})
+        error = bad.json()["error"]
+        assert bad.status_code == 400 and error["param"] == "model" and error["code"] == "invalid_model", (model, error)
     assert (await client.get("/api/conversations")).json() == []
 
 

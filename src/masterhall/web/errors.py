@@ -113,7 +113,9 @@ def _openai_response(exc: Exception) -> JSONResponse:
         return openai_error(500, f"internal error: {exc}", type_="server_error")
     if isinstance(exc, HallError) and status in (401, 403, 429):
         return _with_retry_after(openai_error(status, str(exc), code=exc.code), exc)
-    return openai_error(status, str(exc), param="messages" if isinstance(exc, InvalidRequestError) else None)
+    param = exc.details.get("param") if isinstance(exc, HallError) else None  # what the request got wrong
+    return openai_error(status, str(exc), code=getattr(exc, "code", None) if param else None,
+                        param=param or ("messages" if isinstance(exc, InvalidRequestError) else None))
 
 
 def openai_backend_error(message: str, kind: str) -> JSONResponse:

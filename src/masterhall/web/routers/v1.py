@@ -83,6 +83,11 @@ def _start(hall, body: ChatCompletionRequest):
                             stop=body.stop_sequences(), frequency_penalty=body.frequency_penalty,
                             presence_penalty=body.presence_penalty)
     client_system, history, last = _split(body)
+    if body.model.startswith(ROUNDTABLE):
+        try:  # a bad table is a bad model: said about `model`, before anything starts
+            hall.roundtable.seat([i.strip() for i in body.model[len(ROUNDTABLE):].split(",") if i.strip()])
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(str(exc), code="invalid_model", param="model") from exc
 
     def start(listener: Listener) -> Generation:
         if body.model.startswith(ROUNDTABLE):
