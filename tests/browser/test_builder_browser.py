@@ -573,8 +573,10 @@ def test_a_partial_draft_previews_and_tests_and_says_what_is_missing(page, live)
     expect(page.locator('[data-field="examples"] .field-error, [data-field^="examples."] .field-error').first).to_be_visible()
 
     # the summary, once scrolled to, sits below the sticky header and toolbar
-    page.mouse.wheel(0, 1500)
-    summary.evaluate("node => node.scrollIntoView({block: 'start'})")
+    # from the bottom of the page, scrolled at once (a mouse wheel scrolls smoothly and can still be moving the
+    # page after scrollIntoView on a busy machine: the summary was then measured 1,300 px above the top)
+    page.evaluate("() => window.scrollTo({top: document.body.scrollHeight, behavior: 'instant'})")
+    summary.evaluate("node => node.scrollIntoView({block: 'start', behavior: 'instant'})")
     page.wait_for_timeout(300)
     summary_top = summary.evaluate("node => node.getBoundingClientRect().top")
     toolbar_bottom = page.locator("#toolbar").evaluate("node => node.getBoundingClientRect().bottom")
