@@ -273,11 +273,11 @@ class LlamaCppBackend:
                 f"The model is busy: {self.parallel} answers are being generated and {self.queue_size} are waiting. "
                 "Try again in a moment.", "unavailable")
         head = request["messages"][0] if request["messages"] else None
-        opening, last = _opening(request["messages"])
         with self._busy:
             self._busy.wait_for(lambda: head not in self._prewarming.values(), timeout=PREWARM_WAIT_S)
             # only a request that continues a pre-read in progress waits for it (it would read the
             # same tokens again), and no longer than it is wanted
+            opening, last = _opening(request["messages"]) if self._prereading else ("", "")  # none: no JSON per request
             deadline = time.monotonic() + PREREAD_WAIT_S
             while any(o == opening and last.startswith(text) for o, text in self._prereading.values()) \
                     and not (token is not None and token.cancelled) and time.monotonic() < deadline:
@@ -404,9 +404,9 @@ class LlamaCppBackend:
         """Read the opening of a coming request now, in another slot, and return at once (see
         :func:`~masterhall.backends.base.preread`): ``messages`` rendered with the chat template up
         to the end of the last message's content. Skipped when the engine is not loaded, when no
-        slot is free, while a pre-read with the same system prompt is still being read (the caller
-        asks again with more text later), or with ``prewarm`` off. A request with the same system
-        prompt waits up to ``PREREAD_WAIT_S`` for it to end, then reads only what follows."""
+        slot is free, while a pre-read of the same opening (every message but the last) is still being
+        read (the caller asks again with more text later), or with ``prewarm`` off. A request that
+        continues it waits up to ``PREREAD_WAIT_S`` for it to end, then reads only what follows."""
         if not self.prewarm or self._server is None or not messages or _EXITING.is_set():
             return
         fitted = [m.to_dict() for m in fit_roles(messages, self.takes_system_role())]
@@ -422,7 +422,7 @@ class LlamaCppBackend:
         threading.Thread(target=self._read_prefix, args=(fitted, key, self._prereading),
                          name=f"llamacpp-preread-{self.name}", daemon=True).start()
 
-    def _read_prefix(self, messages: list[dict], key: int, pending: dict[int, dict]) -> None:
+    def _read_prefix(self, messages: list[dict], key: int, pending: dict[int, object]) -> None:
         """Render ``messages`` (one of them holds the placeholder ``_NEXT_TURN``) with the model's
         own chat template (``/apply-template``), cut before the placeholder, and have llama.cpp
         read that prefix (``n_predict`` 0) into the KV cache of the slot that best matches it; then

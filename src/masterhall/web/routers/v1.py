@@ -83,15 +83,16 @@ def _start(hall, body: ChatCompletionRequest):
                             stop=body.stop_sequences(), frequency_penalty=body.frequency_penalty,
                             presence_penalty=body.presence_penalty)
     client_system, history, last = _split(body)
-    if body.model.startswith(ROUNDTABLE):
+    table = body.model.startswith(ROUNDTABLE)
+    if table:
+        ids = [i.strip() for i in body.model[len(ROUNDTABLE):].split(",") if i.strip()]
         try:  # a bad table is a bad model: said about `model`, before anything starts
-            hall.roundtable.seat([i.strip() for i in body.model[len(ROUNDTABLE):].split(",") if i.strip()])
+            hall.roundtable.seat(ids)
         except InvalidRequestError as exc:
             raise InvalidRequestError(str(exc), code="invalid_model", param="model") from exc
 
     def start(listener: Listener) -> Generation:
-        if body.model.startswith(ROUNDTABLE):
-            ids = [i.strip() for i in body.model[len(ROUNDTABLE):].split(",") if i.strip()]
+        if table:
             return hall.roundtable.complete(ids, history, last, params=params, listener=listener,
                                             client_system=client_system)
         return hall.chat.complete(body.model, history, last, client_system=client_system, params=params, listener=listener)
