@@ -18,7 +18,8 @@ router = APIRouter(prefix="/api", tags=["api"])
 @router.get("/status", summary="Server and model status")
 def status(hall: HallDep) -> dict:
     safety = {"state": hall.safety.state, "prepare_s": round(hall.safety.prepare_seconds, 2), "error": hall.safety.error_message}
-    answer = {"model": hall.loader.to_dict(), "backend": hall.registry.default_name, "safety": safety}
+    finder = {"state": hall.finder.state, "error": hall.finder.error_message}  # idle, building, ready, error
+    answer = {"model": hall.loader.to_dict(), "backend": hall.registry.default_name, "safety": safety, "finder": finder}
     if hall.bus.shared:  # several processes: whether Stop and live answers reach them all
         answer["redis"] = {"state": hall.bus.state, "warning": hall.bus.warning}
     return answer
