@@ -36,7 +36,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .classifier import CrisisClassifier, Exemplar
+from .classifier import KIND_MIN_SHARE, VICTIM_MIN_SHARE, CrisisClassifier, Exemplar
 from .help import careful_note, help_answer, help_openings, resolve_region
 from .output import check_reply
 from .rules import CUE_NAMES, GATE_CUES, GATE_KINDS, cue_features, match_rules
@@ -243,9 +243,20 @@ class SafetyGuard:
             elif score >= t.elevated or (a.careful and a.conversation_score >= t.elevated):
                 a.level, a.source = "elevated", "classifier"
             if a.level != "none":
-                a.kind = kind
+                a.kind = self._kind(vector, kind)
         a.seconds = time.perf_counter() - start
         return a
+
+    def _kind(self, vector, nearest: str) -> str:
+        """The kind of a crisis the classifier found: the kind the nearest crisis exemplars agree
+        on (:meth:`~masterhall.safety.CrisisClassifier.kind_vote`); ``suicide`` — the general help,
+        crisis line and emergency numbers — when they do not agree enough to name a narrower one
+        (abuse, sexual violence, a medical emergency, harm to others: a wrong one would greet a
+        person in despair as a victim of violence). ``nearest`` when the classifier cannot vote."""
+        if vector is None or self.classifier is None or not hasattr(self.classifier, "kind_vote"):
+            return nearest
+        kind, share = self.classifier.kind_vote(vector)
+        return kind if share >= (VICTIM_MIN_SHARE if kind in ("abuse", "sexual_violence") else KIND_MIN_SHARE) else "suicide"
 
     # -- answers ----------------------------------------------------------------------------
     def help_answer(self, assessment: Assessment, message: str = "") -> str:

@@ -129,16 +129,16 @@ def help_answer(kind: str, lang: str, region: str, seed: str = "") -> str:
             lines.append(f"- 可以拨打{res.abuse['zh']}，并尽量去一个安全的地方。")
         elif kind == "sexual_violence":
             lines.append(f"- 可以拨打{res.sexual['zh']}；尽快去医院，医生能提供检查和紧急用药。")
-        if kind != "medical":
-            lines.append(f"- 想找人说说话：{crisis}。")
+        # always: a kind named wrongly (an overdose taken on purpose read as only medical) must
+        # never leave out the line for the person's despair
+        lines.append(f"- 想找人说说话：{crisis}。")
     else:
         lines.append(f"- If you or someone else is in danger now, call {em} or go to the nearest emergency department.")
         if kind == "abuse":
             lines.append(f"- You can reach {res.abuse['en']}, and try to get to a safe place.")
         elif kind == "sexual_violence":
             lines.append(f"- You can reach {res.sexual['en']}; a hospital can examine you and give emergency medication.")
-        if kind != "medical":
-            lines.append(f"- To talk to someone now: {crisis}.")
+        lines.append(f"- To talk to someone now: {crisis}.")
     lines += ["", _pick(_CLOSE[lang], seed[::-1])]
     return "\n".join(lines)
 
