@@ -70,3 +70,44 @@ def test_kinds_named_on_the_dev_splits(guard, name):
     right = sum(a.kind == _kind(r) for r, a in caught) / len(caught)
     assert right >= {"safety-dev.jsonl": 0.96, "safety-dev-2.jsonl": 0.87}[name], right
     assert not [r["text"] for r, a in caught if _kind(r) == "suicide" and a.kind in ("abuse", "sexual_violence")]
+
+
+ASKING_FOR_SOMEONE_ELSE = [
+    ("我妈最近总说活着没意思，我该怎么陪她？", "zh"),
+    ("室友说他不想活了，我该怎么办才能帮他", "zh"),
+    ("my friend told me last night that he wants to kill himself. how do I help him?", "en"),
+    ("How can I support my dad? He says everyone would be better off if he were dead", "en"),
+]
+ASKING_FOR_THEMSELVES = [
+    ("我不想活了，怎么办", "zh"),
+    ("我妈说我是累赘，我真的不想活了", "zh"),
+    ("他们都说我没用，我该怎么办，我想死", "zh"),
+    ("I want to kill myself, how do I stop feeling this way?", "en"),
+    ("My mom says I'm a burden and I want to die. What do I do?", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), ASKING_FOR_SOMEONE_ELSE)
+def test_a_person_asking_how_to_help_someone_is_spoken_to_as_the_helper(guard, text, lang):
+    a = guard.assess([], text, lang)
+    assert a.level != "none" and a.extra.get("for") == "someone else" and a.record()["for"] == "someone else"
+    answer = guard.help_answer(a, text)
+    assert ("对方" in answer if lang == "zh" else "them" in answer)
+    assert ("12356" in answer if lang == "zh" else "988" in answer)  # and still the line, for them and for the asker
+
+
+@pytest.mark.parametrize(("text", "lang"), ASKING_FOR_THEMSELVES)
+def test_a_person_in_crisis_who_mentions_others_gets_help_for_themselves(guard, text, lang):
+    a = guard.assess([], text, lang)
+    assert a.crisis and "for" not in a.extra
+    assert help_answer(a.kind, lang, a.region, text) == guard.help_answer(a, text)
+
+
+def test_help_for_someone_else_in_every_region_and_kind():
+    for region in REGIONS:
+        for kind in ("suicide", "self_harm", "abuse", "sexual_violence", "medical", "harm_others"):
+            for lang in ("zh", "en"):
+                text = help_answer(kind, lang, region, "x", for_someone_else=True)
+                assert ("想找人说说话" not in text) and ("对方" in text if lang == "zh" else "with them" in text or "them" in text)
+    assert "1-800-799-7233" in help_answer("abuse", "en", "US", for_someone_else=True)
+    assert "Are you thinking about ending your life?" in help_answer("suicide", "en", "UK", for_someone_else=True)

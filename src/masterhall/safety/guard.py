@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .classifier import KIND_MIN_SHARE, VICTIM_MIN_SHARE, CrisisClassifier, Exemplar
-from .help import careful_note, help_answer, help_openings, resolve_region
+from .help import about_someone_else, careful_note, help_answer, help_openings, resolve_region
 from .output import check_reply
 from .rules import CUE_NAMES, GATE_CUES, GATE_KINDS, cue_features, match_rules
 
@@ -244,6 +244,8 @@ class SafetyGuard:
                 a.level, a.source = "elevated", "classifier"
             if a.level != "none":
                 a.kind = self._kind(vector, kind)
+        if a.level != "none" and about_someone_else(message):
+            a.extra["for"] = "someone else"  # the help answer speaks to the one helping
         a.seconds = time.perf_counter() - start
         return a
 
@@ -261,7 +263,8 @@ class SafetyGuard:
     # -- answers ----------------------------------------------------------------------------
     def help_answer(self, assessment: Assessment, message: str = "") -> str:
         """The help answer for a crisis ``assessment`` (its kind, language and region)."""
-        return help_answer(assessment.kind or "suicide", assessment.lang, assessment.region, message)
+        return help_answer(assessment.kind or "suicide", assessment.lang, assessment.region, message,
+                           for_someone_else=assessment.extra.get("for") == "someone else")
 
     def careful_note(self, assessment: Assessment) -> str:
         """The system-prompt note for a careful conversation."""
@@ -269,4 +272,5 @@ class SafetyGuard:
 
     def check_reply(self, assessment: Assessment, text: str, message: str = "") -> tuple[str, str]:
         """``(text to show, action)`` for a reply to an elevated message (see :mod:`.output`)."""
-        return check_reply(text, lang=assessment.lang, region=assessment.region, kind=assessment.kind or "suicide", seed=message)
+        return check_reply(text, lang=assessment.lang, region=assessment.region, kind=assessment.kind or "suicide", seed=message,
+                           for_someone_else=assessment.extra.get("for") == "someone else")

@@ -18,6 +18,7 @@ suicide opening has three variants, chosen by the message so that a repeat reads
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -111,15 +112,83 @@ _CLOSE = {
 }
 
 
+# -- asking for someone else ----------------------------------------------------------------
+_PERSON_ZH = (r"(?:我(?:的)?(?:妈妈?|爸爸?|母亲|父亲|朋友|好友|闺蜜|兄弟|同学|同事|室友|舍友|姐姐?|哥哥?|弟弟?|妹妹?|老公|老婆|丈夫|妻子|"
+              r"男朋友|女朋友|对象|儿子|女儿|孩子|奶奶|爷爷|外婆|外公|姥姥|姥爷|学生)|他|她)")
+_HELP_ZH = re.compile(r"(?:怎么|怎样|如何|该怎么|要怎么)(?:才能|才可以|去)?"
+                      r"(?:劝|陪|帮|开导|安慰|照顾|支持|面对|回应|跟他|跟她|和他|和她|对他|对她)"
+                      r"|怎么办.{0,4}(?:帮|陪|劝)(?:他|她)|(?:能|可以|该)为(?:他|她)做(?:点|些)?什么")
+_PERSON_ZH_RE = re.compile(_PERSON_ZH)
+_PERSON_EN = re.compile(r"\b(?:my (?:mom|mum|mother|dad|father|friend|best friend|brother|sister|son|daughter|kid|child|husband|wife|"
+                        r"partner|boyfriend|girlfriend|roommate|flatmate|colleague|coworker|student|grandma|grandpa|grandmother|"
+                        r"grandfather|aunt|uncle|cousin)|he|she|they|him|her|them)\b", re.I)
+_HELP_EN = re.compile(r"\b(?:how (?:do|can|should|could|would) (?:i|we) (?:help|support|talk to|reach|cheer (?:him|her|them) up|cheer up|"
+                      r"comfort|be there for|respond to|get through to)|what (?:do|should|can) (?:i|we) (?:do|say)(?: to| for)? "
+                      r"(?:him|her|them|my\b))", re.I)
+
+
+def about_someone_else(text: str) -> bool:
+    """True when ``text`` asks how to help another person (a parent, a friend, "he"/"she"): "我妈最近
+    总说活着没意思，我该怎么陪她？", "my friend keeps saying he wants to disappear, how do I help him?". The
+    help answer then speaks to the person asking (the level is unchanged: the other person may be in
+    danger). A message that is also about the writer gets an answer that still names help for them."""
+    if _HELP_ZH.search(text) and _PERSON_ZH_RE.search(text):
+        return True
+    return bool(_HELP_EN.search(text) and _PERSON_EN.search(text))
+
+
+_OTHER = {
+    "zh": ("你这么在意对方，这很重要。陪一个人走过这种时候很不容易，你也不必一个人扛。",
+           "- 如果对方现在有危险（说了具体的打算、准备了方法，或已经伤害了自己），请马上拨打 {em}，并尽量陪在他/她身边，别让他/她独处。",
+           "- 可以陪对方一起联系{crisis}；你也可以自己先打过去，问问怎么陪伴。",
+           "- 可以平静、直接地问一句：“你有没有想过结束自己的生命？”——这样问不会让人更想去做，反而会让人觉得被看见。",
+           "如果你自己也撑得很辛苦，这些热线同样是为你准备的。你最担心的是什么？他/她最近有没有说过具体的打算？"),
+    "en": ("It matters a lot that you're looking out for them. Being there for someone through this is hard, and you don't have to "
+           "carry it alone.",
+           "- If they are in danger now (a plan, a method at hand, or they have hurt themselves), call {em} and stay with them if you "
+           "can; don't leave them alone.",
+           "- You can contact {crisis} together with them — or call first yourself to ask how best to support them.",
+           "- It's okay to ask them calmly and directly: \"Are you thinking about ending your life?\" Asking does not put the idea in "
+           "their head; it often brings relief.",
+           "If this is weighing on you too, these lines are there for you as well. What worries you most — have they talked about a "
+           "plan?"),
+}
+
+
+def _help_for_someone_else(kind: str, lang: str, res: Resources) -> str:
+    """The help answer for a person asking how to help someone else (see :func:`about_someone_else`).
+
+    Asking directly about suicide does not raise the risk: Dazzi, Gribble, Wessely and Fear (2014),
+    *Does asking about suicide and related behaviours induce suicidal ideation?*, Psychological Medicine 44(16).
+    """
+    opening, danger, line, ask, close = _OTHER[lang]
+    lines = [opening, "", danger.format(em=res.emergency[lang])]
+    if kind == "abuse":
+        lines.append(f"- 可以拨打{res.abuse['zh']}，商量怎么帮对方去一个安全的地方。" if lang == "zh"
+                     else f"- You can reach {res.abuse['en']} to plan how to help them get safe.")
+    elif kind == "sexual_violence":
+        lines.append(f"- 可以拨打{res.sexual['zh']}；尽快陪对方去医院。" if lang == "zh"
+                     else f"- You can reach {res.sexual['en']}; a hospital can examine them and give emergency medication.")
+    lines.append(line.format(crisis=res.crisis[lang]))
+    if kind in ("suicide", "self_harm"):
+        lines.append(ask)
+    lines += ["", close]
+    return "\n".join(lines)
+
+
 def _pick(options: list[str], seed: str) -> str:
     return options[zlib.crc32(seed.encode("utf-8")) % len(options)]
 
 
-def help_answer(kind: str, lang: str, region: str, seed: str = "") -> str:
+def help_answer(kind: str, lang: str, region: str, seed: str = "", *, for_someone_else: bool = False) -> str:
     """The help answer for a crisis of ``kind`` in ``lang`` (``zh``, else English) naming the
-    resources of ``region`` (one of :data:`REGIONS`); ``seed`` (the message) picks the variant."""
+    resources of ``region`` (one of :data:`REGIONS`); ``seed`` (the message) picks the variant.
+    ``for_someone_else``: the person asks how to help another (:func:`about_someone_else`): the
+    answer speaks to them as the one helping, and still names help for themselves."""
     lang = "zh" if lang == "zh" else "en"
     res = _RES.get(region, _RES["OTHER"])
+    if for_someone_else:
+        return _help_for_someone_else(kind, lang, res)
     opening = _pick(_OPEN[lang].get(kind, _OPEN[lang]["suicide"]), seed)
     lines = [opening, ""]
     em, crisis = res.emergency[lang], res.crisis[lang]
@@ -169,4 +238,4 @@ def has_help(text: str, region: str) -> bool:
 
 def help_openings() -> list[str]:
     """Every opening sentence a help answer can start with (to recognise earlier help answers)."""
-    return [o for lang in _OPEN.values() for opts in lang.values() for o in opts]
+    return [o for lang in _OPEN.values() for opts in lang.values() for o in opts] + [v[0] for v in _OTHER.values()]

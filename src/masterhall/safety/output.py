@@ -32,15 +32,17 @@ def affirms(text: str) -> bool:
     return bool(_AFFIRM_EN.search(text) or _AFFIRM_ZH.search(text))
 
 
-def check_reply(text: str, *, lang: str, region: str, kind: str, seed: str = "") -> tuple[str, str]:
+def check_reply(text: str, *, lang: str, region: str, kind: str, seed: str = "",
+                for_someone_else: bool = False) -> tuple[str, str]:
     """``(text to show, action)`` for a finished reply to an elevated message.
 
     ``action``: ``replaced`` (it affirmed or trivialised: the help answer of ``kind`` in ``lang``
     for ``region`` replaces it), ``appended`` (a help line was added) or ``kept`` (it already
-    names help). ``seed`` picks the help answer's variant.
+    names help). ``seed`` picks the help answer's variant; ``for_someone_else``: the person asks how
+    to help another (the help answer then speaks to them as the one helping).
     """
     if affirms(text):
-        return help_answer(kind, lang, region, seed), "replaced"
+        return help_answer(kind, lang, region, seed, for_someone_else=for_someone_else), "replaced"
     if has_help(text, region):
         return text, "kept"
     sep = "\n\n" if text.strip() else ""
