@@ -113,18 +113,19 @@ _CLOSE = {
 
 
 # -- asking for someone else ----------------------------------------------------------------
-_PERSON_ZH = (r"(?:我(?:的)?(?:妈妈?|爸爸?|母亲|父亲|朋友|好友|闺蜜|兄弟|同学|同事|室友|舍友|姐姐?|哥哥?|弟弟?|妹妹?|老公|老婆|丈夫|妻子|"
-              r"男朋友|女朋友|对象|儿子|女儿|孩子|奶奶|爷爷|外婆|外公|姥姥|姥爷|学生)|他|她)")
-_HELP_ZH = re.compile(r"(?:怎么|怎样|如何|该怎么|要怎么)(?:才能|才可以|去)?"
-                      r"(?:劝|陪|帮|开导|安慰|照顾|支持|面对|回应|跟他|跟她|和他|和她|对他|对她)"
+_PERSON_ZH = re.compile(r"我(?:的)?(?:妈妈?|爸爸?|母亲|父亲|朋友|好友|闺蜜|兄弟|同学|同事|室友|舍友|姐姐?|哥哥?|弟弟?|妹妹?|老公|老婆|丈夫|"
+                        r"妻子|男朋友|女朋友|对象|儿子|女儿|孩子|奶奶|爷爷|外婆|外公|姥姥|姥爷|学生)|他|她|对方")
+#: A question of how to help another: the verb takes someone else (never "自己" or "我").
+_HELP_ZH = re.compile(r"(?:怎么|怎样|如何|该怎么|要怎么)(?:才能|才可以|去)?(?:劝|陪|帮助?|开导|安慰|照顾|支持)(?!自己|我)"
+                      r"|(?:怎么|如何)(?:跟|和|对)(?:他|她|对方)(?:说|讲|开口)"
                       r"|怎么办.{0,4}(?:帮|陪|劝)(?:他|她)|(?:能|可以|该)为(?:他|她)做(?:点|些)?什么")
-_PERSON_ZH_RE = re.compile(_PERSON_ZH)
 _PERSON_EN = re.compile(r"\b(?:my (?:mom|mum|mother|dad|father|friend|best friend|brother|sister|son|daughter|kid|child|husband|wife|"
                         r"partner|boyfriend|girlfriend|roommate|flatmate|colleague|coworker|student|grandma|grandpa|grandmother|"
                         r"grandfather|aunt|uncle|cousin)|he|she|they|him|her|them)\b", re.I)
-_HELP_EN = re.compile(r"\b(?:how (?:do|can|should|could|would) (?:i|we) (?:help|support|talk to|reach|cheer (?:him|her|them) up|cheer up|"
-                      r"comfort|be there for|respond to|get through to)|what (?:do|should|can) (?:i|we) (?:do|say)(?: to| for)? "
-                      r"(?:him|her|them|my\b))", re.I)
+#: The same in English (never "help myself", "support me").
+_HELP_EN = re.compile(r"\b(?:how (?:do|can|should|could|would) (?:i|we) (?:help|support|talk to|reach|cheer (?:him|her|them) up|"
+                      r"comfort|be there for|respond to|get through to)(?! (?:myself|me|ourselves|us)\b)"
+                      r"|what (?:do|should|can) (?:i|we) (?:do|say)(?: to| for)? (?:him|her|them|my\b))", re.I)
 
 
 def about_someone_else(text: str) -> bool:
@@ -132,7 +133,7 @@ def about_someone_else(text: str) -> bool:
     总说活着没意思，我该怎么陪她？", "my friend keeps saying he wants to disappear, how do I help him?". The
     help answer then speaks to the person asking (the level is unchanged: the other person may be in
     danger). A message that is also about the writer gets an answer that still names help for them."""
-    if _HELP_ZH.search(text) and _PERSON_ZH_RE.search(text):
+    if _HELP_ZH.search(text) and _PERSON_ZH.search(text):
         return True
     return bool(_HELP_EN.search(text) and _PERSON_EN.search(text))
 
