@@ -197,7 +197,6 @@ class CrisisClassifier:
         votes: dict[str, float] = {}
         for i, w in zip(top, weights):
             kind = self._crisis_kinds[int(i)]
-            kind = "suicide" if kind.startswith("suicide") else kind
             votes[kind] = votes.get(kind, 0.0) + float(w)
         kind = max(votes, key=votes.get)
         return kind, votes[kind] / float(weights.sum())
