@@ -100,7 +100,7 @@ def test_compact_style_ends_the_system_prompt_with_the_recipe(catalog, fake):
                     en=["Ask one short question first.", "Do not lecture.", "End with exactly one question."])
     socrates = catalog.get("socrates").model_copy(update={"recipe": recipe})
     fake.prompt_style = "compact"
-    eng = _engine(catalog, fake)
+    eng = _engine(catalog, fake, prompt=PromptOptions(examples=1, placement="system"))
     eng.stream(socrates, [], "What is courage?").collect()
     system = fake.calls[-1][0][0].content
     assert system.rstrip().endswith(socrates.recipe.en[-1])
@@ -110,14 +110,15 @@ def test_compact_style_ends_the_system_prompt_with_the_recipe(catalog, fake):
     assert socrates.recipe.en[-1] not in fake.calls[-1][0][0].content
 
 
-def test_one_nearest_example_is_shown_by_default(catalog, fake):
+def test_one_nearest_example_is_shown_by_default_as_a_turn(catalog, fake):
     eng = _engine(catalog, fake)
     master = catalog.get("sleep-coach")
     eng.stream(master, [], "我每天凌晨三点醒，然后就睡不着了").collect()
     sent = fake.calls[-1][0]
-    assert [m.role for m in sent] == ["system", "user"]  # examples are in the system prompt, not turns
-    shown = [ex for ex in examples_in(master, "zh") if ex.assistant in sent[0].content]
+    assert [m.role for m in sent] == ["system", "user", "assistant", "user"]  # one example exchange as turns
+    shown = [ex for ex in examples_in(master, "zh") if (ex.user, ex.assistant) == (sent[1].content, sent[2].content)]
     assert len(shown) == 1
+    assert not any(ex.assistant in sent[0].content for ex in master.examples)  # not quoted as well
 
 
 def test_no_example_in_the_other_language(catalog):
@@ -141,8 +142,9 @@ def test_examples_follow_the_first_message_so_the_prompt_prefix_stays_cached(cat
     history = [ChatMessage("user", "too much coffee keeps me awake"), ChatMessage("assistant", first.text)]
     eng.stream(master, history, "and my baby wakes me up three times a night").collect()
     one, two = fake.calls[-2][0], fake.calls[-1][0]
-    assert two[0].content == one[0].content and "Move the last coffee" in one[0].content
-    assert [m.content for m in two[1:3]] == [m.content for m in history]
+    assert [m.content for m in two[:3]] == [m.content for m in one[:3]]  # system prompt + example turns
+    assert one[2].content.startswith("Move the last coffee")
+    assert [m.content for m in two[3:5]] == [m.content for m in history]
 
 
 # -- echo and loops -----------------------------------------------------------------------------

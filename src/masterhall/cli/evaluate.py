@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from ..backends.base import BackendError
+from ..catalog.models import SamplingParams
 from ..chat.prompt import PromptOptions
 from ..eval.blind import make_packet, read_saved, score_packet, write_packet
 from ..eval.finder import EvalSetError, calibrate_fit, evaluate_finder, read_finder_set
@@ -122,10 +123,13 @@ def eval_personas(
                                            help="Example exchanges shown per turn (0: none; default: the hall's)."),
     placement: Optional[str] = typer.Option(None, "--placement", help="Where examples go: system (quoted) or turns."),
     style: Optional[str] = typer.Option(None, "--style", help="compact (recipe at the end) or full (default: the backend's)."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, max=2.0,
+                                                help="Sampling temperature for every answer, over the master's own."),
 ) -> None:
     """Ask masters the questions of FILE and measure the answers (per language and overall).
 
-    ``--examples``, ``--placement`` and ``--style`` try another prompt layout for this run only.
+    ``--examples``, ``--placement``, ``--style`` and ``--temperature`` try another prompt layout
+    or sampling for this run only.
     """
     if placement not in (None, "system", "turns") or style not in (None, "compact", "full"):
         fail("--placement is system or turns; --style is compact or full.", 2)
@@ -154,7 +158,9 @@ def eval_personas(
             done["n"] += 1
             status.update(f"Answered {done['n']} ({result.case_id})…")
 
-        results = run_personas(engine, cases, backend=backend, parallel=parallel, progress=progress)
+        params = SamplingParams(temperature=temperature) if temperature is not None else None
+        results = run_personas(engine, cases, backend=backend, params=params, parallel=parallel,
+                               progress=progress)
         if judging is not None:
             for i, r in enumerate(results, 1):
                 status.update(f"Judging {i}/{len(results)} with {judging.name}…")
