@@ -65,8 +65,11 @@ class Thresholds:
     elevated: float = 0.2
     #: At or above this score a cue of a harmless reading no longer caps the message at elevated:
     #: "Retired, wife gone, kids far away … better off if I just stopped existing" names work
-    #: (retirement) and scored 0.99.
-    certain: float = 0.9
+    #: (retirement) and scored 0.99; "rope is in the garage, just waiting for everyone to leave for
+    #: the holiday" names a holiday and scored 0.88. Chosen on dev, dev 2 and the out-of-fold bank
+    #: (0.9 → 0.75: recall 0.924 → 0.949 on dev 2, 0.949 → 0.960 out of fold, false alarms unchanged
+    #: on the dev sets, +4 of 2,126 out of fold).
+    certain: float = 0.75
     conversation: float = 0.6
     #: A message whose nearest exemplar has a cosine similarity below this is like nothing in the
     #: bank (a word list, code, a table): its score is noise, so on its own it is not rated (the
