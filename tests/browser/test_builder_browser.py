@@ -188,10 +188,12 @@ def test_create_test_preview_publish_find_and_chat(page, live):
     system = debug.locator('.debug-message[data-kind="system"]')
     expect(system.locator(".debug-content")).to_contain_text(QUILL["instructions"])
     expect(system.locator(".debug-content")).to_contain_text("Hall rules")
-    # the example chosen for this turn is listed, and quoted inside the system prompt
+    # the example chosen for this turn is listed, and sent as a user/assistant exchange after the system prompt
     expect(debug.locator(".debug-example .debug-content")).to_have_text(
         [QUILL["examples"][0]["user"], QUILL["examples"][0]["assistant"]])
-    expect(system.locator(".debug-content")).to_contain_text(QUILL["examples"][0]["assistant"])
+    expect(debug.locator('.debug-message[data-kind="example"] .debug-content')).to_have_text(
+        [QUILL["examples"][0]["user"], QUILL["examples"][0]["assistant"]])
+    expect(system.locator(".debug-content")).not_to_contain_text(QUILL["examples"][0]["assistant"])
     expect(debug.locator('.debug-message[data-kind="new"] .debug-content')).to_have_text("Teach me to write a haiku")
     expect(debug.locator('[data-debug="backend"]')).to_have_text("fake")
     expect(debug.locator('[data-debug="model"]')).to_have_text("fake")
@@ -202,7 +204,7 @@ def test_create_test_preview_publish_find_and_chat(page, live):
     expect(timing).to_contain_text("TTFT")
     expect(timing).to_contain_text("tokens/s")
     tokens = [int(re.match(r"(\d+) tokens", t).group(1)) for t in debug.locator(".debug-tokens").all_text_contents()]
-    assert len(tokens) == 2 and all(n > 0 for n in tokens)  # system prompt (examples quoted inside) + the new message
+    assert len(tokens) == 4 and all(n > 0 for n in tokens)  # system prompt, the example exchange, the new message
     used = int(re.search(r"([\d,]+) of 4,096", debug.locator('[data-debug="context"]').text_content()).group(1).replace(",", ""))
     assert used == sum(tokens), "the context line adds up the messages' token counts"
     sent = live.fake.calls[-1][0]

@@ -61,8 +61,12 @@ def test_later_speakers_hear_the_earlier_ones_labelled_not_as_their_own_words(ha
     assert first[-1].content == "Should I quit my job?"
     spoken = [c[0][0].content for c in fake.calls]  # each speaker's own system prompt
     assert len(set(spoken)) == 3
+    replies = {"Ask what you mean by quit.", "Accept what you cannot change.", "Check the thought behind it."}
     for messages in (second, third):
-        assert all(m.role != "assistant" for m in messages)  # nobody else's words as its own
+        speaker = next(hall.catalog.get(m) for m in TABLE if messages[0].content.startswith(hall.catalog.get(m).instructions.strip()))
+        own_examples = {ex.assistant for ex in speaker.examples}
+        for m in messages:  # nobody else's words as its own: an assistant turn is only the speaker's own example
+            assert m.role != "assistant" or (m.content in own_examples and m.content not in replies)
     assert "] said:" in second[-1].content and "respond to them briefly" in second[-1].content
     heard_by_third = third[-1].content
     assert heard_by_third.count("] said:") == 2
