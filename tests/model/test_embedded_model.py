@@ -65,7 +65,7 @@ def test_masters_answer_in_the_users_language(real_engine, master, message, lang
 
 
 def test_second_turn_reuses_the_kv_cache(real_engine):
-    """Turn 2's prompt starts with turn 1's whole prompt (same system prompt: the example is chosen
+    """Turn 2's prompt starts with turn 1's whole prompt (same system prompt and example exchange: the example is chosen
     by the first message), so the backend reads only the new tokens. The copy check is off here: a
     regeneration without an example would change turn 1's prompt and say nothing about the cache."""
     engine = ChatEngine(real_engine.catalog, real_engine.registry, checks=False)
