@@ -23,7 +23,9 @@ class BackendConfig(BaseModel):
     ``openai`` (``base_url``, ``model``, ``api_key_env``) or ``fake``. ``context_window`` in tokens
     per conversation; ``parallel`` slots and ``threads`` apply to ``llamacpp``; for ``llamacpp``
     without ``model_path``, ``model`` names which embedded model to serve. ``params`` override the
-    model's recommended sampling defaults; ``prompt_style`` is ``compact`` (the master's reply
+    model's recommended sampling defaults; ``max_temperature`` caps the temperature a master or the
+    hall asks of this model (a caller's own is kept; unset: 0.3 for the small embedded Qwen2.5
+    models, no cap otherwise; 2 lifts it); ``prompt_style`` is ``compact`` (the master's reply
     recipe ends the system prompt: for small models; the embedded models' default) or ``full``
     (the instructions alone: for large models; the default elsewhere). ``system_role``: whether
     the model's chat template takes a system message (false for Gemma, early Mistral: the system
@@ -47,6 +49,7 @@ class BackendConfig(BaseModel):
     threads: int | None = Field(default=None, ge=1, le=256)
     delay_s: float = 0.0
     params: SamplingParams | None = None
+    max_temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     prompt_style: Literal["compact", "full"] | None = None
     system_role: bool | None = None
 

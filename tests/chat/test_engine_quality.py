@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from masterhall import BackendRegistry, ChatEngine, FakeBackend, SamplingParams, load_settings
-from masterhall.backends.sampling import model_defaults, request_fields
+from masterhall.backends.sampling import model_defaults, model_max_temperature, request_fields
 from masterhall.catalog.models import Example
 from masterhall.chat.examples import EncoderExampleSelector, LexicalExampleSelector, examples_in
 from masterhall.chat.prompt import PromptOptions
@@ -39,6 +39,36 @@ def test_backend_defaults_merge_under_hall_master_and_explicit(catalog):
     assert merged.top_k == 40 and merged.temperature == 0.6
     eng.stream(sleep, [], "hello", params=SamplingParams(top_k=5)).collect()
     assert fake.calls[-1][1].top_k == 5 and fake.calls[-1][1].repeat_penalty == 1.1
+
+
+def test_small_models_cap_the_masters_temperature_not_the_callers(catalog):
+    assert model_max_temperature("qwen2.5-coder-1.5b-instruct-q4_k_m") == 0.3
+    assert model_max_temperature("Qwen2.5-0.5B-Instruct") == 0.3
+    assert model_max_temperature("Qwen2.5-7B-Instruct") is None and model_max_temperature("llama-3.1-8b") is None
+    fake = FakeBackend("fake")
+    fake.max_temperature = 0.3
+    eng = _engine(catalog, fake)
+    poet = catalog.get("li-bai")
+    assert poet.params.temperature > 0.3
+    _, merged = eng.resolve(poet)
+    assert merged.temperature == 0.3  # the master's own temperature, capped
+    _, merged = eng.resolve(poet, params=SamplingParams(temperature=0.9))
+    assert merged.temperature == 0.9  # a caller's explicit temperature is kept
+    low = catalog.get("gtd-coach").model_copy(update={"params": SamplingParams(temperature=0.2)})
+    assert eng.resolve(low)[1].temperature == 0.2  # under the cap: unchanged
+    fake.max_temperature = None
+    assert eng.resolve(poet)[1].temperature == poet.params.temperature
+
+
+def test_a_backend_config_sets_or_lifts_the_cap(tmp_path):
+    from masterhall.backends.registry import BackendRegistry
+    from masterhall.config import BackendConfig, load_settings
+
+    settings = load_settings(backends={"big": BackendConfig(type="openai", base_url="http://127.0.0.1:9/v1", model="qwen2.5-1.5b-instruct"),
+                                       "lifted": BackendConfig(type="openai", base_url="http://127.0.0.1:9/v1", model="qwen2.5-1.5b-instruct",
+                                                               max_temperature=2.0)})
+    registry = BackendRegistry(settings)
+    assert registry.get("big").max_temperature == 0.3 and registry.get("lifted").max_temperature == 2.0
 
 
 def test_request_fields_leave_out_unset_and_context_window():

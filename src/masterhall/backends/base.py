@@ -97,8 +97,9 @@ class Backend(Protocol):
 
     Attributes: ``name`` (the configured backend name), ``model`` (model id or file),
     ``context_window`` (tokens one conversation may use, prompt + reply), ``default_params``
-    (the model's recommended sampling settings, see :mod:`masterhall.backends.sampling`) and
-    ``prompt_style`` (``compact``: small model, the master's reply recipe ends the system
+    (the model's recommended sampling settings, see :mod:`masterhall.backends.sampling`),
+    ``max_temperature`` (the highest temperature a master or the hall may set for this model, a
+    caller's own is kept; ``None``: no cap) and ``prompt_style`` (``compact``: small model, the master's reply recipe ends the system
     prompt; ``full``: the instructions alone). A backend sends at most one system message, and
     none to a model whose chat template has no system role (see :func:`fit_roles`). A backend may
     also have ``preread(messages)``, optional and not part of this protocol (see :func:`preread`).
@@ -108,6 +109,7 @@ class Backend(Protocol):
     model: str
     context_window: int
     default_params: SamplingParams
+    max_temperature: float | None
     prompt_style: PromptStyle
 
     def stream_chat(

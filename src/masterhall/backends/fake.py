@@ -31,6 +31,7 @@ class FakeBackend:
         self.model = "fake"
         self.context_window = context_window
         self.default_params = SamplingParams()
+        self.max_temperature: float | None = None
         self.prompt_style: PromptStyle = "full"
         self.delay_s = delay_s
         self.first_token_delay_s = first_token_delay_s

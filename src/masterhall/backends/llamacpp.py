@@ -33,7 +33,7 @@ from .base import (
     template_has_system_role,
 )
 from .openai_stream import Chunk, UsageMeter, leading_error, parse_chunk
-from .sampling import model_defaults, request_fields
+from .sampling import model_defaults, model_max_temperature, request_fields
 
 _END = object()
 _CANCELLED = object()
@@ -163,7 +163,7 @@ class LlamaCppBackend:
         self.model_path = Path(model_path)
         self.model = model_label or self.model_path.stem
         self.context_window = context_window
-        self.default_params = model_defaults(self.model)
+        self.default_params, self.max_temperature = model_defaults(self.model), model_max_temperature(self.model)
         self.prompt_style: PromptStyle = "full"
         self.parallel = max(1, parallel)
         self.threads = threads or default_threads()

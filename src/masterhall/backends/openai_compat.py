@@ -19,7 +19,7 @@ import httpx
 from ..catalog.models import SamplingParams
 from .base import BackendError, CancelToken, ChatMessage, PromptStyle, Usage, cancelled_stream, current_cancel, estimate_tokens, fit_roles
 from .openai_stream import DONE, Chunk, UsageMeter, error_kind, error_message, leading_error, parse_sse_line
-from .sampling import model_defaults, request_fields
+from .sampling import model_defaults, model_max_temperature, request_fields
 from .window import server_context_window
 
 #: Context window assumed for a server that reports none and has none configured (tokens).
@@ -61,6 +61,7 @@ class OpenAICompatBackend:
         self._window_lock = threading.Lock()
         self.context_source = "configured" if context_window else "default"
         self.default_params = model_defaults(model)
+        self.max_temperature = model_max_temperature(model)
         self.prompt_style: PromptStyle = "full"
         self.timeout_s = timeout_s
         self.transport = transport

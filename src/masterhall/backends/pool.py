@@ -95,6 +95,7 @@ class PoolBackend:
             name, url, model, api_key_env=api_key_env, context_window=context_window, timeout_s=timeout_s,
             transport=transport)) for url in base_urls]
         self.default_params = self._servers[0].backend.default_params
+        self.max_temperature = self._servers[0].backend.max_temperature
         self.prompt_style: PromptStyle = "full"
         self._system_role = True
         self._lock = threading.Lock()

@@ -151,6 +151,8 @@ class BackendRegistry:
             backend = self._llamacpp(name, cfg)
         if cfg.params is not None:
             backend.default_params = backend.default_params.merged(cfg.params)
+        if cfg.max_temperature is not None:
+            backend.max_temperature = cfg.max_temperature
         if cfg.prompt_style is not None:
             backend.prompt_style = cfg.prompt_style
         if cfg.system_role is not None:

@@ -11,6 +11,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..backends.base import Backend, ChatMessage, Usage, deferred_stream, preread
 from ..backends.registry import BackendRegistry
+from ..backends.sampling import capped
 from ..catalog.loader import Catalog
 from ..catalog.models import Example, Master, SamplingParams
 from ..config import Settings
@@ -201,11 +202,13 @@ class ChatEngine:
     def resolve(
         self, master: Master, backend: str | None = None, params: SamplingParams | None = None
     ) -> tuple[Backend, SamplingParams]:
-        """The backend and merged sampling parameters a turn with ``master`` will use."""
+        """The backend and merged sampling parameters a turn with ``master`` will use: the model's
+        defaults < the hall's ``params`` < the master's < ``params`` (the caller's); the hall's and
+        the master's temperature are capped at the backend's ``max_temperature``, the caller's is not."""
         chosen = self.registry.get(backend or master.model or None)
         base = getattr(chosen, "default_params", None) or SamplingParams()
-        merged = base.merged(self.settings.params).merged(master.params).merged(params)
-        return chosen, merged
+        merged = capped(base.merged(self.settings.params).merged(master.params), getattr(chosen, "max_temperature", None))
+        return chosen, merged.merged(params)
 
     def prepare(
         self,
