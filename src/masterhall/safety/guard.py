@@ -61,7 +61,7 @@ def _short(text: str) -> bool:
 class Thresholds:
     """Decision thresholds on the classifier's probability (see the module docstring)."""
 
-    crisis: float = 0.375
+    crisis: float = 0.35
     elevated: float = 0.2
     #: At or above this score a cue of a harmless reading no longer caps the message at elevated:
     #: "Retired, wife gone, kids far away … better off if I just stopped existing" names work
