@@ -60,13 +60,12 @@ def test_small_models_cap_the_masters_temperature_not_the_callers(catalog):
     assert eng.resolve(poet)[1].temperature == poet.params.temperature
 
 
-def test_a_backend_config_sets_or_lifts_the_cap(tmp_path):
-    from masterhall.backends.registry import BackendRegistry
-    from masterhall.config import BackendConfig, load_settings
+def test_a_backend_config_sets_or_lifts_the_cap():
+    from masterhall.config import BackendConfig
 
-    settings = load_settings(backends={"big": BackendConfig(type="openai", base_url="http://127.0.0.1:9/v1", model="qwen2.5-1.5b-instruct"),
-                                       "lifted": BackendConfig(type="openai", base_url="http://127.0.0.1:9/v1", model="qwen2.5-1.5b-instruct",
-                                                               max_temperature=2.0)})
+    url, model = "http://127.0.0.1:9/v1", "qwen2.5-1.5b-instruct"
+    settings = load_settings(backends={"big": BackendConfig(type="openai", base_url=url, model=model),
+                                       "lifted": BackendConfig(type="openai", base_url=url, model=model, max_temperature=2.0)})
     registry = BackendRegistry(settings)
     assert registry.get("big").max_temperature == 0.3 and registry.get("lifted").max_temperature == 2.0
 
