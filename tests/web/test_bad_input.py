@@ -112,6 +112,9 @@ async def test_nul_characters_are_refused_everywhere_and_nothing_is_stored(clien
     for url in ("/api/conversations?q=a%00b", "/api/conversations?master_id=%00", "/api/conversations/a%00b",
                 "/api/builder/masters/a%00b", "/api/masters/a%00b", "/api/match?q=%00", "/api/masters?category=%00"):
         api_error(await client.get(url), 422, "NUL")
+    api_error(await client.get("/api/masters?category=nope"), 422, "unknown category", "philosophy")
+    philosophers = (await client.get("/api/masters?category=philosophy")).json()
+    assert philosophers and {m["category"] for m in philosophers} == {"philosophy"}
     r = await client.post("/v1/chat/completions", json={"model": "socr\x00ates", "messages": [{"role": "user", "content": "hi"}]})
     assert r.status_code == 400 and r.json()["error"]["param"] == "model"
     master = (await client.get("/api/masters/socrates")).json() | {"id": "nul-test"}
