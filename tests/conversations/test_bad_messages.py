@@ -14,7 +14,7 @@ def test_a_message_that_cannot_be_stored_leaves_no_conversation(hall, content, w
         hall.chat.send(content, master_id="socrates")
     assert hall.chat.list() == []
     gen = hall.chat.send("What is virtue?", master_id="socrates")
-    assert gen.done.wait(10)
+    assert gen.done.wait(60)  # the first turn of a hall may load the safety guard (slow on a busy machine)
     with pytest.raises(InvalidMessageError, match=word):
         hall.chat.edit_last(gen.conversation.id, content)
     assert [m.content for m in hall.chat.get(gen.conversation.id).messages if m.role == "user"] == ["What is virtue?"]
