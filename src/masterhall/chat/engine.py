@@ -255,7 +255,11 @@ class ChatEngine:
             pool = m.model_copy(update={"examples": [ex for ex in m.examples if ex not in exclude_examples]}) \
                 if exclude_examples else m
             anchor = conversation_anchor(history, user_message, lang)
-            examples = self.examples.select(pool, lang, anchor, options.examples) if pool.examples else []
+            nearest = self.examples.select(pool, lang, anchor, options.examples) if pool.examples else []
+            # Shown in the master's own order, not nearest first: when all of a language's examples
+            # are shown (most masters have 3), every conversation with the master opens with the
+            # same prompt, so the KV cache serves a new conversation's first turn too.
+            examples = [ex for ex in pool.examples if ex in nearest]
         built = build_prompt(
             m,
             history,

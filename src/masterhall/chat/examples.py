@@ -1,10 +1,12 @@
-"""Choosing the example exchanges a turn shows the model: the 1–2 closest to the person's message.
+"""Choosing the example exchanges a turn shows the model: the closest to the person's message.
 
-A master has 3–4 example exchanges per language. Showing all of them makes a small model copy
-one; showing the one or two nearest to what the person asked gives it the method for this kind of
-question. Nearness is the cosine of sentence embeddings (the Master Finder's multilingual
-Universal Sentence Encoder, already loaded by the hall) or, without an encoder, the overlap of
-words (English) and character bigrams (Chinese).
+A master has 3–4 example exchanges per language. The hall shows the three nearest
+(``PromptOptions.examples``; read blind, three taught the embedded 1.5B the master's method better
+than one or two, README *Answer quality*), in the master's own order (the engine's choice: the
+same opening for every conversation, which the KV cache can serve). Nearness is the cosine of
+sentence embeddings (the Master Finder's multilingual Universal Sentence Encoder, already loaded
+by the hall) or, without an encoder, the overlap of words (English) and character bigrams
+(Chinese).
 """
 
 from __future__ import annotations
