@@ -24,7 +24,7 @@ def _text(i: int, words: int = 250) -> str:
 
 
 async def test_web_chat_shows_and_stores_the_history_left_out(client, hall, fake):
-    fake.context_window = 2048
+    fake.context_window = 2560  # the system prompt and three example exchanges fit; the history does not
     fake.queue(_text(1))
     r = await client.post("/api/messages", json={"master_id": "socrates", "content": _text(0)})
     conv_id = parse_sse(r.text)[0][1]["conversation_id"]
@@ -52,7 +52,7 @@ def _history(n: int) -> list[dict]:
 
 
 async def test_v1_says_how_many_client_messages_were_dropped(client, fake):
-    fake.context_window = 2048
+    fake.context_window = 2560  # the system prompt and three example exchanges fit; the history does not
     messages = [{"role": "system", "content": "Be brief."}, *_history(16), {"role": "user", "content": "and now?"}]
     r = await client.post("/v1/chat/completions", json={"model": "socrates", "messages": messages})
     assert r.status_code == 200

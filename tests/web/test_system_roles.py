@@ -16,7 +16,7 @@ async def test_v1_master_and_client_system_to_a_model_without_system_role(client
     assert r.status_code == 200
     sent, _ = fake.calls[-1]
     assert "system" not in [m.role for m in sent] and sent[0].role == "user"
-    assert [m.role for m in sent[1:]] == ["assistant", "user"]  # the example exchange, then the question
+    assert [m.role for m in sent[1:]] == ["assistant", "user"] * 3  # the example exchanges, then the question
     assert "Socrates" in sent[0].content
     assert sent[0].content.index("Socrates") < sent[0].content.index("Be brief.")
     assert sent[-1].content == "What is virtue?"
