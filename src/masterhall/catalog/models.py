@@ -30,6 +30,13 @@ CATEGORY_IDS: tuple[str, ...] = (
 #: Pseudo-category of the ``master-finder`` guide, which recommends masters but does not advise.
 GUIDE_CATEGORY = "guide"
 
+
+def check_category(value: str) -> str:
+    """``value`` if it is one of :data:`CATEGORY_IDS`; raises ``ValueError`` naming them if not."""
+    if value not in CATEGORY_IDS:
+        raise ValueError(f"unknown category {value!r}; expected one of {', '.join(CATEGORY_IDS)}")
+    return value
+
 Lang = Literal["zh", "en"]
 
 # Text limits of a master, in characters, shared by the builder's form and every import (the
@@ -282,9 +289,7 @@ class Master(_Strict):
     @field_validator("category")
     @classmethod
     def _valid_category(cls, value: str) -> str:
-        if value not in CATEGORY_IDS and value != GUIDE_CATEGORY:
-            raise ValueError(f"unknown category {value!r}; expected one of {', '.join(CATEGORY_IDS)}")
-        return value
+        return value if value == GUIDE_CATEGORY else check_category(value)
 
     @model_validator(mode="after")
     def _safety_text_present(self) -> "Master":

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from ..accounts import LOCAL, Caller
 from ..catalog.loader import builtin_data_dir
-from ..catalog.models import CATEGORY_IDS, Master
+from ..catalog.models import Master, check_category
 from ..errors import ConflictError
 from . import card, lobechat, native, nextchat, table
 from .detect import IMPORT_FORMATS, detect
@@ -81,8 +81,11 @@ def import_bytes(
     data, warnings = _as_utf8(data, filename)
     if not data.strip():
         raise InteropError("the file is empty")
-    if category is not None and category not in CATEGORY_IDS:
-        raise InteropError(f"unknown category {category!r}; choose one of: {', '.join(CATEGORY_IDS)}")
+    if category is not None:
+        try:
+            check_category(category)
+        except ValueError as exc:
+            raise InteropError(str(exc)) from None
     name = _fmt(fmt)
     doc: object = ABSENT
     if name == "auto":

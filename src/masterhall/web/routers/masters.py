@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import AfterValidator, BaseModel, Field
 
-from ...catalog import CATEGORY_IDS
+from ...catalog import check_category
 from ...inputs import Text
 from ..deps import CallerDep, HallDep
 from ..guide import create_url
@@ -26,19 +26,12 @@ def status(hall: HallDep) -> dict:
     return answer
 
 
-def _known_category(value: str | None) -> str | None:
-    """``value`` if it is a category's id; raises ``ValueError`` (a 422 naming the ids) if not."""
-    if value is not None and value not in CATEGORY_IDS:
-        raise ValueError(f"unknown category {value!r}; expected one of {', '.join(CATEGORY_IDS)}")
-    return value
-
-
-#: A category's id: an unknown one is a 422, not an empty list.
-CategoryId = Annotated[Text | None, AfterValidator(_known_category)]
+#: A category's id: an unknown one is a 422 naming the ids, not an empty list.
+CategoryId = Annotated[Text, AfterValidator(check_category)]
 
 
 @router.get("/masters", summary="List the masters", responses=errors())
-def list_masters(hall: HallDep, category: CategoryId = None) -> list[dict]:
+def list_masters(hall: HallDep, category: CategoryId | None = None) -> list[dict]:
     return [m.model_dump(include={"id", "category", "avatar", "name", "tagline", "tags"}) for m in hall.catalog.advisors(category)]
 
 
